@@ -1,0 +1,273 @@
+package xmledit
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Attr is one attribute of a start tag, with the byte offsets of its name and of its value
+// (between the quotes) in the document.
+type Attr struct {
+	Name                 string
+	NameStart, NameEnd   int
+	ValueStart, ValueEnd int
+	Quote                byte
+	Raw                  string // the value as written, entities not decoded
+}
+
+// Value is the attribute value with entity and character references decoded.
+func (a Attr) Value() string { return unescape(a.Raw) }
+
+// Element is one start tag found outside comments, with its ancestors' names.
+type Element struct {
+	Name      string
+	Path      []string // names of the ancestors, outermost first
+	Start     int      // offset of '<'
+	AttrsEnd  int      // offset just after the last attribute (or the name, when none)
+	TagEnd    int      // offset of the closing "/>" or ">"
+	SelfClose bool
+	Attrs     []Attr
+}
+
+// Attr returns the attribute called name, if present.
+func (e *Element) Attr(name string) (Attr, bool) {
+	for _, a := range e.Attrs {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Attr{}, false
+}
+
+// Doc is a scanned document: the original bytes and every element outside comments.
+type Doc struct {
+	Src      []byte
+	Elements []*Element
+}
+
+// Line returns the 1-based line number of a byte offset, for error messages.
+func (d *Doc) Line(off int) int { return bytes.Count(d.Src[:off], []byte{'\n'}) + 1 }
+
+// Parse checks that src is well-formed XML and scans its elements. Errors name the line.
+func Parse(src []byte) (*Doc, error) {
+	if err := wellFormed(src); err != nil {
+		return nil, err
+	}
+	d := &Doc{Src: src}
+	var stack []string
+	i := 0
+	for i < len(src) {
+		lt := bytes.IndexByte(src[i:], '<')
+		if lt < 0 {
+			break
+		}
+		i += lt
+		rest := src[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			end := bytes.Index(rest[4:], []byte("-->"))
+			if end < 0 {
+				return nil, fmt.Errorf("line %d: comment is not closed", d.Line(i))
+			}
+			i += 4 + end + 3
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			end := bytes.Index(rest, []byte("]]>"))
+			if end < 0 {
+				return nil, fmt.Errorf("line %d: CDATA section is not closed", d.Line(i))
+			}
+			i += end + 3
+		case bytes.HasPrefix(rest, []byte("<?")):
+			end := bytes.Index(rest, []byte("?>"))
+			if end < 0 {
+				return nil, fmt.Errorf("line %d: processing instruction is not closed", d.Line(i))
+			}
+			i += end + 2
+		case bytes.HasPrefix(rest, []byte("<!")):
+			i += skipDecl(rest)
+		case bytes.HasPrefix(rest, []byte("</")):
+			end := bytes.IndexByte(rest, '>')
+			if end < 0 {
+				return nil, fmt.Errorf("line %d: end tag is not closed", d.Line(i))
+			}
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			i += end + 1
+		default:
+			el, next, err := scanStartTag(src, i)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w", d.Line(i), err)
+			}
+			el.Path = append([]string(nil), stack...)
+			d.Elements = append(d.Elements, el)
+			if !el.SelfClose {
+				stack = append(stack, el.Name)
+			}
+			i = next
+		}
+	}
+	return d, nil
+}
+
+// wellFormed uses encoding/xml as the judge of well-formedness, so the scanner may assume it.
+func wellFormed(src []byte) error {
+	dec := xml.NewDecoder(bytes.NewReader(src))
+	dec.Strict = true
+	dec.Entity = xml.HTMLEntity // DOCTYPE-declared entities are rare in server.xml; accept HTML ones
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	roots := 0
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("not well-formed XML: %w", err)
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+	}
+	if roots != 1 {
+		return fmt.Errorf("not well-formed XML: %d root elements", roots)
+	}
+	return nil
+}
+
+// skipDecl returns the length of a <!DOCTYPE ...> (with an internal subset) or other <!...>.
+func skipDecl(b []byte) int {
+	depth := 0
+	var quote byte
+	for j := 2; j < len(b); j++ {
+		c := b[j]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		case c == '>' && depth <= 0:
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func isNameByte(c byte) bool {
+	return c == ':' || c == '_' || c == '-' || c == '.' || c >= 0x80 ||
+		(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+}
+
+func scanStartTag(src []byte, start int) (*Element, int, error) {
+	j := start + 1
+	for j < len(src) && isNameByte(src[j]) {
+		j++
+	}
+	el := &Element{Name: string(src[start+1 : j]), Start: start, AttrsEnd: j}
+	for {
+		for j < len(src) && isSpace(src[j]) {
+			j++
+		}
+		if j >= len(src) {
+			return nil, 0, fmt.Errorf("start tag <%s is not closed", el.Name)
+		}
+		switch {
+		case src[j] == '>':
+			el.TagEnd = j
+			return el, j + 1, nil
+		case src[j] == '/' && j+1 < len(src) && src[j+1] == '>':
+			el.TagEnd, el.SelfClose = j, true
+			return el, j + 2, nil
+		}
+		ns := j
+		for j < len(src) && isNameByte(src[j]) {
+			j++
+		}
+		if j == ns {
+			return nil, 0, fmt.Errorf("unexpected %q in <%s", src[j], el.Name)
+		}
+		a := Attr{Name: string(src[ns:j]), NameStart: ns, NameEnd: j}
+		for j < len(src) && isSpace(src[j]) {
+			j++
+		}
+		if j >= len(src) || src[j] != '=' {
+			return nil, 0, fmt.Errorf("attribute %s of <%s has no value", a.Name, el.Name)
+		}
+		j++
+		for j < len(src) && isSpace(src[j]) {
+			j++
+		}
+		if j >= len(src) || (src[j] != '"' && src[j] != '\'') {
+			return nil, 0, fmt.Errorf("attribute %s of <%s is not quoted", a.Name, el.Name)
+		}
+		a.Quote = src[j]
+		a.ValueStart = j + 1
+		end := bytes.IndexByte(src[a.ValueStart:], a.Quote)
+		if end < 0 {
+			return nil, 0, fmt.Errorf("attribute %s of <%s is not closed", a.Name, el.Name)
+		}
+		a.ValueEnd = a.ValueStart + end
+		a.Raw = string(src[a.ValueStart:a.ValueEnd])
+		j = a.ValueEnd + 1
+		el.AttrsEnd = j
+		el.Attrs = append(el.Attrs, a)
+	}
+}
+
+var unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&amp;", "&")
+
+func unescape(s string) string {
+	if !strings.Contains(s, "&") {
+		return s
+	}
+	// Character references first (&#x5c; &#96;), then the five named entities.
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '&' && i+2 < len(s) && s[i+1] == '#' {
+			if semi := strings.IndexByte(s[i:], ';'); semi > 0 {
+				var r rune
+				ref := s[i+2 : i+semi]
+				var err error
+				if ref != "" && (ref[0] == 'x' || ref[0] == 'X') {
+					_, err = fmt.Sscanf(ref[1:], "%x", &r)
+				} else {
+					_, err = fmt.Sscanf(ref, "%d", &r)
+				}
+				if err == nil {
+					b.WriteRune(r)
+					i += semi
+					continue
+				}
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return unescaper.Replace(b.String())
+}
+
+// escape makes v safe inside an attribute quoted with q.
+func escape(v string, q byte) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	v = r.Replace(v)
+	if q == '"' {
+		return strings.ReplaceAll(v, `"`, "&quot;")
+	}
+	return strings.ReplaceAll(v, "'", "&apos;")
+}
