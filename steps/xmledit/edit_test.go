@@ -172,8 +172,8 @@ func TestJiraShippedFile(t *testing.T) {
 	for _, want := range []string{
 		`<Context path="/jira" docBase="${catalina.home}/atlassian-jira"`,
 		"acceptCount=\"100\" disableUploadTimeout=\"true\" bindOnInit=\"false\"\n                   scheme=\"http\" proxyName=\"jira.example.com\" proxyPort=\"80\"/>",
-		`relaxedQueryChars="[]|{}^&#x5c;&#x60;&quot;&lt;&gt;"`, // references kept as written
-		`proxyName="<subdomain>.<domain>.com" proxyPort="80"/>`,  // commented Connector untouched
+		`relaxedQueryChars="[]|{}^&#x5c;&#x60;&quot;&lt;&gt;"`,  // references kept as written
+		`proxyName="<subdomain>.<domain>.com" proxyPort="80"/>`, // commented Connector untouched
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q", want)

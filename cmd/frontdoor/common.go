@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/goccy/go-yaml"
+	"github.com/urfave/cli/v2"
+
+	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/steps/verify"
+)
+
+func connFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `FILE` (YAML)", Required: true},
+		&cli.StringFlag{Name: "known-hosts", Usage: "known_hosts `FILE` (default: the inventory's known_hosts, else ~/.ssh/known_hosts)"},
+		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "record the keys of hosts not yet in known_hosts (a changed key is always refused)"},
+		&cli.BoolFlag{Name: "agent", Usage: "also use the keys of ssh-agent ($SSH_AUTH_SOCK)"},
+		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only hosts matching `PATTERN` (names or globs, comma-separated)"},
+		&cli.IntFlag{Name: "forks", Value: 50, Usage: "hosts worked on at once"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also list steps with nothing to do, and progress"},
+	}
+}
+
+// loaded is what every host command starts from.
+type loaded struct {
+	inv   *playbooks.Inventory
+	pb    *playbooks.Playbook
+	hosts []*playbooks.Host
+	opts  playbooks.Options
+	out   io.Writer
+	mu    sync.Mutex
+}
+
+func load(c *cli.Context, needPlaybook bool) (*loaded, error) {
+	inv, err := playbooks.LoadInventory(c.String("inventory"))
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{inv: inv, out: c.App.Writer}
+	if needPlaybook || c.Args().Len() > 0 {
+		if c.Args().Len() != 1 {
+			return nil, fmt.Errorf("give exactly one PLAYBOOK file after the options, e.g. frontdoor %s -i inventory.yaml playbooks/jira-subdomain.yaml", c.Command.Name)
+		}
+		if l.pb, err = playbooks.LoadPlaybook(c.Args().First()); err != nil {
+			return nil, err
+		}
+	}
+	if l.hosts, err = inv.Select(c.String("limit")); err != nil {
+		return nil, err
+	}
+	l.opts = playbooks.Options{KnownHosts: c.String("known-hosts"), AcceptNew: c.Bool("accept-new-host-keys"), UseAgent: c.Bool("agent")}
+	if c.Bool("verbose") {
+		l.opts.Progress = func(host, msg string) { l.printf("%s: %s\n", host, msg) }
+	}
+	return l, nil
+}
+
+func (l *loaded) printf(format string, a ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.out, format, a...)
+}
+
+// prepareAll connects, gathers and plans every selected host, at most forks at once.
+func (l *loaded) prepareAll(ctx context.Context, forks int) []*playbooks.HostRun {
+	runs := make([]*playbooks.HostRun, len(l.hosts))
+	each(len(l.hosts), forks, func(i int) {
+		runs[i] = playbooks.Prepare(ctx, l.inv, l.pb, l.hosts[i], l.opts)
+	})
+	return runs
+}
+
+func each(n, forks int, f func(i int)) {
+	if forks < 1 {
+		forks = 1
+	}
+	sem := make(chan struct{}, forks)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// renderPlan writes one host's plan: a line per change with its diff indented; no-ops with -v.
+func renderPlan(w io.Writer, r *playbooks.HostRun, verbose bool) {
+	fmt.Fprintf(w, "== %s (%s): %s\n", r.Host.Name, r.Host.Address, r.Facts.Describe())
+	p := r.Plan
+	for i, s := range p.Steps {
+		ch := p.Changes[i]
+		if ch.Action == steps.NoOp && !verbose {
+			continue
+		}
+		fmt.Fprintf(w, "  %s %s: %s\n", ch.Action.Symbol(), s.Name(), ch.Summary)
+		if ch.Diff != "" && ch.Action != steps.Run {
+			for _, line := range strings.SplitAfter(strings.TrimRight(ch.Diff, "\n"), "\n") {
+				fmt.Fprintf(w, "      %s", line)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if n := p.Pending(); n == 0 {
+		fmt.Fprintf(w, "  no changes: %d steps already right\n", len(p.Steps))
+	} else {
+		var names []string
+		for _, s := range p.Triggered() {
+			names = append(names, s.Name)
+		}
+		fmt.Fprintf(w, "  %d change(s) pending; would restart: %s\n", n, strings.Join(names, ", "))
+	}
+}
+
+// credentials reads the app admin's credentials for --set-base-url: from --credentials-file
+// (YAML: user, password) or FRONTDOOR_ADMIN_USER / FRONTDOOR_ADMIN_PASSWORD; never from argv.
+func credentials(c *cli.Context) (*verify.Credentials, error) {
+	if !c.Bool("set-base-url") {
+		return nil, nil
+	}
+	var cred verify.Credentials
+	if f := c.String("credentials-file"); f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var v struct {
+			User     string `yaml:"user"`
+			Password string `yaml:"password"`
+		}
+		if err := yaml.UnmarshalWithOptions(data, &v, yaml.Strict()); err != nil {
+			return nil, fmt.Errorf("%s: want two keys, user: and password: (%v)", f, err)
+		}
+		cred = verify.Credentials{User: v.User, Password: v.Password}
+	} else {
+		cred = verify.Credentials{User: os.Getenv("FRONTDOOR_ADMIN_USER"), Password: os.Getenv("FRONTDOOR_ADMIN_PASSWORD")}
+	}
+	if cred.User == "" || cred.Password == "" {
+		return nil, fmt.Errorf("--set-base-url needs the application admin's credentials: --credentials-file FILE (user:, password:) or FRONTDOOR_ADMIN_USER and FRONTDOOR_ADMIN_PASSWORD")
+	}
+	return &cred, nil
+}
+
+func baseURLFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "set-base-url", Usage: "set the application's Base URL through its REST API when it differs"},
+		&cli.StringFlag{Name: "credentials-file", Usage: "YAML `FILE` with the app admin's user: and password: (else FRONTDOOR_ADMIN_USER/FRONTDOOR_ADMIN_PASSWORD)"},
+	}
+}

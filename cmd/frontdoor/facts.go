@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/frontdoor-dev/frontdoor/distro"
+	"github.com/frontdoor-dev/frontdoor/playbooks"
+)
+
+func factsCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "facts",
+		Usage:     "print what frontdoor detects on each host (one remote command per host)",
+		ArgsUsage: "[PLAYBOOK]",
+		Flags:     connFlags(),
+		Action: func(c *cli.Context) error {
+			l, err := load(c, false)
+			if err != nil {
+				return &exitErr{exitError, err}
+			}
+			failed := 0
+			each(len(l.hosts), c.Int("forks"), func(i int) {
+				h := l.hosts[i]
+				conn, err := playbooks.Connect(c.Context, l.inv, h, l.opts)
+				if err != nil {
+					l.printf("%s: ERROR: %v\n", h.Name, err)
+					failed++
+					return
+				}
+				defer conn.Close()
+				var req distro.Request
+				if l.pb != nil {
+					req = l.pb.Request(h.Name)
+				}
+				f, err := playbooks.Gather(c.Context, conn, req)
+				if err != nil {
+					l.printf("%s: ERROR: %v\n", h.Name, err)
+					failed++
+					return
+				}
+				l.printf("%s", describe(h, f))
+			})
+			if failed > 0 {
+				return &exitErr{exitError, nil}
+			}
+			return nil
+		},
+	}
+}
+
+func describe(h *playbooks.Host, f *distro.Facts) string {
+	s := fmt.Sprintf("%s (%s):\n  platform: %s\n  family: %s\n", h.Name, h.Address, f.Describe(), f.Family)
+	if f.Family == distro.Windows {
+		return s
+	}
+	s += fmt.Sprintf("  os: id=%s version=%s\n  kernel: %s\n  init: %s\n  login uid: %d\n  sftp-server: %s\n", f.OS.ID, f.OS.VersionID, f.Kernel, f.Init, f.UID, f.SFTPServer)
+	var mods []string
+	for _, m := range []string{"proxy", "proxy_http", "proxy_wstunnel", "rewrite", "remoteip"} {
+		if f.Apache.Modules[m] {
+			mods = append(mods, m)
+		}
+	}
+	s += fmt.Sprintf("  apache: layout=%s running=%v version=%s proxy modules enabled=%v\n", f.Apache.Layout, f.Apache.Running, f.Apache.Version, mods)
+	for p, file := range f.Files {
+		s += fmt.Sprintf("  file %s: exists=%v mode=%v owner=%d:%d bytes=%d\n", p, file.Exists, file.Mode, file.UID, file.GID, len(file.Data))
+	}
+	for p, pid := range f.PIDs {
+		s += fmt.Sprintf("  pid file %s: %d\n", p, pid)
+	}
+	if err := f.Supported(); err != nil {
+		s += "  supported: no: " + err.Error() + "\n"
+	} else {
+		s += "  supported: yes\n"
+	}
+	return s
+}

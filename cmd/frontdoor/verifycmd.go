@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/frontdoor-dev/frontdoor/playbooks"
+)
+
+func verifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "check each app through the proxy: redirects stay on the public URL and the Base URL matches",
+		ArgsUsage: "PLAYBOOK",
+		Description: "Talks HTTP to each host's Apache with the public Host header; needs no SSH and no DNS.\n" +
+			"Exit status: 0 when every app verifies and its Base URL matches, 1 otherwise.",
+		Flags: append(connFlags(), baseURLFlags()...),
+		Action: func(c *cli.Context) error {
+			l, err := load(c, true)
+			if err != nil {
+				return &exitErr{exitError, err}
+			}
+			if l.opts.SetBaseURL, err = credentials(c); err != nil {
+				return &exitErr{exitError, err}
+			}
+			failed := 0
+			each(len(l.hosts), c.Int("forks"), func(i int) {
+				r := playbooks.NewVerifyRun(l.pb, l.hosts[i], l.opts)
+				if err := r.Verify(c.Context); err != nil {
+					l.printf("%s: FAILED: %v\n", r.Host.Name, err)
+					failed++
+					return
+				}
+				printVerified(l, r)
+				for _, v := range r.Verified {
+					if v.BaseURLNote != "" {
+						failed++
+					}
+				}
+			})
+			if failed > 0 {
+				return &exitErr{exitError, fmt.Errorf("%d problem(s)", failed)}
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,127 @@
+package distro
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/frontdoor-dev/frontdoor/steps"
+)
+
+// Family is a platform family: it decides paths, module handling and service control.
+type Family string
+
+const (
+	Debian  Family = "debian" // Debian, Ubuntu and derivatives
+	RedHat  Family = "redhat" // RHEL, CentOS, Rocky, Alma, Fedora, Amazon Linux
+	Windows Family = "windows"
+	Unknown Family = "unknown"
+)
+
+// OSRelease is the part of /etc/os-release frontdoor uses.
+type OSRelease struct {
+	ID, VersionID, Name, PrettyName string
+	IDLike                          []string
+}
+
+// Apache is what was found of Apache httpd.
+type Apache struct {
+	Layout   string          // "debian" (/etc/apache2) or "redhat" (/etc/httpd); "" when absent
+	Running  bool            // an apache2/httpd process exists
+	Version  string          // "2.4.62" when it could be read
+	Modules  map[string]bool // enabled modules (Debian: mods-enabled/*.load)
+	Sites    map[string]bool // enabled sites (Debian: sites-enabled/*.conf, without .conf)
+	Binaries []string        // control commands found: apache2ctl, apachectl, a2enmod, ...
+}
+
+// Facts is everything one gather learned about a host.
+type Facts struct {
+	Family     Family
+	OS         OSRelease
+	Windows    string // Windows version line, when Family is Windows
+	Kernel     string
+	UID        int
+	Init       string // "systemd" or "sysv"
+	SFTPServer string // path of sftp-server, for file access under sudo
+	Apache     Apache
+	Files      map[string]steps.File
+	PIDs       map[string]int    // pid file -> PID of the live process it names (0: none)
+	Services   map[string]string // service name -> "systemd", "sysv" or "none"
+}
+
+// ServiceCommand returns the command that does action (start, stop, restart) to a service the way
+// this host manages it, or "" when the host has no such service.
+func (f *Facts) ServiceCommand(name, action string) string {
+	switch f.Services[name] {
+	case "systemd":
+		return "systemctl " + action + " " + Quote(name)
+	case "sysv":
+		return "service " + Quote(name) + " " + action
+	}
+	return ""
+}
+
+// File returns the gathered file at path (Exists false when it was not there). A path that was
+// not asked for is an error in the caller, so it panics rather than reporting "missing".
+func (f *Facts) File(path string) steps.File {
+	file, ok := f.Files[path]
+	if !ok {
+		panic(fmt.Sprintf("distro: %s was not gathered", path))
+	}
+	return file
+}
+
+// Describe is a one-line summary, e.g. "Debian GNU/Linux 12 (bookworm), systemd, Apache 2.4.62".
+func (f *Facts) Describe() string {
+	if f.Family == Windows {
+		return f.Windows
+	}
+	s := f.OS.PrettyName
+	if s == "" {
+		s = strings.TrimSpace(f.OS.Name + " " + f.OS.VersionID)
+	}
+	s += ", " + f.Init
+	if f.Apache.Layout != "" {
+		s += ", Apache " + f.Apache.Version
+		if !f.Apache.Running {
+			s += " (stopped)"
+		}
+	} else {
+		s += ", no Apache"
+	}
+	return s
+}
+
+// Supported says whether frontdoor acts on this host yet, and if not, why, before any change.
+func (f *Facts) Supported() error {
+	switch f.Family {
+	case Debian:
+		if f.Apache.Layout == "" {
+			return fmt.Errorf("Apache httpd is not installed (no /etc/apache2): install it first (apt-get install apache2)")
+		}
+		if !slices.Contains(f.Apache.Binaries, "a2enmod") {
+			return fmt.Errorf("a2enmod not found: this Apache is not Debian's packaged layout")
+		}
+		return nil
+	case RedHat:
+		return fmt.Errorf("%s is detected (family redhat) but not supported yet: frontdoor acts only on Debian and Ubuntu for now; nothing was changed", f.OS.PrettyName)
+	case Windows:
+		return fmt.Errorf("%s is detected (family windows) but not supported yet: frontdoor acts only on Debian and Ubuntu for now; nothing was changed", f.Windows)
+	default:
+		return fmt.Errorf("unknown platform %q: frontdoor acts only on Debian and Ubuntu for now; nothing was changed", f.OS.PrettyName)
+	}
+}
+
+// ClassifyOS decides the family from os-release's ID and ID_LIKE.
+func ClassifyOS(o OSRelease) Family {
+	ids := append([]string{o.ID}, o.IDLike...)
+	for _, id := range ids {
+		switch id {
+		case "debian", "ubuntu":
+			return Debian
+		case "rhel", "centos", "fedora", "rocky", "almalinux", "amzn", "ol":
+			return RedHat
+		}
+	}
+	return Unknown
+}

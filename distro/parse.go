@@ -1,0 +1,197 @@
+package distro
+
+import (
+	"bufio"
+	"encoding/base64"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/frontdoor-dev/frontdoor/steps"
+)
+
+// ParseOSRelease parses os-release(5) text: KEY=value lines, values optionally quoted.
+func ParseOSRelease(text string) OSRelease {
+	kv := map[string]string{}
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+			v = strings.NewReplacer(`\"`, `"`, `\\`, `\`, "\\$", "$", "\\`", "`").Replace(v)
+		}
+		kv[k] = v
+	}
+	return OSRelease{ID: kv["ID"], VersionID: kv["VERSION_ID"], Name: kv["NAME"], PrettyName: kv["PRETTY_NAME"], IDLike: strings.Fields(kv["ID_LIKE"])}
+}
+
+var verRe = regexp.MustCompile(`Microsoft Windows \[Version ([0-9.]+)\]`)
+
+// ParseVer parses the output of cmd.exe's ver: "Microsoft Windows [Version 10.0.20348.2340]".
+func ParseVer(text string) (string, bool) {
+	m := verRe.FindStringSubmatch(text)
+	if m == nil {
+		return "", false
+	}
+	return "Microsoft Windows " + m[1], true
+}
+
+// ParseSysteminfo returns the "OS Name" and "OS Version" of systeminfo's output.
+func ParseSysteminfo(text string) (name, version string) {
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "OS Name":
+			name = strings.TrimSpace(v)
+		case "OS Version":
+			version = strings.TrimSpace(v)
+		}
+	}
+	return name, version
+}
+
+var apacheVersionRe = regexp.MustCompile(`Apache/([0-9][0-9.]*)`)
+
+// ParseGather turns the output of Script into Facts. It is pure, so captured outputs test it.
+func ParseGather(out string) (*Facts, error) {
+	f := &Facts{Files: map[string]steps.File{}, PIDs: map[string]int{}, Services: map[string]string{},
+		Apache: Apache{Modules: map[string]bool{}, Sites: map[string]bool{}}}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	if !sc.Scan() || sc.Text() != header {
+		return nil, fmt.Errorf("gather output does not start with %q: not a POSIX shell, or the script failed", header)
+	}
+	var section, arg string
+	var body []string
+	complete := false
+	flush := func() error {
+		if err := f.section(section, arg, body); err != nil {
+			return fmt.Errorf("gather section %q %s: %w", section, arg, err)
+		}
+		body = body[:0]
+		return nil
+	}
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "@@ ") {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			section, arg, _ = strings.Cut(line[3:], " ")
+			if section == "end" {
+				complete = true
+				break
+			}
+			continue
+		}
+		body = append(body, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if !complete {
+		return nil, fmt.Errorf("gather output is truncated (no end marker)")
+	}
+	f.Family = ClassifyOS(f.OS)
+	return f, nil
+}
+
+func (f *Facts) section(name, arg string, body []string) error {
+	switch name {
+	case "":
+		return nil
+	case "os-release":
+		f.OS = ParseOSRelease(strings.Join(body, "\n"))
+	case "kv":
+		for _, l := range body {
+			k, v, _ := strings.Cut(l, "=")
+			switch k {
+			case "uid":
+				f.UID, _ = strconv.Atoi(v)
+			case "kernel":
+				f.Kernel = v
+			case "init":
+				f.Init = v
+			case "sftp":
+				f.SFTPServer = v
+			case "apache_layout":
+				f.Apache.Layout = v
+			case "apache_running":
+				f.Apache.Running = v == "1"
+			case "apache_version":
+				if m := apacheVersionRe.FindStringSubmatch(v); m != nil {
+					f.Apache.Version = m[1]
+				}
+			case "bin":
+				f.Apache.Binaries = append(f.Apache.Binaries, v)
+			}
+		}
+	case "list":
+		set := map[string]bool{}
+		for _, l := range body {
+			switch {
+			case arg == "mods-enabled" && strings.HasSuffix(l, ".load"):
+				set[strings.TrimSuffix(l, ".load")] = true
+			case arg == "sites-enabled" && strings.HasSuffix(l, ".conf"):
+				set[strings.TrimSuffix(l, ".conf")] = true
+			}
+		}
+		switch arg {
+		case "mods-enabled":
+			f.Apache.Modules = set
+		case "sites-enabled":
+			f.Apache.Sites = set
+		}
+	case "file":
+		return f.parseFile(arg, body)
+	case "services":
+		for _, l := range body {
+			if k, v, ok := strings.Cut(l, "="); ok {
+				f.Services[k] = v
+			}
+		}
+	case "pid":
+		if len(body) == 1 {
+			pid, state, _ := strings.Cut(body[0], " ")
+			if n, err := strconv.Atoi(pid); err == nil && state == "alive" {
+				f.PIDs[arg] = n
+				return nil
+			}
+		}
+		f.PIDs[arg] = 0
+	default:
+		return fmt.Errorf("unknown section")
+	}
+	return nil
+}
+
+func (f *Facts) parseFile(path string, body []string) error {
+	if len(body) == 0 {
+		return fmt.Errorf("empty")
+	}
+	if body[0] == "missing" {
+		f.Files[path] = steps.File{Path: path}
+		return nil
+	}
+	var mode, uid, gid, size int64
+	if _, err := fmt.Sscanf(body[0], "stat %o %d %d %d", &mode, &uid, &gid, &size); err != nil {
+		return fmt.Errorf("bad stat line %q", body[0])
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.Join(body[1:], ""))
+	if err != nil {
+		return fmt.Errorf("bad base64: %w", err)
+	}
+	if int64(len(data)) != size {
+		return fmt.Errorf("read %d bytes, stat said %d (file changed while gathering?)", len(data), size)
+	}
+	f.Files[path] = steps.File{Path: path, Exists: true, Data: data, Mode: fs.FileMode(mode) & fs.ModePerm, UID: int(uid), GID: int(gid)}
+	return nil
+}

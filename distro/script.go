@@ -1,0 +1,57 @@
+package distro
+
+import (
+	"fmt"
+	"strings"
+)
+
+const header = "@@frontdoor-gather v1"
+
+// Request lists what the checks will read, so one command brings it all back.
+type Request struct {
+	Files    []string // files to return with content, mode and owner (missing ones are reported)
+	PIDFiles []string // pid files whose process is checked for life
+	Services []string // service names: reported as managed by systemd, an init.d script, or neither
+}
+
+// Quote quotes s for a POSIX shell.
+func Quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// Script is the single POSIX-shell command that gathers Facts; run it as root. It prints sections
+// that ParseGather reads; file contents travel in base64 so any bytes survive.
+func Script(r Request) string {
+	var b strings.Builder
+	b.WriteString(`export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+echo '` + header + `'
+echo '@@ os-release'; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+echo '@@ kv'
+echo "uid=$(id -u)"; echo "kernel=$(uname -sr)"
+if [ -d /run/systemd/system ]; then echo init=systemd; else echo init=sysv; fi
+for s in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do
+  [ -x "$s" ] && { echo "sftp=$s"; break; }
+done
+if [ -f /etc/apache2/apache2.conf ]; then echo apache_layout=debian; elif [ -f /etc/httpd/conf/httpd.conf ]; then echo apache_layout=redhat; fi
+run=0; for p in /proc/[0-9]*; do read -r c <"$p/comm" 2>/dev/null || continue; case $c in apache2|httpd) run=1; break;; esac; done; echo "apache_running=$run"
+for c in apache2ctl apachectl httpd a2enmod a2ensite systemctl service; do command -v $c >/dev/null 2>&1 && echo "bin=$c"; done
+if command -v apache2ctl >/dev/null 2>&1; then echo "apache_version=$(apache2ctl -v 2>/dev/null | head -n1)"; elif command -v httpd >/dev/null 2>&1; then echo "apache_version=$(httpd -v 2>/dev/null | head -n1)"; fi
+echo '@@ list mods-enabled'; ls -1 /etc/apache2/mods-enabled 2>/dev/null
+echo '@@ list sites-enabled'; ls -1 /etc/apache2/sites-enabled 2>/dev/null
+`)
+	for _, f := range r.Files {
+		q := Quote(f)
+		fmt.Fprintf(&b, "echo '@@ file '%s\nif [ -f %s ]; then echo \"stat $(stat -c '%%a %%u %%g %%s' %s)\"; base64 <%s; else echo missing; fi\n", q, q, q, q)
+	}
+	for _, p := range r.PIDFiles {
+		q := Quote(p)
+		fmt.Fprintf(&b, "echo '@@ pid '%s\npid=$(cat %s 2>/dev/null); if [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then echo \"$pid alive\"; else echo \"${pid:-none} dead\"; fi\n", q, q)
+	}
+	if len(r.Services) > 0 {
+		b.WriteString("echo '@@ services'\n")
+	}
+	for _, sv := range r.Services {
+		q := Quote(sv)
+		fmt.Fprintf(&b, "if [ -d /run/systemd/system ] && systemctl cat %s >/dev/null 2>&1; then echo %s=systemd; elif [ -x /etc/init.d/%s ]; then echo %s=sysv; else echo %s=none; fi\n", q+".service", q, sv, q, q)
+	}
+	b.WriteString("echo '@@ end'\n")
+	return b.String()
+}

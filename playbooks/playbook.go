@@ -1,0 +1,149 @@
+package playbooks
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/frontdoor-dev/frontdoor/steps/verify"
+)
+
+// Playbook is what to put behind Apache on every host of the inventory.
+type Playbook struct {
+	Apps   []App        `yaml:"apps"`
+	Apache ApacheConfig `yaml:"apache"`
+	// ReplacePlaceholders allows overwriting ${...} values in server.xml (see xmledit).
+	ReplacePlaceholders bool `yaml:"replace_placeholders"`
+
+	src *source
+}
+
+// App is one Atlassian application on the hosts.
+type App struct {
+	Product string `yaml:"product"` // jira
+	Name    string `yaml:"name"`    // service name; default: the product
+	Install string `yaml:"install"` // default /opt/atlassian/<product>
+	Port    int    `yaml:"port"`    // the HTTP Connector's port; default 8080 for Jira
+	// URL is the public base URL: scheme://proxyName[:port][/context]. "{{host}}" is replaced by
+	// the inventory name of each host.
+	URL string `yaml:"url"`
+}
+
+// ApacheConfig is the proxy's side.
+type ApacheConfig struct {
+	Site     string `yaml:"site"`      // name of the vhost file (frontdoor-<site>.conf); default: first app's name
+	RemoteIP bool   `yaml:"remote_ip"` // mod_remoteip + RemoteIPHeader X-Forwarded-For
+}
+
+var (
+	nameRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,40}$`)
+	products  = map[string]int{"jira": 8080}
+	hostnameR = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+)
+
+// LoadPlaybook reads and validates a playbook, filling defaults.
+func LoadPlaybook(path string) (*Playbook, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePlaybook(path, data)
+}
+
+// ParsePlaybook validates a playbook's bytes; name is used in errors.
+func ParsePlaybook(name string, data []byte) (*Playbook, error) {
+	var pb Playbook
+	src, err := decode(name, data, &pb)
+	if err != nil {
+		return nil, err
+	}
+	pb.src = src
+	if len(pb.Apps) == 0 {
+		return nil, src.errorf("$", "no apps: write apps: with at least one entry, e.g.\n  apps:\n    - product: jira\n      url: http://jira.example.com")
+	}
+	names := map[string]bool{}
+	for i := range pb.Apps {
+		a := &pb.Apps[i]
+		at := fmt.Sprintf("$.apps[%d]", i)
+		def, ok := products[a.Product]
+		if !ok {
+			return nil, src.errorf(at+".product", "product %q is not supported yet: write product: jira", a.Product)
+		}
+		if a.Name == "" {
+			a.Name = a.Product
+		}
+		if !nameRe.MatchString(a.Name) {
+			return nil, src.errorf(at+".name", "name %q: use lower-case letters, digits, - and _ (it names the service)", a.Name)
+		}
+		if names[a.Name] {
+			return nil, src.errorf(at+".name", "two apps are called %q: give one a different name:", a.Name)
+		}
+		names[a.Name] = true
+		if a.Install == "" {
+			a.Install = "/opt/atlassian/" + a.Product
+		}
+		if !strings.HasPrefix(a.Install, "/") {
+			return nil, src.errorf(at+".install", "install %q must be an absolute path, like /opt/atlassian/%s", a.Install, a.Product)
+		}
+		if a.Port == 0 {
+			a.Port = def
+		}
+		if a.Port < 1 || a.Port > 65535 {
+			return nil, src.errorf(at+".port", "port %d is out of range 1..65535", a.Port)
+		}
+		if a.URL == "" {
+			return nil, src.errorf(at, "url is missing: write url: http://%s.example.com (the address users type)", a.Product)
+		}
+		if err := checkURL(strings.ReplaceAll(a.URL, "{{host}}", "host")); err != nil {
+			return nil, src.errorf(at+".url", "url %q: %v", a.URL, err)
+		}
+	}
+	if len(pb.Apps) > 1 {
+		return nil, src.errorf("$.apps[1]", "only one app per playbook is supported in this version")
+	}
+	if pb.Apache.Site == "" {
+		pb.Apache.Site = pb.Apps[0].Name
+	}
+	if !nameRe.MatchString(pb.Apache.Site) {
+		return nil, src.errorf("$.apache.site", "site %q: use lower-case letters, digits, - and _", pb.Apache.Site)
+	}
+	return &pb, nil
+}
+
+func checkURL(u string) error {
+	scheme, host, port, ctx, err := verify.ParseBase(u)
+	if err != nil {
+		return err
+	}
+	if !hostnameR.MatchString(host) {
+		return fmt.Errorf("proxyName %q must be a bare host name", host)
+	}
+	if scheme != "http" || port != 80 {
+		return fmt.Errorf("only http on port 80 is supported in this version (https and other ports come with more topologies)")
+	}
+	if ctx != "" && !regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`).MatchString(ctx) {
+		return fmt.Errorf("context path %q: use /name segments of letters, digits, . _ ~ -", ctx)
+	}
+	return nil
+}
+
+// Public is an app's public URL on one host, split as Tomcat and Apache need it.
+type Public struct {
+	BaseURL     string // without trailing slash
+	Scheme      string
+	Host        string
+	Port        int
+	ContextPath string
+}
+
+// PublicFor resolves an app's URL for one inventory host.
+func (a App) PublicFor(host string) Public {
+	raw := strings.ReplaceAll(a.URL, "{{host}}", host)
+	scheme, h, port, ctx, _ := verify.ParseBase(raw) // validated at load
+	base := scheme + "://" + h
+	if !(scheme == "http" && port == 80) && !(scheme == "https" && port == 443) {
+		base += fmt.Sprintf(":%d", port)
+	}
+	return Public{BaseURL: base + ctx, Scheme: scheme, Host: h, Port: port, ContextPath: ctx}
+}

@@ -1,0 +1,196 @@
+package playbooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/frontdoor-dev/frontdoor/distro"
+	"github.com/frontdoor-dev/frontdoor/ssh"
+	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/steps/verify"
+)
+
+// Conn is a connected host: steps.Host plus what the rollout needs of the transport.
+type Conn interface {
+	steps.Host
+	RoundTrips() int64
+	SetSFTPServer(path string)
+	Close() error
+}
+
+// Options are the command-line choices that shape a rollout.
+type Options struct {
+	KnownHosts string // overrides the inventory's known_hosts
+	AcceptNew  bool
+	UseAgent   bool
+	// SetBaseURL, when set, are the admin credentials used to set a differing Base URL.
+	SetBaseURL *verify.Credentials
+	Progress   func(host, msg string)
+	// Wrap, if set, wraps each connection (tests count round trips with it).
+	Wrap func(Conn) Conn
+}
+
+// HostRun is one host's rollout: connection, facts, plan, and what apply and verify found.
+type HostRun struct {
+	Host     *Host
+	Conn     Conn
+	Facts    *distro.Facts
+	Plan     *steps.Plan
+	Outcome  steps.Outcome
+	Verified []verify.Result
+	Err      error
+	Started  time.Time
+	Duration time.Duration
+
+	pb   *Playbook
+	opts Options
+}
+
+// Connect opens the host's connection.
+func Connect(ctx context.Context, inv *Inventory, h *Host, opts Options) (Conn, error) {
+	var c Conn
+	if h.Connection == "local" {
+		l, err := ssh.NewLocal(h.Name)
+		if err != nil {
+			return nil, err
+		}
+		c = l
+	} else {
+		pw, err := h.becomePassword()
+		if err != nil {
+			return nil, err
+		}
+		kh := opts.KnownHosts
+		if kh == "" {
+			kh = inv.KnownHosts
+		}
+		cfg := ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, KnownHosts: kh,
+			AcceptNew: opts.AcceptNew, UseAgent: opts.UseAgent || h.Key == "", BecomePassword: pw}
+		if h.Key != "" {
+			cfg.KeyFiles = []string{h.Key}
+		}
+		cl, err := ssh.Dial(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		c = cl
+	}
+	if opts.Wrap != nil {
+		c = opts.Wrap(c)
+	}
+	return c, nil
+}
+
+// Gather runs the one gather command and parses it. A host whose shell is not POSIX is
+// recognised as Windows by its error, and described with cmd's ver.
+func Gather(ctx context.Context, c Conn, req distro.Request) (*distro.Facts, error) {
+	out, err := c.Run(ctx, distro.Script(req), nil)
+	if err != nil {
+		var ce *ssh.CommandError
+		if errors.As(err, &ce) && strings.Contains(ce.Stderr+ce.Stdout, "is not recognized as") {
+			ver, verr := c.Run(ctx, "cmd /c ver", nil)
+			if name, ok := distro.ParseVer(string(ver)); verr == nil && ok {
+				return &distro.Facts{Family: distro.Windows, Windows: name}, nil
+			}
+			return &distro.Facts{Family: distro.Windows, Windows: "Windows (version unknown)"}, nil
+		}
+		return nil, fmt.Errorf("gather facts: %w", err)
+	}
+	f, err := distro.ParseGather(string(out))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name(), err)
+	}
+	return f, nil
+}
+
+// Prepare connects, gathers, refuses unsupported platforms before any change, and plans.
+func Prepare(ctx context.Context, inv *Inventory, pb *Playbook, h *Host, opts Options) *HostRun {
+	r := &HostRun{Host: h, pb: pb, opts: opts, Started: time.Now()}
+	r.say("connect")
+	c, err := Connect(ctx, inv, h, opts)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	r.Conn = c
+	r.say("gather facts")
+	if r.Facts, err = Gather(ctx, c, pb.Request(h.Name)); err != nil {
+		r.Err = err
+		return r
+	}
+	if err := r.Facts.Supported(); err != nil {
+		r.Err = fmt.Errorf("%s: %w", h.Name, err)
+		return r
+	}
+	c.SetSFTPServer(r.Facts.SFTPServer)
+	r.Plan, r.Err = r.plan(ctx, r.Facts)
+	return r
+}
+
+func (r *HostRun) plan(ctx context.Context, f *distro.Facts) (*steps.Plan, error) {
+	ss, services := r.pb.Compile(f, r.Host.Name)
+	return steps.MakePlan(ctx, r.Conn, ss, services)
+}
+
+func (r *HostRun) say(msg string) {
+	if r.opts.Progress != nil {
+		r.opts.Progress(r.Host.Name, msg)
+	}
+}
+
+// address is where the host's Apache is reached from the controller.
+func (r *HostRun) address() string {
+	if r.Host.Connection == "local" {
+		return "127.0.0.1"
+	}
+	return r.Host.Address
+}
+
+// Verify checks every app through the proxy.
+func (r *HostRun) Verify(ctx context.Context) error {
+	r.Verified = nil
+	for _, a := range r.pb.Apps {
+		p := a.PublicFor(r.Host.Name)
+		res, err := verify.Jira(ctx, verify.Target{App: a.Name, BaseURL: p.BaseURL, Address: r.address()}, r.opts.SetBaseURL)
+		r.Verified = append(r.Verified, res)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Apply applies the plan (when it has changes), re-checks, verifies, and rolls back on failure.
+func (r *HostRun) Apply(ctx context.Context) {
+	if r.Err != nil {
+		return
+	}
+	req := r.pb.Request(r.Host.Name)
+	r.Outcome, r.Err = steps.Apply(ctx, r.Conn, r.Plan, steps.Hooks{
+		Recheck: func(ctx context.Context) (*steps.Plan, error) {
+			f, err := Gather(ctx, r.Conn, req)
+			if err != nil {
+				return nil, err
+			}
+			return r.plan(ctx, f)
+		},
+		Verify:   r.Verify,
+		Progress: r.say,
+	})
+	r.Duration = time.Since(r.Started)
+}
+
+// Close ends the connection.
+func (r *HostRun) Close() {
+	if r.Conn != nil {
+		r.Conn.Close()
+	}
+}
+
+// NewVerifyRun is a HostRun for verification alone (no connection).
+func NewVerifyRun(pb *Playbook, h *Host, opts Options) *HostRun {
+	return &HostRun{Host: h, pb: pb, opts: opts, Started: time.Now()}
+}

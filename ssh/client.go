@@ -1,0 +1,340 @@
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pkg/sftp"
+	"github.com/skeema/knownhosts"
+	xssh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// Config says how to reach and become root on one host.
+type Config struct {
+	Name       string // inventory name, used in every error
+	Address    string
+	Port       int
+	User       string
+	KeyFiles   []string
+	UseAgent   bool   // also offer the keys of $SSH_AUTH_SOCK
+	KnownHosts string // default ~/.ssh/known_hosts
+	// AcceptNew records the key of a host that known_hosts does not list yet (never a changed key).
+	AcceptNew bool
+	// BecomePassword is the sudo password of a non-root user; nil means sudo -n (NOPASSWD).
+	BecomePassword []byte
+	ConnectTimeout time.Duration // default 15 s
+	CommandTimeout time.Duration // default 10 min per command
+	SFTPServer     string        // for sudo SFTP; default /usr/lib/openssh/sftp-server
+}
+
+// Client is one SSH connection to a host, reused for every command and for SFTP.
+type Client struct {
+	cfg   Config
+	conn  *xssh.Client
+	trips atomic.Int64
+
+	mu       sync.Mutex
+	sftp     *sftp.Client
+	sftpSess *xssh.Session
+	done     chan struct{}
+}
+
+// HostKeyError says the host presented a key other than the one known_hosts has for it.
+type HostKeyError struct {
+	Host, KnownHosts string
+	Err              error
+}
+
+func (e *HostKeyError) Error() string {
+	return fmt.Sprintf("%s: HOST KEY CHANGED (it does not match %s): this may be an attack, or the host was reinstalled. "+
+		"Refusing to connect. If the change is expected, remove the old key with: ssh-keygen -R %s -f %s (and connect again with --accept-new-host-keys)",
+		e.Host, e.KnownHosts, e.Host, e.KnownHosts)
+}
+
+func (e *HostKeyError) Unwrap() error { return e.Err }
+
+func (c *Config) defaults() error {
+	if c.Port == 0 {
+		c.Port = 22
+	}
+	if c.User == "" {
+		c.User = "root"
+	}
+	if c.KnownHosts == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return err
+		}
+		c.KnownHosts = filepath.Join(home, ".ssh", "known_hosts")
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = 15 * time.Second
+	}
+	if c.CommandTimeout == 0 {
+		c.CommandTimeout = 10 * time.Minute
+	}
+	if c.SFTPServer == "" {
+		c.SFTPServer = "/usr/lib/openssh/sftp-server"
+	}
+	return nil
+}
+
+func (c *Config) auth() ([]xssh.AuthMethod, error) {
+	var signers []xssh.Signer
+	for _, k := range c.KeyFiles {
+		pem, err := os.ReadFile(k)
+		if err != nil {
+			return nil, fmt.Errorf("key file: %w", err)
+		}
+		s, err := xssh.ParsePrivateKey(pem)
+		if err != nil {
+			var missing *xssh.PassphraseMissingError
+			if errors.As(err, &missing) {
+				return nil, fmt.Errorf("key file %s is passphrase-protected: load it into ssh-agent (ssh-add %s) and use the agent", k, k)
+			}
+			return nil, fmt.Errorf("key file %s: %w", k, err)
+		}
+		signers = append(signers, s)
+	}
+	methods := []xssh.AuthMethod{}
+	if len(signers) > 0 {
+		methods = append(methods, xssh.PublicKeys(signers...))
+	}
+	if sock := os.Getenv("SSH_AUTH_SOCK"); c.UseAgent && sock != "" {
+		conn, err := net.Dial("unix", sock)
+		if err != nil {
+			return nil, fmt.Errorf("ssh-agent at $SSH_AUTH_SOCK: %w", err)
+		}
+		methods = append(methods, xssh.PublicKeysCallback(agent.NewClient(conn).Signers))
+	}
+	if len(methods) == 0 {
+		return nil, fmt.Errorf("no key: give a key file (inventory 'key:') or run ssh-agent")
+	}
+	return methods, nil
+}
+
+// hostKeyCallback verifies against known_hosts; with AcceptNew a host absent from the file is
+// appended to it, a host present with another key is always refused.
+func (c *Config) hostKeyCallback() (xssh.HostKeyCallback, *knownhosts.HostKeyDB, error) {
+	if _, err := os.Stat(c.KnownHosts); errors.Is(err, os.ErrNotExist) {
+		if !c.AcceptNew {
+			return nil, nil, fmt.Errorf("known_hosts file %s does not exist: give --known-hosts FILE, or --accept-new-host-keys to record the keys of new hosts", c.KnownHosts)
+		}
+		if err := os.MkdirAll(filepath.Dir(c.KnownHosts), 0o700); err != nil {
+			return nil, nil, err
+		}
+		if err := os.WriteFile(c.KnownHosts, nil, 0o600); err != nil {
+			return nil, nil, err
+		}
+	}
+	db, err := knownhosts.NewDB(c.KnownHosts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("known_hosts %s: %w", c.KnownHosts, err)
+	}
+	cb := func(hostname string, remote net.Addr, key xssh.PublicKey) error {
+		err := db.HostKeyCallback()(hostname, remote, key)
+		if err == nil {
+			return nil
+		}
+		if knownhosts.IsHostKeyChanged(err) {
+			return &HostKeyError{Host: c.Name, KnownHosts: c.KnownHosts, Err: err}
+		}
+		if knownhosts.IsHostUnknown(err) {
+			if !c.AcceptNew {
+				return fmt.Errorf("%s: host key not in %s (%s %s): verify it and add it, or pass --accept-new-host-keys to record it",
+					c.Name, c.KnownHosts, key.Type(), xssh.FingerprintSHA256(key))
+			}
+			f, ferr := os.OpenFile(c.KnownHosts, os.O_APPEND|os.O_WRONLY, 0o600)
+			if ferr != nil {
+				return ferr
+			}
+			defer f.Close()
+			_, ferr = fmt.Fprintln(f, knownhosts.Line([]string{knownhosts.Normalize(remote.String())}, key))
+			return ferr
+		}
+		return err
+	}
+	return cb, db, nil
+}
+
+// Dial connects and authenticates. Every error names the host.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+	}
+	auth, err := cfg.auth()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+	}
+	cb, db, err := cfg.hostKeyCallback()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+	}
+	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
+	cc := &xssh.ClientConfig{
+		User:            cfg.User,
+		Auth:            auth,
+		HostKeyCallback: cb,
+		// Ask only for key types known_hosts has for this host, so a host known by its ed25519
+		// key is not refused because it offered RSA first.
+		HostKeyAlgorithms: db.HostKeyAlgorithms(addr),
+		Timeout:           cfg.ConnectTimeout,
+	}
+	d := net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	tcp, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: connect %s: %w", cfg.Name, addr, err)
+	}
+	tcp.SetDeadline(time.Now().Add(cfg.ConnectTimeout))
+	sc, chans, reqs, err := xssh.NewClientConn(tcp, addr, cc)
+	if err != nil {
+		tcp.Close()
+		var hk *HostKeyError
+		if errors.As(err, &hk) {
+			return nil, hk
+		}
+		return nil, fmt.Errorf("%s: ssh handshake with %s@%s: %w", cfg.Name, cfg.User, addr, err)
+	}
+	tcp.SetDeadline(time.Time{})
+	c := &Client{cfg: cfg, conn: xssh.NewClient(sc, chans, reqs), done: make(chan struct{})}
+	go c.keepalive()
+	return c, nil
+}
+
+// keepalive closes a connection whose peer stopped answering, so commands fail instead of hanging.
+func (c *Client) keepalive() {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	misses := 0
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+			ok := make(chan error, 1)
+			go func() { _, _, err := c.conn.SendRequest("keepalive@openssh.com", true, nil); ok <- err }()
+			select {
+			case err := <-ok:
+				if err != nil {
+					c.conn.Close()
+					return
+				}
+				misses = 0
+			case <-time.After(15 * time.Second):
+				if misses++; misses >= 3 {
+					c.conn.Close()
+					return
+				}
+			}
+		}
+	}
+}
+
+// Name is the host's inventory name.
+func (c *Client) Name() string { return c.cfg.Name }
+
+// RoundTrips counts commands and SFTP operations since Dial.
+func (c *Client) RoundTrips() int64 { return c.trips.Load() }
+
+// Close ends SFTP and the connection.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.done:
+	default:
+		close(c.done)
+	}
+	if c.sftp != nil {
+		c.sftp.Close()
+	}
+	if c.sftpSess != nil {
+		c.sftpSess.Close()
+	}
+	return c.conn.Close()
+}
+
+func (c *Client) root() bool { return c.cfg.User == "root" }
+
+// become wraps cmd so it runs as root, and returns the stdin prefix sudo reads the password from.
+func (c *Client) become(cmd string) (string, []byte) {
+	if c.root() {
+		return cmd, nil
+	}
+	if c.cfg.BecomePassword == nil {
+		return "sudo -n -- sh -c " + shQuote(cmd), nil
+	}
+	// -k: ignore cached credentials, so sudo always reads exactly one password line and the rest
+	// of stdin reaches the command. -p '': no prompt text in the output.
+	pw := append(append([]byte(nil), c.cfg.BecomePassword...), '\n')
+	return "sudo -k -S -p '' -- sh -c " + shQuote(cmd), pw
+}
+
+func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// Run runs cmd as root through a POSIX shell and returns its stdout. A non-zero exit is an error
+// with the exit status and the end of stderr.
+func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
+	c.trips.Add(1)
+	sess, err := c.conn.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("%s: new session: %w", c.cfg.Name, err)
+	}
+	defer sess.Close()
+	full, pw := c.become(cmd)
+	var stdout, stderr bytes.Buffer
+	sess.Stdout, sess.Stderr = &stdout, &stderr
+	if pw != nil || stdin != nil {
+		sess.Stdin = io.MultiReader(bytes.NewReader(pw), bytes.NewReader(stdin))
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.CommandTimeout)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- sess.Run(full) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		sess.Signal(xssh.SIGKILL)
+		sess.Close()
+		return stdout.Bytes(), fmt.Errorf("%s: command timed out or was cancelled: %w", c.cfg.Name, ctx.Err())
+	}
+	if err != nil {
+		return stdout.Bytes(), &CommandError{Host: c.cfg.Name, Err: err, Stderr: stderr.String(), Stdout: stdout.String()}
+	}
+	return stdout.Bytes(), nil
+}
+
+// CommandError is a command that failed on a host.
+type CommandError struct {
+	Host           string
+	Err            error
+	Stderr, Stdout string
+}
+
+func (e *CommandError) Error() string {
+	msg := strings.TrimSpace(e.Stderr)
+	if msg == "" {
+		msg = strings.TrimSpace(e.Stdout)
+	}
+	if len(msg) > 2000 {
+		msg = "..." + msg[len(msg)-2000:]
+	}
+	if strings.Contains(msg, "sudo: a password is required") {
+		msg += " (this user's sudo needs a password: set become_password_file in the inventory or FRONTDOOR_BECOME_PASSWORD)"
+	}
+	return fmt.Sprintf("%s: %v: %s", e.Host, e.Err, msg)
+}
+
+func (e *CommandError) Unwrap() error { return e.Err }

@@ -1,0 +1,168 @@
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+
+	"github.com/pkg/sftp"
+
+	"github.com/frontdoor-dev/frontdoor/steps"
+)
+
+// SetSFTPServer tells the client where sftp-server is on this host (from the facts), for SFTP
+// under sudo.
+func (c *Client) SetSFTPServer(p string) {
+	if p != "" {
+		c.cfg.SFTPServer = p
+	}
+}
+
+// sftpClient opens SFTP once: the sftp subsystem when logged in as root; otherwise sftp-server
+// started under sudo on an ordinary session, so files are read and written as root.
+func (c *Client) sftpClient() (*sftp.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sftp != nil {
+		return c.sftp, nil
+	}
+	c.trips.Add(1)
+	if c.root() {
+		cl, err := sftp.NewClient(c.conn)
+		if err != nil {
+			return nil, fmt.Errorf("%s: start sftp: %w", c.cfg.Name, err)
+		}
+		c.sftp = cl
+		return cl, nil
+	}
+	sess, err := c.conn.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("%s: new session for sftp: %w", c.cfg.Name, err)
+	}
+	in, err := sess.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := sess.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	sess.Stderr = &stderr
+	cmd, pw := c.become(c.cfg.SFTPServer)
+	if err := sess.Start(cmd); err != nil {
+		return nil, fmt.Errorf("%s: start %s under sudo: %w", c.cfg.Name, c.cfg.SFTPServer, err)
+	}
+	if pw != nil {
+		if _, err := in.Write(pw); err != nil {
+			return nil, err
+		}
+	}
+	cl, err := sftp.NewClientPipe(out, in)
+	if err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("%s: sftp-server under sudo (%s): %w: %s", c.cfg.Name, c.cfg.SFTPServer, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	c.sftp, c.sftpSess = cl, sess
+	return cl, nil
+}
+
+// ReadFile returns a file's bytes, mode and owner; a missing file is File{Exists: false}.
+func (c *Client) ReadFile(ctx context.Context, p string) (steps.File, error) {
+	cl, err := c.sftpClient()
+	if err != nil {
+		return steps.File{}, err
+	}
+	c.trips.Add(1)
+	f, err := cl.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return steps.File{Path: p}, nil
+	}
+	if err != nil {
+		return steps.File{}, fmt.Errorf("%s: open %s: %w", c.cfg.Name, p, err)
+	}
+	defer f.Close()
+	c.trips.Add(1)
+	st, err := f.Stat()
+	if err != nil {
+		return steps.File{}, fmt.Errorf("%s: stat %s: %w", c.cfg.Name, p, err)
+	}
+	c.trips.Add(1)
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return steps.File{}, fmt.Errorf("%s: read %s: %w", c.cfg.Name, p, err)
+	}
+	file := steps.File{Path: p, Exists: true, Data: data, Mode: st.Mode().Perm()}
+	if fst, ok := st.Sys().(*sftp.FileStat); ok {
+		file.UID, file.GID = int(fst.UID), int(fst.GID)
+	}
+	return file, nil
+}
+
+// WriteFile replaces f.Path atomically: a temporary file in the same directory gets the data,
+// mode and owner and is fsynced, then renamed over the target (posix-rename), so readers see the
+// old or the new file, never half of one.
+func (c *Client) WriteFile(ctx context.Context, f steps.File) error {
+	cl, err := c.sftpClient()
+	if err != nil {
+		return err
+	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	tmp := path.Join(path.Dir(f.Path), ".frontdoor-"+path.Base(f.Path)+"."+hex.EncodeToString(rnd[:]))
+	fail := func(op string, err error) error {
+		cl.Remove(tmp)
+		return fmt.Errorf("%s: %s %s: %w", c.cfg.Name, op, f.Path, err)
+	}
+	c.trips.Add(1)
+	w, err := cl.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return fmt.Errorf("%s: create %s: %w", c.cfg.Name, tmp, err)
+	}
+	c.trips.Add(1)
+	if _, err := w.Write(f.Data); err != nil {
+		w.Close()
+		return fail("write", err)
+	}
+	c.trips.Add(3)
+	if err := w.Chmod(f.Mode.Perm()); err != nil {
+		w.Close()
+		return fail("chmod", err)
+	}
+	if err := w.Chown(f.UID, f.GID); err != nil {
+		w.Close()
+		return fail("chown", err)
+	}
+	if err := w.Sync(); err != nil {
+		w.Close()
+		return fail("fsync", err)
+	}
+	if err := w.Close(); err != nil {
+		return fail("close", err)
+	}
+	c.trips.Add(1)
+	if err := cl.PosixRename(tmp, f.Path); err != nil {
+		return fail("rename into place", err)
+	}
+	return nil
+}
+
+// Remove deletes a file; a missing file is not an error.
+func (c *Client) Remove(ctx context.Context, p string) error {
+	cl, err := c.sftpClient()
+	if err != nil {
+		return err
+	}
+	c.trips.Add(1)
+	if err := cl.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: remove %s: %w", c.cfg.Name, p, err)
+	}
+	return nil
+}

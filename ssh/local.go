@@ -1,0 +1,114 @@
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/frontdoor-dev/frontdoor/steps"
+)
+
+// Local runs steps on the machine frontdoor runs on (inventory "connection: local"), with the
+// same operations and guarantees as an SSH host. It must run as root.
+type Local struct {
+	name  string
+	trips atomic.Int64
+}
+
+// NewLocal returns the local host; it refuses when not root, since every step needs root.
+func NewLocal(name string) (*Local, error) {
+	if os.Geteuid() != 0 {
+		return nil, fmt.Errorf("%s: connection: local needs frontdoor to run as root (run it with sudo)", name)
+	}
+	return &Local{name: name}, nil
+}
+
+func (l *Local) Name() string         { return l.name }
+func (l *Local) RoundTrips() int64    { return l.trips.Load() }
+func (l *Local) SetSFTPServer(string) {}
+func (l *Local) Close() error         { return nil }
+
+func (l *Local) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
+	l.trips.Add(1)
+	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	if stdin != nil {
+		c.Stdin = bytes.NewReader(stdin)
+	}
+	if err := c.Run(); err != nil {
+		return stdout.Bytes(), &CommandError{Host: l.name, Err: err, Stderr: stderr.String(), Stdout: stdout.String()}
+	}
+	return stdout.Bytes(), nil
+}
+
+func (l *Local) ReadFile(ctx context.Context, p string) (steps.File, error) {
+	l.trips.Add(1)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return steps.File{Path: p}, nil
+	}
+	if err != nil {
+		return steps.File{}, fmt.Errorf("%s: %w", l.name, err)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return steps.File{}, fmt.Errorf("%s: %w", l.name, err)
+	}
+	f := steps.File{Path: p, Exists: true, Data: data, Mode: st.Mode().Perm()}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		f.UID, f.GID = int(sys.Uid), int(sys.Gid)
+	}
+	return f, nil
+}
+
+func (l *Local) WriteFile(ctx context.Context, f steps.File) error {
+	l.trips.Add(1)
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(filepath.Dir(f.Path), ".frontdoor-"+filepath.Base(f.Path)+"."+hex.EncodeToString(rnd[:]))
+	w, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.Mode.Perm())
+	if err != nil {
+		return fmt.Errorf("%s: %w", l.name, err)
+	}
+	err = func() error {
+		if _, err := w.Write(f.Data); err != nil {
+			return err
+		}
+		if err := w.Chmod(f.Mode.Perm()); err != nil {
+			return err
+		}
+		if err := w.Chown(f.UID, f.GID); err != nil {
+			return err
+		}
+		return w.Sync()
+	}()
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, f.Path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%s: write %s: %w", l.name, f.Path, err)
+	}
+	return nil
+}
+
+func (l *Local) Remove(ctx context.Context, p string) error {
+	l.trips.Add(1)
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: %w", l.name, err)
+	}
+	return nil
+}

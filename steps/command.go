@@ -1,0 +1,36 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+)
+
+// CommandStep brings one piece of state (a module enabled, a site enabled, a boolean set) to
+// where it should be with a command, and back with another. Whether it is needed was decided
+// from the facts when the step was built.
+type CommandStep struct {
+	Label   string
+	Done    bool   // already in the wanted state
+	Reason  string // why nothing is needed, or what will be done
+	Command string // brings it there
+	Undo    string // brings it back
+	Notify  []string
+}
+
+func (s *CommandStep) Name() string       { return s.Label }
+func (s *CommandStep) Triggers() []string { return s.Notify }
+
+func (s *CommandStep) Check(ctx context.Context, h Host) (Change, error) {
+	if s.Done {
+		return Change{Action: NoOp, Summary: s.Reason}, nil
+	}
+	return Change{Action: Run, Summary: s.Reason, Diff: "$ " + s.Command + "\n"}, nil
+}
+
+func (s *CommandStep) Apply(ctx context.Context, h Host, j *Journal) error {
+	j.RecordCommand(s.Label, s.Undo)
+	if _, err := h.Run(ctx, s.Command, nil); err != nil {
+		return fmt.Errorf("%s: %w", s.Label, err)
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+
+	"github.com/aymanbagabas/go-udiff"
+)
+
+// FileStep makes a file hold what Edit returns for its current content. Current is the file as
+// gathered with the facts; Apply re-reads it and refuses if it changed since (someone else is
+// editing it), records the original bytes, mode and owner, then writes atomically.
+type FileStep struct {
+	Label   string
+	Current File
+	// Edit returns the desired content from the current one (nil when the file does not exist).
+	Edit func(current []byte) ([]byte, error)
+	// NewMode, NewUID, NewGID apply when the file is created.
+	NewMode        fs.FileMode
+	NewUID, NewGID int
+	Notify         []string
+	Reason         string // said when nothing changes, e.g. "server.xml already proxied"
+}
+
+func (s *FileStep) Name() string       { return s.Label }
+func (s *FileStep) Triggers() []string { return s.Notify }
+
+func (s *FileStep) desired() ([]byte, error) {
+	var cur []byte
+	if s.Current.Exists {
+		cur = s.Current.Data
+	}
+	out, err := s.Edit(cur)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Current.Path, err)
+	}
+	return out, nil
+}
+
+func (s *FileStep) Check(ctx context.Context, h Host) (Change, error) {
+	want, err := s.desired()
+	if err != nil {
+		return Change{}, err
+	}
+	if s.Current.Exists && bytes.Equal(want, s.Current.Data) {
+		reason := s.Reason
+		if reason == "" {
+			reason = s.Current.Path + " is already right"
+		}
+		return Change{Action: NoOp, Summary: reason}, nil
+	}
+	ch := Change{Action: Update, Summary: "edit " + s.Current.Path}
+	if !s.Current.Exists {
+		ch = Change{Action: Create, Summary: "create " + s.Current.Path}
+	}
+	ch.Diff = Diff(s.Current.Path, s.Current.Data, want)
+	return ch, nil
+}
+
+func (s *FileStep) Apply(ctx context.Context, h Host, j *Journal) error {
+	want, err := s.desired()
+	if err != nil {
+		return err
+	}
+	live, err := h.ReadFile(ctx, s.Current.Path)
+	if err != nil {
+		return fmt.Errorf("re-read %s before writing: %w", s.Current.Path, err)
+	}
+	if live.Exists != s.Current.Exists || sha256.Sum256(live.Data) != sha256.Sum256(s.Current.Data) {
+		return fmt.Errorf("%s changed on the host since the plan was made; run plan again", s.Current.Path)
+	}
+	j.RecordFile(live)
+	f := File{Path: s.Current.Path, Exists: true, Data: want, Mode: live.Mode, UID: live.UID, GID: live.GID}
+	if !live.Exists {
+		f.Mode, f.UID, f.GID = s.NewMode, s.NewUID, s.NewGID
+	}
+	if err := h.WriteFile(ctx, f); err != nil {
+		return fmt.Errorf("write %s: %w", s.Current.Path, err)
+	}
+	return nil
+}
+
+// Diff renders a unified diff of a file's old and new content ("" when equal).
+func Diff(path string, old, new []byte) string {
+	return udiff.Unified("a"+path, "b"+path, string(old), string(new))
+}

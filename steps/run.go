@@ -1,0 +1,189 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Plan is what would change on one host: every step with its Change, and the services the
+// changing steps trigger.
+type Plan struct {
+	Host     string
+	Steps    []Step
+	Changes  []Change
+	Services []*Service
+}
+
+// MakePlan runs every Check. It changes nothing.
+func MakePlan(ctx context.Context, h Host, steps []Step, services []*Service) (*Plan, error) {
+	p := &Plan{Host: h.Name(), Steps: steps, Services: services}
+	for _, s := range steps {
+		ch, err := s.Check(ctx, h)
+		if err != nil {
+			return nil, fmt.Errorf("%s: check %s: %w", h.Name(), s.Name(), err)
+		}
+		p.Changes = append(p.Changes, ch)
+	}
+	return p, nil
+}
+
+// Pending counts the steps that would change something.
+func (p *Plan) Pending() int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Action != NoOp {
+			n++
+		}
+	}
+	return n
+}
+
+// Triggered returns the services that pending steps trigger, in the plan's service order.
+func (p *Plan) Triggered() []*Service {
+	want := map[string]bool{}
+	for i, s := range p.Steps {
+		if p.Changes[i].Action != NoOp {
+			for _, t := range s.Triggers() {
+				want[t] = true
+			}
+		}
+	}
+	var out []*Service
+	for _, s := range p.Services {
+		if want[s.Name] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Hooks are the parts of a run that need more than the plan.
+type Hooks struct {
+	// Recheck gathers the facts again and plans again; after apply it must find nothing to do.
+	Recheck func(ctx context.Context) (*Plan, error)
+	// Verify proves the result (the Base URL through the proxy).
+	Verify func(ctx context.Context) error
+	// Progress, if set, is told each phase as it starts ("stop jira", "apply: ...").
+	Progress func(msg string)
+}
+
+// Outcome is what Apply did to a host.
+type Outcome struct {
+	Changed    int
+	RolledBack bool
+	Journal    *Journal
+}
+
+// Apply applies the plan: stops the triggered apps, applies the pending steps, validates and
+// restarts the triggered proxy, starts the apps and waits for them, re-checks that nothing is left
+// to do, and verifies. Any failure after the first change rolls the host back. A plan with nothing
+// pending touches nothing (no restart) and only verifies.
+func Apply(ctx context.Context, h Host, p *Plan, hooks Hooks) (Outcome, error) {
+	say := func(format string, a ...any) {
+		if hooks.Progress != nil {
+			hooks.Progress(fmt.Sprintf(format, a...))
+		}
+	}
+	out := Outcome{Journal: &Journal{}}
+	if p.Pending() == 0 {
+		if hooks.Verify != nil {
+			return out, hooks.Verify(ctx)
+		}
+		return out, nil
+	}
+	err := apply(ctx, h, p, hooks, out.Journal, say, &out.Changed)
+	if err == nil {
+		return out, nil
+	}
+	if out.Journal.Empty() {
+		return out, err
+	}
+	say("rolling back")
+	// Roll back even if the run was cancelled: a half-changed host is worse than a late stop.
+	rbErr := out.Journal.Rollback(context.WithoutCancel(ctx), h)
+	if rbErr != nil {
+		return out, fmt.Errorf("%w\nROLLBACK INCOMPLETE on %s, fix by hand: %v", err, h.Name(), rbErr)
+	}
+	out.RolledBack = true
+	return out, fmt.Errorf("%w (rolled back)", err)
+}
+
+func apply(ctx context.Context, h Host, p *Plan, hooks Hooks, j *Journal, say func(string, ...any), changed *int) error {
+	triggered := p.Triggered()
+	for _, s := range triggered {
+		if s.Kind == App && s.WasRunning {
+			say("stop %s", s.Name)
+			j.TouchService(s)
+			if err := s.run(ctx, h, "stop", s.Stop); err != nil {
+				return err
+			}
+		}
+	}
+	for i, s := range p.Steps {
+		if p.Changes[i].Action == NoOp {
+			continue
+		}
+		say("apply %s", s.Name())
+		if err := s.Apply(ctx, h, j); err != nil {
+			return fmt.Errorf("apply %s: %w", s.Name(), err)
+		}
+		*changed++
+	}
+	for _, s := range triggered {
+		if s.Kind != Proxy {
+			continue
+		}
+		say("check the configuration of %s", s.Name)
+		if err := s.run(ctx, h, "check the new configuration of", s.Validate); err != nil {
+			return err
+		}
+		j.TouchService(s)
+		say("restart %s", s.Name)
+		if s.WasRunning {
+			if err := s.restart(ctx, h); err != nil {
+				return err
+			}
+		} else if err := s.run(ctx, h, "start", s.Start); err != nil {
+			return err
+		}
+	}
+	for _, s := range triggered {
+		if s.Kind != App {
+			continue
+		}
+		j.TouchService(s)
+		say("start %s", s.Name)
+		if err := s.run(ctx, h, "start", s.Start); err != nil {
+			return err
+		}
+		say("wait for %s", s.Name)
+		if err := s.run(ctx, h, "wait for", s.Ready); err != nil {
+			return err
+		}
+	}
+	if hooks.Recheck != nil {
+		say("re-check")
+		p2, err := hooks.Recheck(ctx)
+		if err != nil {
+			return fmt.Errorf("re-check after apply: %w", err)
+		}
+		if n := p2.Pending(); n > 0 {
+			var names []string
+			for i, c := range p2.Changes {
+				if c.Action != NoOp {
+					names = append(names, p2.Steps[i].Name()+" ("+c.Summary+")")
+				}
+			}
+			return errors.New("inconsistent result after apply: still pending: " + strings.Join(names, "; "))
+		}
+	}
+	if hooks.Verify != nil {
+		say("verify")
+		if err := hooks.Verify(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}

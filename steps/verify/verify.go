@@ -1,0 +1,215 @@
+// Package verify owns the proof that a rollout worked (the guide's Part C): from the controller,
+// HTTP requests to the host's Apache with the public Host header (no DNS needed) must answer, every
+// absolute redirect must stay under the public base URL, and the application's own Base URL
+// (Jira: GET /rest/api/2/serverInfo) must equal it; it can set the Base URL through the
+// product's REST API with admin credentials.
+package verify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Target is one application to verify through the proxy on one host.
+type Target struct {
+	App     string // "jira"
+	BaseURL string // public base URL, no trailing slash: http://jira.example.com or http://x/jira
+	Address string // where the host's Apache is reached from here
+}
+
+// Credentials are an application admin's, for setting the Base URL. Never logged.
+type Credentials struct {
+	User, Password string
+}
+
+// Result is what verification found.
+type Result struct {
+	Chain       []string // requested URLs and their statuses, in order
+	AppBaseURL  string   // what the application says its Base URL is
+	BaseURLSet  bool     // frontdoor set it during this verification
+	BaseURLNote string   // what to do when it differs and was not set
+}
+
+// client dials the host's address whatever the URL's host name is, and never follows redirects
+// itself, so each Location can be checked.
+func client(addr string) *http.Client {
+	d := &net.Dialer{Timeout: 10 * time.Second}
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			Proxy: nil,
+			DialContext: func(ctx context.Context, network, hostport string) (net.Conn, error) {
+				_, port, _ := net.SplitHostPort(hostport)
+				return d.DialContext(ctx, network, net.JoinHostPort(addr, port))
+			},
+			DisableKeepAlives: true,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Proxy requests the base URL through the host's Apache and follows redirects (at most 10) while
+// each one stays under the base URL; the last answer must be 2xx.
+func Proxy(ctx context.Context, t Target) (Result, error) {
+	var res Result
+	c := client(t.Address)
+	next := t.BaseURL + "/"
+	for i := 0; i < 10; i++ {
+		req, err := http.NewRequestWithContext(ctx, "GET", next, nil)
+		if err != nil {
+			return res, err
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return res, fmt.Errorf("%s through the proxy at %s: GET %s: %w", t.App, t.Address, next, err)
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		res.Chain = append(res.Chain, fmt.Sprintf("%s -> %d", next, resp.StatusCode))
+		switch {
+		case resp.StatusCode >= 200 && resp.StatusCode < 300:
+			return res, nil
+		case resp.StatusCode >= 300 && resp.StatusCode < 400:
+			loc := resp.Header.Get("Location")
+			u, err := req.URL.Parse(loc)
+			if err != nil {
+				return res, fmt.Errorf("%s: bad Location %q: %w", t.App, loc, err)
+			}
+			if strings.Contains(loc, "://") && !under(u.String(), t.BaseURL) {
+				return res, fmt.Errorf("%s: GET %s redirected to %s, outside the public base URL %s: "+
+					"Tomcat does not know it is behind the proxy (check proxyName, proxyPort, scheme and the context path)",
+					t.App, next, loc, t.BaseURL)
+			}
+			next = u.String()
+		default:
+			return res, fmt.Errorf("%s: GET %s through the proxy at %s answered %d", t.App, next, t.Address, resp.StatusCode)
+		}
+	}
+	return res, fmt.Errorf("%s: more than 10 redirects from %s", t.App, t.BaseURL)
+}
+
+func under(u, base string) bool {
+	return u == base || strings.HasPrefix(u, base+"/") || strings.HasPrefix(u, base+"?")
+}
+
+// JiraBaseURL reads Jira's Base URL through the proxy.
+func JiraBaseURL(ctx context.Context, t Target) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", t.BaseURL+"/rest/api/2/serverInfo", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client(t.Address).Do(req)
+	if err != nil {
+		return "", fmt.Errorf("%s: serverInfo through the proxy: %w", t.App, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("%s: GET %s/rest/api/2/serverInfo answered %d", t.App, t.BaseURL, resp.StatusCode)
+	}
+	var info struct {
+		BaseURL string `json:"baseUrl"`
+	}
+	if err := json.Unmarshal(body, &info); err != nil {
+		return "", fmt.Errorf("%s: serverInfo is not JSON: %w", t.App, err)
+	}
+	return info.BaseURL, nil
+}
+
+// SetJiraBaseURL sets Jira's Base URL through the proxy with PUT /rest/api/2/settings/baseUrl.
+func SetJiraBaseURL(ctx context.Context, t Target, cred Credentials) error {
+	body, _ := json.Marshal(t.BaseURL)
+	req, err := http.NewRequestWithContext(ctx, "PUT", t.BaseURL+"/rest/api/2/settings/baseUrl", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(cred.User, cred.Password)
+	resp, err := client(t.Address).Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: set Base URL: %w", t.App, err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	switch resp.StatusCode {
+	case 200, 204:
+		return nil
+	case 401, 403:
+		return fmt.Errorf("%s: set Base URL: the admin credentials were refused (%d)", t.App, resp.StatusCode)
+	default:
+		return fmt.Errorf("%s: set Base URL: PUT answered %d", t.App, resp.StatusCode)
+	}
+}
+
+// Jira verifies Jira through the proxy: redirects, then the Base URL; with cred it sets a Base
+// URL that differs. A differing Base URL without cred is not an error of the proxy: the result
+// says what to do.
+func Jira(ctx context.Context, t Target, cred *Credentials) (Result, error) {
+	res, err := Proxy(ctx, t)
+	if err != nil {
+		return res, err
+	}
+	got, err := JiraBaseURL(ctx, t)
+	if err != nil {
+		return res, err
+	}
+	res.AppBaseURL = got
+	if strings.TrimSuffix(got, "/") == t.BaseURL {
+		return res, nil
+	}
+	if cred == nil {
+		res.BaseURLNote = fmt.Sprintf("Jira's Base URL is %s, not %s: set it with --set-base-url, or in Jira: Administration > System > General configuration > Edit settings > Base URL", got, t.BaseURL)
+		return res, nil
+	}
+	if err := SetJiraBaseURL(ctx, t, *cred); err != nil {
+		return res, err
+	}
+	if got, err = JiraBaseURL(ctx, t); err != nil {
+		return res, err
+	}
+	res.AppBaseURL = got
+	if strings.TrimSuffix(got, "/") != t.BaseURL {
+		return res, fmt.Errorf("%s: Base URL is still %s after setting it to %s", t.App, got, t.BaseURL)
+	}
+	res.BaseURLSet = true
+	return res, nil
+}
+
+// ParseBase splits a public URL into scheme, host name, port (explicit or the scheme's default)
+// and context path ("" or "/path", never a trailing slash).
+func ParseBase(raw string) (scheme, host string, port int, ctxPath string, err error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", "", 0, "", err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", "", 0, "", fmt.Errorf("scheme must be http or https, not %q", u.Scheme)
+	}
+	if u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", 0, "", fmt.Errorf("must be scheme://host[:port][/context], like http://jira.example.com or http://example.com/jira")
+	}
+	port = 80
+	if u.Scheme == "https" {
+		port = 443
+	}
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil || port < 1 || port > 65535 {
+			return "", "", 0, "", fmt.Errorf("port %q out of range 1..65535", p)
+		}
+	}
+	ctxPath = strings.TrimSuffix(u.Path, "/")
+	if strings.Contains(ctxPath, "//") {
+		return "", "", 0, "", fmt.Errorf("context path %q has an empty segment", u.Path)
+	}
+	return u.Scheme, u.Hostname(), port, ctxPath, nil
+}
