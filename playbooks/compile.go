@@ -35,7 +35,7 @@ func (pb *Playbook) Request(host string) distro.Request {
 func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*steps.Service) {
 	var ss []steps.Step
 	var services []*steps.Service
-	vh := apache.VHost{RemoteIP: pb.Apache.RemoteIP}
+	vh := apache.VHost{RemoteIP: pb.Apache.RemoteIP, Directives: pb.Apache.Directives}
 	for _, a := range pb.Apps {
 		t := pb.tomcat(a, host)
 		ss = append(ss, t.Steps(f)...)

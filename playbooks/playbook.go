@@ -34,6 +34,9 @@ type App struct {
 type ApacheConfig struct {
 	Site     string `yaml:"site"`      // name of the vhost file (frontdoor-<site>.conf); default: first app's name
 	RemoteIP bool   `yaml:"remote_ip"` // mod_remoteip + RemoteIPHeader X-Forwarded-For
+	// Directives are extra lines for the VirtualHost (e.g. RequestHeader, Timeout); apachectl
+	// configtest checks them before any restart.
+	Directives []string `yaml:"directives"`
 }
 
 var (
@@ -107,6 +110,14 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 	}
 	if !nameRe.MatchString(pb.Apache.Site) {
 		return nil, src.errorf("$.apache.site", "site %q: use lower-case letters, digits, - and _", pb.Apache.Site)
+	}
+	for i, d := range pb.Apache.Directives {
+		if strings.ContainsAny(d, "\n\r") || strings.TrimSpace(d) == "" {
+			return nil, src.errorf(fmt.Sprintf("$.apache.directives[%d]", i), "each directive is one non-empty line; write a list item per line")
+		}
+		if strings.HasPrefix(strings.TrimSpace(d), "<") {
+			return nil, src.errorf(fmt.Sprintf("$.apache.directives[%d]", i), "sections (<Location> ...) are not allowed here; write single-line directives")
+		}
 	}
 	return &pb, nil
 }

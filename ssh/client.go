@@ -324,10 +324,7 @@ type CommandError struct {
 }
 
 func (e *CommandError) Error() string {
-	msg := strings.TrimSpace(e.Stderr)
-	if msg == "" {
-		msg = strings.TrimSpace(e.Stdout)
-	}
+	msg := strings.TrimSpace(strings.TrimSpace(e.Stderr) + "\n" + strings.TrimSpace(e.Stdout))
 	if len(msg) > 2000 {
 		msg = "..." + msg[len(msg)-2000:]
 	}

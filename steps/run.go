@@ -115,10 +115,11 @@ func apply(ctx context.Context, h Host, p *Plan, hooks Hooks, j *Journal, say fu
 	for _, s := range triggered {
 		if s.Kind == App && s.WasRunning {
 			say("stop %s", s.Name)
-			j.TouchService(s)
+			// Touched only once stopped: a failed stop changed nothing, so there is nothing to undo.
 			if err := s.run(ctx, h, "stop", s.Stop); err != nil {
 				return err
 			}
+			j.TouchService(s)
 		}
 	}
 	for i, s := range p.Steps {

@@ -21,7 +21,8 @@ type Service struct {
 	Name       string
 	Kind       ServiceKind
 	WasRunning bool   // from the facts
-	Validate   string // e.g. "apachectl configtest"; run before any restart
+	Validate   string // checks the new configuration before any restart (configtest and more)
+	Configtest string // checks the restored configuration's syntax before the rollback's restart
 	Start      string
 	Stop       string
 	Restart    string // empty: Stop then Start
@@ -53,7 +54,7 @@ func (s *Service) restore(ctx context.Context, h Host) error {
 	if !s.WasRunning {
 		return s.run(ctx, h, "stop", s.Stop)
 	}
-	if err := s.run(ctx, h, "check the restored configuration of", s.Validate); err != nil {
+	if err := s.run(ctx, h, "check the restored configuration of", s.Configtest); err != nil {
 		return err
 	}
 	if err := s.restart(ctx, h); err != nil {

@@ -73,8 +73,9 @@ func DebianService(f *distro.Facts, site string, v VHost) *steps.Service {
 	}
 	return &steps.Service{
 		Name: Service, Kind: steps.Proxy, WasRunning: f.Apache.Running,
-		Validate: "apache2ctl configtest 2>&1 && " + shadowCheck(v.ServerName, v.Port, SitePrefix+site+".conf"),
-		Start:    ctl("start"), Stop: ctl("stop"), Restart: ctl("restart"),
+		Validate:   "apache2ctl configtest 2>&1 && " + shadowCheck(v.ServerName, v.Port, SitePrefix+site+".conf"),
+		Configtest: "apache2ctl configtest 2>&1",
+		Start:      ctl("start"), Stop: ctl("stop"), Restart: ctl("restart"),
 		Ready: steps.HTTPReady(v.Port, "httpd", 60),
 	}
 }
@@ -83,8 +84,9 @@ func DebianService(f *distro.Facts, site string, v VHost) *steps.Service {
 // 000-default.conf does when the name is the host's own FQDN (Apache derives the default
 // server's name from it): requests would never reach the proxy.
 func shadowCheck(name string, port int, file string) string {
-	return fmt.Sprintf(`l=$(apache2ctl -S 2>/dev/null | grep -E "port %[2]d namevhost %[1]s[[:space:]]" | head -n1); `+
-		`case "$l" in *"/%[3]s:"*) ;; *) echo "ServerName %[1]s on port %[2]d is served first by another VirtualHost:$l. `+
-		`Requests would not reach the proxy: disable that site (a2dissite) or give it another ServerName, or choose another public name." >&2; exit 1;; esac`,
-		strings.ReplaceAll(name, ".", `\.`), port, file)
+	pattern := strings.ReplaceAll(name, ".", `\\.`)
+	return fmt.Sprintf(`{ l=$(apache2ctl -S 2>/dev/null | grep -E "port %[2]d namevhost %[4]s[[:space:]]" | head -n1); `+
+		`case "$l" in *"/%[3]s:"*) ;; *) echo "ServerName %[1]s on port %[2]d is served first by another VirtualHost:${l:- (none found)}. `+
+		`Requests would not reach the proxy: disable that site (a2dissite) or give it another ServerName, or choose another public name." >&2; exit 1;; esac; }`,
+		name, port, file, pattern)
 }

@@ -16,7 +16,8 @@ type Backend struct {
 type VHost struct {
 	ServerName string
 	Port       int
-	RemoteIP   bool // mod_remoteip with RemoteIPHeader X-Forwarded-For (the guide's Part B step 5)
+	RemoteIP   bool     // mod_remoteip with RemoteIPHeader X-Forwarded-For (the guide's Part B step 5)
+	Directives []string // the admin's own extra lines, added at the end of the VirtualHost
 	Backends   []Backend
 }
 
@@ -54,6 +55,12 @@ func (v VHost) Render() string {
 	}
 	if v.RemoteIP {
 		b.WriteString("\n    RemoteIPHeader X-Forwarded-For\n")
+	}
+	if len(v.Directives) > 0 {
+		b.WriteString("\n    # from the playbook's apache.directives\n")
+		for _, d := range v.Directives {
+			fmt.Fprintf(&b, "    %s\n", d)
+		}
 	}
 	b.WriteString("</VirtualHost>\n")
 	return b.String()

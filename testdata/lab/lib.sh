@@ -13,6 +13,8 @@ LAB_NS_PREFIX=fdlab-h                          # network namespace of host i: fd
 LAB_MIRROR=${LAB_MIRROR:-http://deb.debian.org/debian}
 LAB_SUITE=bookworm
 LAB_MAX_HOSTS=200
+# sudo password of user "ops" in every host: distinctive, so tests can search argv and output for it.
+LAB_OPS_PASSWORD=frontdoor-ops-pw-7Q2x
 
 die() { echo "lab: $*" >&2; exit 1; }
 log() { echo "lab: $*" >&2; }
@@ -59,5 +61,104 @@ running_hosts() {
 	for f in "$LAB_RUN"/pids/*.pid; do
 		[ -e "$f" ] || continue
 		basename "$f" .pid
+	done
+}
+
+# ---- starting and stopping one host (used by up and reset) ----
+
+hostkeys() { # the host's SSH keys are made once per name and kept, so known_hosts stays valid
+	local k=$LAB_ROOT/keys/hostkeys/$(host_name "$1") t
+	mkdir -p "$k"
+	for t in ed25519 ecdsa rsa; do
+		[ -e "$k/ssh_host_${t}_key" ] || ssh-keygen -q -t "$t" -N '' -C "root@$(host_name "$1")" -f "$k/ssh_host_${t}_key"
+	done
+}
+
+# host_mode I: the init mode of host i (LAB_INIT_OF_<i> overrides LAB_INIT).
+host_mode() {
+	local v=LAB_INIT_OF_$1
+	echo "${!v:-${LAB_INIT:-systemd}}"
+}
+
+# start_host I N MODE: fresh state for host i (of n, for /etc/hosts), network, then boot it.
+start_host() {
+	local i=$1 n=$2 mode=$3 ns ip d name veth j
+	ns=$(host_ns "$i") ip=$(host_ip "$i") d=$(host_dir "$i") name=$(host_name "$i") veth=fdlab-v$i
+	mkdir -p "$LAB_RUN/pids"
+	ip netns add "$ns"
+	# A fixed MAC per host: after a reset the machine's ARP entry for the address stays right
+	# (with a new random MAC, packets went to the old one for ~20 s).
+	ip link add "$veth" type veth peer name eth0 address "$(printf '02:fd:1a:b0:%02x:%02x' $((i / 256)) $((i % 256)))" netns "$ns"
+	ip link set "$veth" master "$LAB_BR" up
+	ip -n "$ns" addr add "$ip/24" dev eth0
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" route add default via "$LAB_NET.1"
+	ip neigh flush to "$ip" dev "$LAB_BR" 2>/dev/null || true
+
+	rm -rf "$d" && mkdir -p "$d/upper/etc/ssh" "$d/work" "$d/merged"
+	hostkeys "$i"
+	cp "$LAB_ROOT/keys/hostkeys/$name/"ssh_host_* "$d/upper/etc/ssh/"
+	echo "$name" >"$d/upper/etc/hostname"
+	{
+		printf '127.0.0.1\tlocalhost\n%s\t%s.lab.test %s\n' "$ip" "$name" "$name"
+		for j in $(seq 1 "$n"); do [ "$j" = "$i" ] || printf '%s\t%s.lab.test %s\n' "$(host_ip "$j")" "$(host_name "$j")" "$(host_name "$j")"; done
+	} >"$d/upper/etc/hosts"
+	echo "nameserver 127.0.0.1" >"$d/upper/etc/resolv.conf" # DNS fails fast: hosts have no outside
+	printf '%032x\n' "$((0xf00d0000 + i))" >"$d/upper/etc/machine-id"
+
+	if [ "$mode" = sysv ]; then
+		setsid ip netns exec "$ns" unshare --mount --pid --uts --ipc --fork --kill-child \
+			"$LAB_DIR/boot" sysv "$i" </dev/null >"$d/console.log" 2>&1 &
+	else
+		setsid unshare --mount "$LAB_DIR/boot" systemd "$i" </dev/null >"$d/console.log" 2>&1 &
+	fi
+	echo "$! - $mode" >"$LAB_RUN/pids/$name.pid"
+}
+
+# host_ready IP: :22 and :80 accept, and Tomcat says RUNNING.
+host_ready() {
+	timeout 2 bash -c "</dev/tcp/$1/22" 2>/dev/null && timeout 2 bash -c "</dev/tcp/$1/80" 2>/dev/null &&
+		curl -fs --max-time 5 "http://$1:8080/status" 2>/dev/null | grep -q RUNNING
+}
+
+# wait_hosts I...: waits until each host is ready, then records what its launcher became (boot
+# execs nspawn), so down signals only that process.
+wait_hosts() {
+	local deadline=$(($(date +%s) + ${LAB_TIMEOUT:-180})) i pid mode f
+	for i in "$@"; do
+		f=$LAB_RUN/pids/$(host_name "$i").pid
+		until host_ready "$(host_ip "$i")"; do
+			read -r pid _ <"$f"
+			[ -e "/proc/$pid" ] || die "host $(host_name "$i") died while booting; see $(host_dir "$i")/console.log"
+			[ "$(date +%s)" -lt "$deadline" ] || die "host $(host_name "$i") not ready after ${LAB_TIMEOUT:-180}s (needs :22, :80 and :8080/status); see $(host_dir "$i")/console.log; stop with testdata/lab/down"
+			sleep 0.3
+		done
+		read -r pid _ mode <"$f"
+		echo "$pid $(cat "/proc/$pid/comm") $mode" >"$f"
+	done
+}
+
+# stop_hosts NAME...: SIGKILL each host's init (taking its pid namespace down; for nspawn, killing
+# nspawn alone would leave the container's systemd running) and launcher, waiting for all at once,
+# then removes its namespace and veth.
+stop_hosts() {
+	local name pid comm mode i init p
+	local -a pids=()
+	for name in "$@"; do
+		[ -e "$LAB_RUN/pids/$name.pid" ] || continue
+		read -r pid comm mode <"$LAB_RUN/pids/$name.pid" || true
+		i=${name#jira}
+		if init=$(ns_init_pid "$(host_ns "$i")"); then kill -KILL "$init" 2>/dev/null && pids+=("$init"); fi
+		if pid_alive "$pid" "$comm"; then kill -KILL "$pid" 2>/dev/null; pids+=("$pid"); fi
+	done
+	for p in "${pids[@]}"; do
+		for _ in $(seq 1 100); do [ -e "/proc/$p" ] || break; sleep 0.05; done
+	done
+	for name in "$@"; do
+		i=${name#jira}
+		ip netns del "$(host_ns "$i")" 2>/dev/null || true
+		ip link del "fdlab-v$i" 2>/dev/null || true
+		rm -f "$LAB_RUN/pids/$name.pid"
 	done
 }

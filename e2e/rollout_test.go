@@ -1,0 +1,308 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/frontdoor-dev/frontdoor/internal/labtest"
+	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/steps"
+)
+
+func adminEnv(t *testing.T, l *labtest.Lab) []string {
+	return []string{"FRONTDOOR_ADMIN_USER=admin", "FRONTDOOR_ADMIN_PASSWORD=" + l.AdminPassword(t)}
+}
+
+// jiraPID is Tomcat's PID as the host's catalina.pid says, read without frontdoor.
+func jiraPID(t *testing.T, l *labtest.Lab, h labtest.Host) string {
+	return strings.TrimSpace(l.Exec(t, h, "cat /opt/atlassian/jira/work/catalina.pid"))
+}
+
+// curlLocation asks the host's Apache with curl (not frontdoor's HTTP code) for the Location of /.
+func curlLocation(t *testing.T, h labtest.Host, hostHeader string) string {
+	out, err := exec.Command("curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", "Host: "+hostHeader, "http://"+h.Address+"/").CombinedOutput()
+	if err != nil {
+		t.Fatalf("curl: %v %s", err, out)
+	}
+	return string(out)
+}
+
+// TestFreshApplyThenConverged is the issue's main path on each init: plan shows changes (exit 2),
+// apply verifies through the proxy, curl confirms the redirect, a second apply changes nothing and
+// restarts nothing, and plan then exits 0.
+func TestFreshApplyThenConverged(t *testing.T) {
+	l := labtest.Open(t)
+	for _, init := range []string{"systemd", "sysv"} {
+		t.Run(init, func(t *testing.T) {
+			h := l.HostWithInit(t, init)
+			l.Reset(t, h)
+			pb := playbook(t, "jira-subdomain.yaml")
+			public := "jira." + h.Name + ".lab.test"
+
+			r := frontdoor(t, nil, "plan", "-i", l.Inventory, "--limit", h.Name, pb)
+			if r.code != 2 || !strings.Contains(r.stdout, `+                   scheme="http" proxyName="`+public+`" proxyPort="80"/>`) {
+				t.Fatalf("plan on a fresh host: want exit 2 and the Connector diff\n%s", r)
+			}
+			if got := curlLocation(t, h, public); !strings.HasPrefix(got, "200 ") {
+				t.Fatalf("before apply the public name should reach Apache's default site, got %q", got)
+			}
+
+			r = frontdoor(t, adminEnv(t, l), "apply", "--yes", "--set-base-url", "-i", l.Inventory, "--limit", h.Name, pb)
+			if r.code != 0 || !strings.Contains(r.stdout, h.Name+": verified http://"+public) || !strings.Contains(r.stdout, "Base URL set to http://"+public) {
+				t.Fatalf("apply on a fresh host:\n%s", r)
+			}
+			if got := curlLocation(t, h, public); got != "302 http://"+public+"/secure/Dashboard.jspa" {
+				t.Errorf("curl through Apache: %q, want a redirect under http://%s/", got, public)
+			}
+			pid := jiraPID(t, l, h)
+
+			r = frontdoor(t, adminEnv(t, l), "apply", "--yes", "--set-base-url", "-i", l.Inventory, "--limit", h.Name, pb)
+			if r.code != 0 || !strings.Contains(r.stdout, "no changes (nothing restarted)") || !strings.Contains(r.stdout, "Base URL is http://"+public) {
+				t.Fatalf("second apply:\n%s", r)
+			}
+			if got := jiraPID(t, l, h); got != pid {
+				t.Errorf("Jira was restarted by a converged apply: PID %s -> %s", pid, got)
+			}
+			r = frontdoor(t, nil, "plan", "-i", l.Inventory, "--limit", h.Name, pb)
+			if r.code != 0 || !strings.Contains(r.stdout, "no changes") {
+				t.Errorf("plan after apply:\n%s", r)
+			}
+			r = frontdoor(t, nil, "verify", "-i", l.Inventory, "--limit", h.Name, pb)
+			if r.code != 0 {
+				t.Errorf("verify after apply:\n%s", r)
+			}
+		})
+	}
+}
+
+// counting wraps a connection and counts every command and file operation: the round trips.
+type counting struct {
+	playbooks.Conn
+	n atomic.Int64
+}
+
+func (c *counting) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
+	c.n.Add(1)
+	return c.Conn.Run(ctx, cmd, stdin)
+}
+func (c *counting) ReadFile(ctx context.Context, p string) (steps.File, error) {
+	c.n.Add(1)
+	return c.Conn.ReadFile(ctx, p)
+}
+func (c *counting) WriteFile(ctx context.Context, f steps.File) error {
+	c.n.Add(1)
+	return c.Conn.WriteFile(ctx, f)
+}
+func (c *counting) Remove(ctx context.Context, p string) error {
+	c.n.Add(1)
+	return c.Conn.Remove(ctx, p)
+}
+
+// TestConvergedRoundTrips: on a converged host a whole apply costs at most 3 round trips after
+// connecting (the issue's budget); frontdoor needs 1, the gather. Counted twice: by a wrapper
+// around the Host interface, and by the transport's own counter of SSH commands and SFTP operations.
+func TestConvergedRoundTrips(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.Need(t, 3)[2]
+	l.Reset(t, h)
+	inv, err := playbooks.LoadInventory(l.Inventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := playbooks.LoadPlaybook(playbook(t, "jira-context-path.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := inv.Hosts[h.Name]
+	var wrapped *counting
+	opts := playbooks.Options{Wrap: func(c playbooks.Conn) playbooks.Conn { wrapped = &counting{Conn: c}; return wrapped }}
+	ctx := context.Background()
+
+	r := playbooks.Prepare(ctx, inv, pb, host, opts)
+	r.Apply(ctx)
+	r.Close()
+	if r.Err != nil || r.Outcome.Changed == 0 {
+		t.Fatalf("first apply: changed=%d err=%v", r.Outcome.Changed, r.Err)
+	}
+	start := time.Now()
+	r = playbooks.Prepare(ctx, inv, pb, host, opts)
+	r.Apply(ctx)
+	elapsed := time.Since(start)
+	trips := r.Conn.RoundTrips()
+	r.Close()
+	if r.Err != nil || r.Outcome.Changed != 0 {
+		t.Fatalf("converged apply: changed=%d err=%v", r.Outcome.Changed, r.Err)
+	}
+	if n := wrapped.n.Load(); n > 3 || trips > 3 {
+		t.Errorf("converged apply took %d host operations, %d transport round trips; the budget is 3", n, trips)
+	}
+	t.Logf("converged apply on %s: %d host operation(s), %d SSH/SFTP round trip(s), %s wall (connect, gather, plan, verify through the proxy)",
+		h.Name, wrapped.n.Load(), trips, elapsed.Round(time.Millisecond))
+}
+
+// TestRollbackWhenConfigtestFails: a playbook whose VirtualHost does not pass apachectl configtest.
+// httpd is never restarted with it, and the host ends exactly as it was.
+func TestRollbackWhenConfigtestFails(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.Need(t, 1)[0]
+	l.Reset(t, h)
+	pb := writeFile(t, "bad.yaml", "apps:\n  - product: jira\n    url: http://jira."+h.Name+".lab.test/jira\napache:\n  remote_ip: true\n  directives:\n    - NoSuchDirective on\n")
+	before := snapshot(t, l, h)
+	apachePID := strings.TrimSpace(l.Exec(t, h, "cat /run/apache2/apache2.pid"))
+
+	r := frontdoor(t, adminEnv(t, l), "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 1 || !strings.Contains(r.stdout, "FAILED, rolled back") || !strings.Contains(r.stdout, "Invalid command 'NoSuchDirective'") {
+		t.Fatalf("apply with a broken directive:\n%s", r)
+	}
+	if after := snapshot(t, l, h); after != before {
+		t.Errorf("host not restored:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if got := strings.TrimSpace(l.Exec(t, h, "cat /run/apache2/apache2.pid")); got != apachePID {
+		t.Errorf("httpd was restarted (%s -> %s) although its new configuration never passed configtest", apachePID, got)
+	}
+	checkAnswersAsBefore(t, h)
+}
+
+// TestRollbackWhenAppDoesNotComeBack: the app fails to start with its new configuration (made so
+// on the host: its setenv.sh refuses a proxied server.xml, as a bad JVM option would). The host is
+// rolled back: files byte-exact with mode and owner, modules and sites as before, Jira answers.
+func TestRollbackWhenAppDoesNotComeBack(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.HostWithInit(t, "sysv")
+	l.Reset(t, h)
+	l.Exec(t, h, `printf '%s\n' 'if [ "$1" = start ] && grep -q "proxyName=\"jira\." "$CATALINA_BASE/conf/server.xml"; then echo "lab: refusing to start with a proxied server.xml" >&2; exit 1; fi' >> /opt/atlassian/jira/bin/setenv.sh`)
+	before := snapshot(t, l, h)
+
+	r := frontdoor(t, adminEnv(t, l), "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml"))
+	if r.code != 1 || !strings.Contains(r.stdout, "FAILED, rolled back") {
+		t.Fatalf("apply with an app that does not come back:\n%s", r)
+	}
+	if after := snapshot(t, l, h); after != before {
+		t.Errorf("host not restored:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	checkAnswersAsBefore(t, h)
+}
+
+// snapshot is what rollback must restore, read inside the host without frontdoor: every file
+// frontdoor may touch (hash, mode, owner) and the enabled modules and sites.
+func snapshot(t *testing.T, l *labtest.Lab, h labtest.Host) string {
+	var b strings.Builder
+	for _, p := range []string{"/opt/atlassian/jira/conf/server.xml", "/etc/apache2/sites-available/frontdoor-jira.conf"} {
+		b.WriteString(p + " " + l.FileState(t, h, p) + "\n")
+	}
+	b.WriteString(l.Exec(t, h, "ls -l /etc/apache2/mods-enabled /etc/apache2/sites-enabled | awk '{print $1, $3, $4, $9, $10, $11}'"))
+	return b.String()
+}
+
+// checkAnswersAsBefore: Jira answers directly as an unproxied Jira does, and Apache serves its
+// default site.
+func checkAnswersAsBefore(t *testing.T, h labtest.Host) {
+	cl := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := cl.Get("http://" + h.Address + ":8080/")
+	if err != nil {
+		t.Fatalf("Jira after rollback: %v", err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); loc != "http://"+h.Address+":8080/secure/Dashboard.jspa" {
+		t.Errorf("Jira after rollback redirects to %q", loc)
+	}
+	resp, err = cl.Get("http://" + h.Address + "/")
+	if err != nil {
+		t.Fatalf("Apache after rollback: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("Apache after rollback: %d", resp.StatusCode)
+	}
+}
+
+// TestSudoUsers: login as a user with NOPASSWD sudo and as one whose sudo needs a password; the
+// password never appears in any process's argv on the host (watched during the whole run) nor
+// in frontdoor's output.
+func TestSudoUsers(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.Need(t, 2)[1]
+	pw := strings.TrimSpace(string(must(exec.Command("cat", l.Run+"/ops-become-password").Output())))
+	if pw == "" {
+		t.Fatal("no ops password in the lab")
+	}
+	t.Run("ops with password", func(t *testing.T) {
+		l.Reset(t, h)
+		inv := l.WriteInventory(t, "ops", "become_password_file: "+l.Run+"/ops-become-password", h)
+		stop := make(chan struct{})
+		var leaks []string
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { // every process's full argv on the host, sampled all along the run
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				out, _ := l.TryExec(h, "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '")
+				if strings.Contains(out, pw) {
+					mu.Lock()
+					leaks = append(leaks, out)
+					mu.Unlock()
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+		r := frontdoor(t, adminEnv(t, l), "apply", "--yes", "--set-base-url", "-i", inv, playbook(t, "jira-subdomain.yaml"))
+		close(stop)
+		wg.Wait()
+		if r.code != 0 || !strings.Contains(r.stdout, "verified") {
+			t.Fatalf("apply as ops:\n%s", r)
+		}
+		if strings.Contains(r.stdout+r.stderr, pw) {
+			t.Error("the sudo password appears in frontdoor's output")
+		}
+		if len(leaks) > 0 {
+			t.Errorf("the sudo password appeared in a process's argv on the host: %s", leaks[0])
+		}
+		// Files written through sudo SFTP keep root ownership and modes.
+		if st := l.FileState(t, h, "/etc/apache2/sites-available/frontdoor-jira.conf"); !strings.HasSuffix(st, " 644 root:root") {
+			t.Errorf("vhost written as ops: %s", st)
+		}
+		// A wrong password is a clear error, and nothing changes.
+		bad := writeFile(t, "pw", "wrong-password\n")
+		inv = l.WriteInventory(t, "ops", "become_password_file: "+bad, h)
+		r = frontdoor(t, nil, "plan", "-i", inv, playbook(t, "jira-context-path.yaml"))
+		if r.code != 1 || !strings.Contains(r.stdout, "incorrect password") {
+			t.Errorf("plan with a wrong sudo password:\n%s", r)
+		}
+	})
+	t.Run("admin NOPASSWD", func(t *testing.T) {
+		l.Reset(t, h)
+		inv := l.WriteInventory(t, "admin", "", h)
+		r := frontdoor(t, adminEnv(t, l), "apply", "--yes", "-i", inv, playbook(t, "jira-context-path.yaml"))
+		if r.code != 0 || !strings.Contains(r.stdout, "verified http://tools."+h.Name+".lab.test/jira") {
+			t.Fatalf("apply as admin:\n%s", r)
+		}
+		if st := l.FileState(t, h, "/opt/atlassian/jira/conf/server.xml"); !strings.HasSuffix(st, " 644 root:root") {
+			t.Errorf("server.xml written as admin: %s", st)
+		}
+		// Without a password the ops user's sudo fails with a message that says what to do.
+		inv = l.WriteInventory(t, "ops", "", h)
+		r = frontdoor(t, nil, "plan", "-i", inv, playbook(t, "jira-context-path.yaml"))
+		if r.code != 1 || !strings.Contains(r.stdout, "become_password_file") {
+			t.Errorf("plan as ops without a password:\n%s", r)
+		}
+	})
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

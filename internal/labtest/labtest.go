@@ -1,0 +1,201 @@
+// Package labtest gives tests the real test lab that testdata/lab starts: its hosts, their
+// inventory and keys, and ways to inspect and reset a host that do not go through frontdoor
+// (nsenter via testdata/lab/exec), so assertions never trust the code under test.
+//
+// Without a running lab the tests that need it skip, except in CI (CI=true), where they fail:
+// CI must never go green without having run them.
+package labtest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Host is one lab host.
+type Host struct {
+	Index   int
+	Name    string // jira1
+	Address string // 10.77.0.11
+	Init    string // systemd or sysv
+}
+
+// Lab is a running lab.
+type Lab struct {
+	Repo       string // repository root
+	Dir        string // testdata/lab
+	Run        string // $LAB_ROOT/run
+	Inventory  string
+	KnownHosts string
+	Key        string
+	Hosts      []Host
+}
+
+// Root is where the lab keeps its state (LAB_ROOT, as in testdata/lab/lib.sh).
+func Root() string {
+	if r := os.Getenv("LAB_ROOT"); r != "" {
+		return r
+	}
+	return "/var/lib/frontdoor-lab"
+}
+
+// RepoRoot finds the directory holding go.mod, from the test's working directory up.
+func RepoRoot(t testing.TB) string {
+	d, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		d = parent
+	}
+}
+
+// Open returns the running lab, or skips (fails in CI) with how to start one.
+func Open(t testing.TB) *Lab {
+	t.Helper()
+	run := filepath.Join(Root(), "run")
+	l := &Lab{Repo: RepoRoot(t), Run: run, Inventory: filepath.Join(run, "inventory.yaml"),
+		KnownHosts: filepath.Join(run, "known_hosts"), Key: filepath.Join(Root(), "keys", "lab_ed25519")}
+	l.Dir = filepath.Join(l.Repo, "testdata", "lab")
+	f, err := os.Open(filepath.Join(run, "hosts.tsv"))
+	if err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for i := 1; sc.Scan(); i++ {
+			fs := strings.Split(sc.Text(), "\t")
+			if len(fs) == 3 {
+				l.Hosts = append(l.Hosts, Host{Index: i, Name: fs[0], Address: fs[1], Init: fs[2]})
+			}
+		}
+	}
+	if err == nil && len(l.Hosts) > 0 {
+		if _, err := os.Stat(filepath.Join(run, "pids", l.Hosts[0].Name+".pid")); err == nil {
+			return l
+		}
+	}
+	msg := "the test lab is not running: start it with sudo testdata/lab/up 4 (see testdata/lab/README.md)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg + " — in CI this is a failure, not a skip")
+	}
+	t.Skip(msg)
+	return nil
+}
+
+// Need returns the lab's hosts, failing when the lab has fewer than n (or skipping outside CI).
+func (l *Lab) Need(t testing.TB, n int) []Host {
+	t.Helper()
+	if len(l.Hosts) < n {
+		msg := fmt.Sprintf("this test needs %d lab hosts, the lab has %d: testdata/lab/up %d", n, len(l.Hosts), n)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return l.Hosts[:n]
+}
+
+// HostWithInit returns a host booted with the given init (systemd or sysv).
+func (l *Lab) HostWithInit(t testing.TB, init string) Host {
+	t.Helper()
+	for _, h := range l.Hosts {
+		if h.Init == init {
+			return h
+		}
+	}
+	msg := "the lab has no " + init + " host: start it with LAB_INIT_OF_2=sysv testdata/lab/up 4"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return Host{}
+}
+
+// Reset puts hosts back to a fresh boot (testdata/lab/reset).
+func (l *Lab) Reset(t testing.TB, hosts ...Host) {
+	t.Helper()
+	args := []string{}
+	for _, h := range hosts {
+		args = append(args, fmt.Sprint(h.Index))
+	}
+	l.Script(t, "reset", args...)
+}
+
+// Script runs a lab script and returns its combined output; failure fails the test.
+func (l *Lab) Script(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(l.Dir, name), args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("testdata/lab/%s %v: %v\n%s", name, args, err, out)
+	}
+	return string(out)
+}
+
+// Exec runs a shell command inside host h without SSH and returns its stdout.
+func (l *Lab) Exec(t testing.TB, h Host, cmd string) string {
+	t.Helper()
+	out, err := l.TryExec(h, cmd)
+	if err != nil {
+		t.Fatalf("in %s: %s: %v\n%s", h.Name, cmd, err, out)
+	}
+	return out
+}
+
+// TryExec is Exec that returns the error instead of failing.
+func (l *Lab) TryExec(h Host, cmd string) (string, error) {
+	var stdout, stderr bytes.Buffer
+	c := exec.Command(filepath.Join(l.Dir, "exec"), fmt.Sprint(h.Index), "/bin/sh", "-c", cmd)
+	c.Stdout, c.Stderr = &stdout, &stderr
+	err := c.Run()
+	if err != nil {
+		return stdout.String() + stderr.String(), err
+	}
+	return stdout.String(), nil
+}
+
+// FileState is a file's identity as the tests compare it: content hash, mode and owner, or
+// "absent".
+func (l *Lab) FileState(t testing.TB, h Host, path string) string {
+	t.Helper()
+	return strings.TrimSpace(l.Exec(t, h, fmt.Sprintf(`if [ -e '%[1]s' ]; then echo "$(sha256sum < '%[1]s' | cut -c1-64) $(stat -c '%%a %%U:%%G' '%[1]s')"; else echo absent; fi`, path)))
+}
+
+// WriteInventory writes an inventory for some hosts with the given user and extra host lines.
+func (l *Lab) WriteInventory(t testing.TB, user string, extra string, hosts ...Host) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "known_hosts: %s\nhosts:\n", l.KnownHosts)
+	for _, h := range hosts {
+		fmt.Fprintf(&b, "  %s:\n    address: %s\n    user: %s\n    key: %s\n", h.Name, h.Address, user, l.Key)
+		if extra != "" {
+			for _, line := range strings.Split(strings.TrimRight(extra, "\n"), "\n") {
+				fmt.Fprintf(&b, "    %s\n", line)
+			}
+		}
+	}
+	p := filepath.Join(t.TempDir(), "inventory.yaml")
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// AdminPassword is the Jira stand-in's admin password.
+func (l *Lab) AdminPassword(t testing.TB) string {
+	b, err := os.ReadFile(filepath.Join(l.Run, "jira-admin-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
