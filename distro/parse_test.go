@@ -1,0 +1,145 @@
+package distro
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func fixture(t *testing.T, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "fixtures", "platform", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Captured os-release files of every family (../testdata/fixtures/platform/SOURCES.md).
+func TestOSReleaseFamilies(t *testing.T) {
+	cases := []struct {
+		file, id, version string
+		family            Family
+	}{
+		{"debian10_os-release.txt", "debian", "10", Debian},
+		{"debian11_os-release.txt", "debian", "11", Debian},
+		{"debian12_os-release.txt", "debian", "12", Debian},
+		{"debian13_os-release.txt", "debian", "13", Debian},
+		{"ubuntu2004_os-release.txt", "ubuntu", "20.04", Debian},
+		{"ubuntu2204_os-release.txt", "ubuntu", "22.04", Debian},
+		{"ubuntu2404_os-release.txt", "ubuntu", "24.04", Debian},
+		{"centos7_os-release.txt", "centos", "7", RedHat},
+		{"centosstream9_os-release.txt", "centos", "9", RedHat},
+		{"rocky9_os-release.txt", "rocky", "9.", RedHat},
+		{"rocky8_os-release.txt", "rocky", "8.", RedHat},
+		{"almalinux9_os-release.txt", "almalinux", "9.", RedHat},
+		{"rhel9_os-release.txt", "rhel", "9.", RedHat},
+		{"rhel7_os-release.txt", "rhel", "7.", RedHat},
+		{"fedora42_os-release.txt", "fedora", "42", RedHat},
+		{"amazonlinux2023_os-release.txt", "amzn", "2023", RedHat},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			o := ParseOSRelease(fixture(t, "linux/"+c.file))
+			if o.ID != c.id || !strings.HasPrefix(o.VersionID, c.version) || o.PrettyName == "" {
+				t.Errorf("got id=%q version=%q pretty=%q", o.ID, o.VersionID, o.PrettyName)
+			}
+			if f := ClassifyOS(o); f != c.family {
+				t.Errorf("family %s, want %s", f, c.family)
+			}
+		})
+	}
+}
+
+func TestWindowsOutputs(t *testing.T) {
+	if v, ok := ParseVer(fixture(t, "windows/train_mock_cmd_ver_win2012r2.txt")); !ok || v != "Microsoft Windows 6.3.9600" {
+		t.Errorf("ver: %q %v", v, ok)
+	}
+	name, ver := ParseSysteminfo(fixture(t, "windows/systeminfo_winsrv2022_standard_wesng.txt"))
+	if name != "Microsoft Windows Server 2022 Standard" || !strings.HasPrefix(ver, "10.0.20348") {
+		t.Errorf("systeminfo 2022: %q %q", name, ver)
+	}
+	name, _ = ParseSysteminfo(fixture(t, "windows/systeminfo_winsrv2019_datacenter_wesng.txt"))
+	if !strings.Contains(name, "2019") {
+		t.Errorf("systeminfo 2019: %q", name)
+	}
+	if _, ok := ParseVer("sh: 1: ver: not found"); ok {
+		t.Error("ParseVer accepted a POSIX shell's error")
+	}
+}
+
+// Gather outputs captured on lab hosts (Debian 12; systemd and sysv init).
+func TestParseGatherLab(t *testing.T) {
+	for _, c := range []struct{ file, init string }{
+		{"gather-debian12-systemd-lab.txt", "systemd"},
+		{"gather-debian12-sysv-lab.txt", "sysv"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := ParseGather(string(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Family != Debian || f.OS.VersionID != "12" || f.Init != c.init || f.UID != 0 {
+				t.Errorf("facts: %+v", f)
+			}
+			if f.Apache.Layout != "debian" || !f.Apache.Running || f.Apache.Version != "2.4.71" || f.Apache.Modules["proxy"] || !f.Apache.Modules["mpm_event"] || !f.Apache.Sites["000-default"] {
+				t.Errorf("apache: %+v", f.Apache)
+			}
+			sx := f.File("/opt/atlassian/jira/conf/server.xml")
+			if !sx.Exists || sx.Mode != 0o644 || !strings.Contains(string(sx.Data), `<Connector port="8080"`) {
+				t.Errorf("server.xml: exists=%v mode=%v", sx.Exists, sx.Mode)
+			}
+			if vh := f.File("/etc/apache2/sites-available/frontdoor-jira.conf"); vh.Exists {
+				t.Error("vhost should be missing")
+			}
+			if f.PIDs["/opt/atlassian/jira/work/catalina.pid"] == 0 {
+				t.Error("Jira's PID not found")
+			}
+			if err := f.Supported(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestParseGatherErrors(t *testing.T) {
+	for _, c := range []struct{ name, out, want string }{
+		{"not posix", "'sh' is not recognized as an internal or external command,\r\n", "does not start with"},
+		{"truncated", header + "\n@@ kv\nuid=0\n", "truncated"},
+		{"bad size", header + "\n@@ file /x\nstat 644 0 0 5\nYWJj\n@@ end\n", "stat said 5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := ParseGather(c.out); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// Other families are detected and refused before any change, saying so.
+func TestSupported(t *testing.T) {
+	rocky := &Facts{Family: RedHat, OS: ParseOSRelease(fixture(t, "linux/rocky9_os-release.txt"))}
+	if err := rocky.Supported(); err == nil || !strings.Contains(err.Error(), "not supported yet") || !strings.Contains(err.Error(), "Rocky") {
+		t.Errorf("rocky: %v", err)
+	}
+	win := &Facts{Family: Windows, Windows: "Microsoft Windows 10.0.20348"}
+	if err := win.Supported(); err == nil || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Errorf("windows: %v", err)
+	}
+	noApache := &Facts{Family: Debian, OS: OSRelease{PrettyName: "Debian 12"}}
+	if err := noApache.Supported(); err == nil || !strings.Contains(err.Error(), "apt-get install apache2") {
+		t.Errorf("no apache: %v", err)
+	}
+}
+
+func TestScriptQuotesPaths(t *testing.T) {
+	s := Script(Request{Files: []string{"/opt/it's here/server.xml"}})
+	if !strings.Contains(s, `'/opt/it'\''s here/server.xml'`) {
+		t.Errorf("path not quoted:\n%s", s)
+	}
+}

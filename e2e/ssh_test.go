@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/frontdoor-dev/frontdoor/internal/labtest"
+)
+
+// TestHostKeys: a changed host key is refused with what to do; an unknown one is refused unless
+// --accept-new-host-keys, which records it, after which strict checking passes without the flag.
+func TestHostKeys(t *testing.T) {
+	l := labtest.Open(t)
+	hosts := l.Need(t, 2)
+	h, other := hosts[0], hosts[1]
+	known, err := os.ReadFile(l.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// known_hosts where h's address carries the other host's keys: what a reinstalled host or a
+	// man in the middle looks like.
+	var swapped []string
+	for _, line := range strings.Split(strings.TrimSpace(string(known)), "\n") {
+		f := strings.Fields(line)
+		if strings.HasPrefix(f[0], other.Address+",") {
+			swapped = append(swapped, h.Address+" "+f[1]+" "+f[2])
+		}
+	}
+	kh := writeFile(t, "known_hosts", strings.Join(swapped, "\n")+"\n")
+	pb := playbook(t, "jira-subdomain.yaml")
+
+	r := frontdoor(t, nil, "plan", "-i", l.Inventory, "--limit", h.Name, "--known-hosts", kh, pb)
+	if r.code != 1 || !strings.Contains(r.stdout, "HOST KEY CHANGED") || !strings.Contains(r.stdout, "ssh-keygen -R") {
+		t.Fatalf("changed key:\n%s", r)
+	}
+	r = frontdoor(t, nil, "plan", "-i", l.Inventory, "--limit", h.Name, "--known-hosts", kh, "--accept-new-host-keys", pb)
+	if r.code != 1 || !strings.Contains(r.stdout, "HOST KEY CHANGED") {
+		t.Fatalf("changed key with --accept-new-host-keys must still be refused:\n%s", r)
+	}
+
+	empty := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(empty, nil, 0o600)
+	r = frontdoor(t, nil, "facts", "-i", l.Inventory, "--limit", h.Name, "--known-hosts", empty)
+	if r.code != 1 || !strings.Contains(r.stdout, "host key not in") {
+		t.Fatalf("unknown key without opt-in:\n%s", r)
+	}
+	r = frontdoor(t, nil, "facts", "-i", l.Inventory, "--limit", h.Name, "--known-hosts", empty, "--accept-new-host-keys")
+	if r.code != 0 || !strings.Contains(r.stdout, "family: debian") {
+		t.Fatalf("unknown key with --accept-new-host-keys:\n%s", r)
+	}
+	// The recorded key verifies with ssh-keygen's own reading of the file, and strictly next time.
+	if out, err := exec.Command("ssh-keygen", "-F", h.Address, "-f", empty).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -F does not find the recorded key: %v\n%s", err, out)
+	}
+	r = frontdoor(t, nil, "facts", "-i", l.Inventory, "--limit", h.Name, "--known-hosts", empty)
+	if r.code != 0 {
+		t.Fatalf("strict check after recording:\n%s", r)
+	}
+}
+
+// TestLocalConnection runs frontdoor inside a lab host against itself (inventory
+// "connection: local"), the same steps through the local transport.
+func TestLocalConnection(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.Need(t, 4)[3]
+	l.Reset(t, h)
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Copy the binary in through testdata/lab/exec (no SSH involved).
+	cmd := exec.Command(filepath.Join(l.Dir, "exec"), strings.TrimPrefix(h.Name, "jira"), "/bin/sh", "-c", "cat > /usr/local/bin/frontdoor && chmod 755 /usr/local/bin/frontdoor")
+	cmd.Stdin = strings.NewReader(string(data))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("copy frontdoor into %s: %v %s", h.Name, err, out)
+	}
+	l.Exec(t, h, `mkdir -p /root/fd && printf 'hosts:\n  self:\n    connection: local\n' > /root/fd/inventory.yaml && printf 'apps:\n  - product: jira\n    url: http://jira.local.lab.test/jira\n' > /root/fd/pb.yaml`)
+	out, err := l.TryExec(h, "cd /root/fd && /usr/local/bin/frontdoor apply --yes -i inventory.yaml pb.yaml")
+	if err != nil || !strings.Contains(out, "self: verified http://jira.local.lab.test/jira") {
+		t.Fatalf("local apply: %v\n%s", err, out)
+	}
+	out, err = l.TryExec(h, "cd /root/fd && /usr/local/bin/frontdoor plan -i inventory.yaml pb.yaml")
+	if err != nil || !strings.Contains(out, "no changes") {
+		t.Fatalf("local plan after apply: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,88 @@
+package playbooks
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Validation errors name file:line:column and say what to write instead.
+func TestPlaybookErrors(t *testing.T) {
+	cases := []struct{ name, yaml, want string }{
+		{"unknown key", "apps:\n  - product: jira\n    url: http://j.example.com\n    proxyname: x\n", `pb.yaml:4:5: unknown field "proxyname"`},
+		{"bad product", "apps:\n  - product: jura\n    url: http://j.example.com\n", `pb.yaml:2:14: product "jura" is not supported yet: write product: jira`},
+		{"no url", "apps:\n  - product: jira\n", "pb.yaml:2:12: url is missing: write url: http://jira.example.com"},
+		{"bad scheme", "apps:\n  - product: jira\n    url: ftp://j.example.com\n", `pb.yaml:3:10: url "ftp://j.example.com": scheme must be http or https`},
+		{"not a bare name", "apps:\n  - product: jira\n    url: http://j_x!.example.com/jira\n", "must be a bare host name"},
+		{"port", "apps:\n  - product: jira\n    port: 70000\n    url: http://j.example.com\n", "pb.yaml:3:11: port 70000 is out of range 1..65535"},
+		{"relative install", "apps:\n  - product: jira\n    install: opt/jira\n    url: http://j.example.com\n", "must be an absolute path"},
+		{"no apps", "apache:\n  remote_ip: true\n", "no apps: write apps:"},
+		{"wrong type", "apps: jira\n", "pb.yaml:1:7:"},
+		{"directive section", "apps:\n  - product: jira\n    url: http://j.example.com\napache:\n  directives:\n    - <Location />\n", "pb.yaml:6:7: sections"},
+		{"bad context", "apps:\n  - product: jira\n    url: http://j.example.com/a b\n", "context path"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParsePlaybook("pb.yaml", []byte(c.yaml))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v\nwant it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestPlaybookDefaultsAndPublic(t *testing.T) {
+	pb, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: jira\n    url: http://tools.{{host}}.example.com/jira/\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := pb.Apps[0]
+	if a.Name != "jira" || a.Install != "/opt/atlassian/jira" || a.Port != 8080 || pb.Apache.Site != "jira" {
+		t.Errorf("defaults: %+v %+v", a, pb.Apache)
+	}
+	p := a.PublicFor("web1")
+	if p.BaseURL != "http://tools.web1.example.com/jira" || p.Host != "tools.web1.example.com" || p.Port != 80 || p.ContextPath != "/jira" {
+		t.Errorf("public: %+v", p)
+	}
+}
+
+// Every example playbook loads.
+func TestExamplesLoad(t *testing.T) {
+	files, _ := filepath.Glob("examples/*.yaml")
+	if len(files) < 2 {
+		t.Fatalf("examples: %v", files)
+	}
+	for _, f := range files {
+		if _, err := LoadPlaybook(f); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestInventory(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "inv.yaml")
+	os.WriteFile(p, []byte("known_hosts: kh\nhosts:\n  web1:\n    address: 192.0.2.10\n    key: id\n  web2:\n    connection: local\n  db:\n"), 0o600)
+	inv, err := LoadInventory(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.KnownHosts != filepath.Join(dir, "kh") || inv.Hosts["web1"].Key != filepath.Join(dir, "id") || inv.Hosts["web1"].User != "root" || inv.Hosts["web1"].Port != 22 {
+		t.Errorf("relative paths and defaults: %+v %+v", inv, inv.Hosts["web1"])
+	}
+	if inv.Hosts["db"].Address != "db" {
+		t.Errorf("address defaults to the name: %+v", inv.Hosts["db"])
+	}
+	hs, err := inv.Select("web*")
+	if err != nil || len(hs) != 2 {
+		t.Errorf("select web*: %v %v", hs, err)
+	}
+	if _, err := inv.Select("nosuch"); err == nil || !strings.Contains(err.Error(), "matches no host") {
+		t.Errorf("select nosuch: %v", err)
+	}
+	os.WriteFile(p, []byte("hosts:\n  web1:\n    address: 192.0.2.10\n    connection: telnet\n"), 0o600)
+	if _, err := LoadInventory(p); err == nil || !strings.Contains(err.Error(), "inv.yaml:4:17: connection \"telnet\": write ssh or local") {
+		t.Errorf("bad connection: %v", err)
+	}
+}

@@ -1,0 +1,36 @@
+package apache
+
+import (
+	"strings"
+	"testing"
+)
+
+// The VirtualHost follows the guide's Part B, context-path backends before "/".
+func TestRender(t *testing.T) {
+	got := VHost{ServerName: "atlassian.example.com", Port: 80, RemoteIP: true, Backends: []Backend{
+		{Name: "jira", ContextPath: "", Port: 8080},
+		{Name: "bitbucket", ContextPath: "/bitbucket", Port: 7990},
+	}}.Render()
+	for _, want := range []string{
+		"<VirtualHost *:80>\n    ServerName atlassian.example.com\n",
+		"    ProxyRequests Off\n    ProxyVia Off\n",
+		"    <Proxy *>\n        Require all granted\n    </Proxy>\n",
+		"    ProxyPass /bitbucket http://127.0.0.1:7990/bitbucket\n    ProxyPassReverse /bitbucket http://127.0.0.1:7990/bitbucket\n",
+		"    ProxyPass / http://127.0.0.1:8080/\n    ProxyPassReverse / http://127.0.0.1:8080/\n",
+		"    RemoteIPHeader X-Forwarded-For\n</VirtualHost>\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if strings.Index(got, "ProxyPass /bitbucket") > strings.Index(got, "ProxyPass / ") {
+		t.Error("the / backend must come after context paths")
+	}
+}
+
+func TestShadowCheckEscapesTheName(t *testing.T) {
+	s := shadowCheck("jira.example.com", 80, "frontdoor-jira.conf")
+	if !strings.Contains(s, `namevhost jira\\.example\\.com[[:space:]]`) || !strings.Contains(s, `*"/frontdoor-jira.conf:"*`) {
+		t.Errorf("shadow check: %s", s)
+	}
+}

@@ -1,0 +1,179 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// memHost is an in-memory Host for the runner's logic; the real transports are tested on the lab.
+type memHost struct {
+	files map[string]File
+	log   []string
+	fail  map[string]int // commands that fail, and how many times
+}
+
+func newMem() *memHost { return &memHost{files: map[string]File{}, fail: map[string]int{}} }
+
+func (m *memHost) Name() string { return "mem" }
+func (m *memHost) Run(_ context.Context, cmd string, _ []byte) ([]byte, error) {
+	m.log = append(m.log, "run "+cmd)
+	if m.fail[cmd] > 0 {
+		m.fail[cmd]--
+		return nil, fmt.Errorf("%s failed", cmd)
+	}
+	return nil, nil
+}
+func (m *memHost) ReadFile(_ context.Context, p string) (File, error) {
+	if f, ok := m.files[p]; ok {
+		return f, nil
+	}
+	return File{Path: p}, nil
+}
+func (m *memHost) WriteFile(_ context.Context, f File) error {
+	m.log = append(m.log, "write "+f.Path)
+	f.Exists = true
+	m.files[f.Path] = f
+	return nil
+}
+func (m *memHost) Remove(_ context.Context, p string) error {
+	m.log = append(m.log, "remove "+p)
+	delete(m.files, p)
+	return nil
+}
+
+func (m *memHost) steps() ([]Step, []*Service) {
+	conf, vhost := m.files["/app.conf"], m.files["/vhost.conf"]
+	conf.Path, vhost.Path = "/app.conf", "/vhost.conf"
+	return []Step{
+			&FileStep{Label: "app conf", Current: conf, Notify: []string{"app"},
+				Edit: func(b []byte) ([]byte, error) { return []byte(strings.ReplaceAll(string(b), "old", "new")), nil }},
+			&FileStep{Label: "vhost", Current: vhost, NewMode: 0o644, Notify: []string{"httpd"},
+				Edit: func([]byte) ([]byte, error) { return []byte("vhost\n"), nil }},
+			&CommandStep{Label: "module", Done: m.files["/mod"].Exists, Command: "enable", Undo: "disable", Notify: []string{"httpd"}},
+		}, []*Service{
+			{Name: "httpd", Kind: Proxy, WasRunning: true, Validate: "validate", Configtest: "configtest", Restart: "restart httpd", Start: "start httpd", Stop: "stop httpd", Ready: "ready httpd"},
+			{Name: "app", Kind: App, WasRunning: true, Start: "start app", Stop: "stop app", Ready: "ready app"},
+		}
+}
+
+func (m *memHost) plan(t *testing.T) *Plan {
+	ss, svc := m.steps()
+	p, err := MakePlan(context.Background(), m, ss, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestApplyOrderAndRecheck(t *testing.T) {
+	m := newMem()
+	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old\n"), Mode: 0o600, UID: 7, GID: 8}
+	p := m.plan(t)
+	if p.Pending() != 3 {
+		t.Fatalf("pending %d", p.Pending())
+	}
+	out, err := Apply(context.Background(), m, p, Hooks{Recheck: func(context.Context) (*Plan, error) {
+		m.files["/mod"] = File{Exists: true} // what "enable" did
+		return m.plan(t), nil
+	}})
+	if err != nil || out.Changed != 3 || out.RolledBack {
+		t.Fatalf("apply: %v %+v", err, out)
+	}
+	want := "run stop app|write /app.conf|write /vhost.conf|run enable|run validate|run restart httpd|run start app|run ready app"
+	if got := strings.Join(m.log, "|"); got != want {
+		t.Errorf("order:\n got %s\nwant %s", got, want)
+	}
+	if f := m.files["/app.conf"]; f.Mode != 0o600 || f.UID != 7 || f.GID != 8 || string(f.Data) != "new\n" {
+		t.Errorf("app.conf lost its mode or owner: %+v", f)
+	}
+}
+
+func TestNothingPendingTouchesNothing(t *testing.T) {
+	m := newMem()
+	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("new\n")}
+	m.files["/vhost.conf"] = File{Path: "/vhost.conf", Exists: true, Data: []byte("vhost\n")}
+	m.files["/mod"] = File{Exists: true}
+	p := m.plan(t)
+	verified := false
+	out, err := Apply(context.Background(), m, p, Hooks{Verify: func(context.Context) error { verified = true; return nil }})
+	if err != nil || out.Changed != 0 || len(m.log) != 0 || !verified {
+		t.Fatalf("converged apply: err=%v changed=%d log=%v verified=%v", err, out.Changed, m.log, verified)
+	}
+}
+
+func TestRollbackRestoresEverything(t *testing.T) {
+	for _, failAt := range []string{"validate", "start app", "ready app", "verify", "recheck"} {
+		t.Run(failAt, func(t *testing.T) {
+			m := newMem()
+			orig := File{Path: "/app.conf", Exists: true, Data: []byte("old\n"), Mode: 0o640, UID: 3, GID: 4}
+			m.files["/app.conf"] = orig
+			m.fail[failAt] = 1
+			p := m.plan(t)
+			hooks := Hooks{
+				Verify: func(context.Context) error {
+					if failAt == "verify" {
+						return errors.New("verify failed")
+					}
+					return nil
+				},
+				Recheck: func(context.Context) (*Plan, error) {
+					if failAt == "recheck" {
+						return m.plan(t), nil // still pending: "inconsistent result after apply"
+					}
+					m.files["/mod"] = File{Exists: true}
+					return m.plan(t), nil
+				},
+			}
+			out, err := Apply(context.Background(), m, p, hooks)
+			if err == nil || !out.RolledBack {
+				t.Fatalf("want a rolled-back failure, got err=%v out=%+v", err, out)
+			}
+			if f := m.files["/app.conf"]; string(f.Data) != "old\n" || f.Mode != 0o640 || f.UID != 3 || f.GID != 4 {
+				t.Errorf("app.conf not restored: %+v", f)
+			}
+			if _, ok := m.files["/vhost.conf"]; ok {
+				t.Error("created vhost not removed")
+			}
+			if !strings.Contains(strings.Join(m.log, "|"), "run disable") {
+				t.Error("module not disabled")
+			}
+			last := m.log[len(m.log)-1]
+			if last != "run ready app" {
+				t.Errorf("rollback should end by waiting for the app again, ended with %q (%v)", last, m.log)
+			}
+		})
+	}
+}
+
+func TestRollbackAfterFailedStartRetriesStart(t *testing.T) {
+	m := newMem()
+	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old\n")}
+	p := m.plan(t)
+	starts := 0
+	m.fail["start app"] = 2
+	_, err := Apply(context.Background(), m, p, Hooks{})
+	for _, l := range m.log {
+		if l == "run start app" {
+			starts++
+		}
+	}
+	// The start with the new config failed, and so does the rollback's start (this fake fails it
+	// every time): the error must say the rollback is incomplete.
+	if err == nil || !strings.Contains(err.Error(), "ROLLBACK INCOMPLETE") || starts != 2 {
+		t.Fatalf("err=%v starts=%d log=%v", err, starts, m.log)
+	}
+}
+
+func TestFileStepRefusesDrift(t *testing.T) {
+	m := newMem()
+	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old\n")}
+	p := m.plan(t)
+	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old and edited by someone\n")}
+	_, err := Apply(context.Background(), m, p, Hooks{})
+	if err == nil || !strings.Contains(err.Error(), "changed on the host since the plan") {
+		t.Fatalf("err=%v", err)
+	}
+}
