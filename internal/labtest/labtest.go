@@ -2,8 +2,8 @@
 // inventory and keys, and ways to inspect and reset a host that do not go through frontdoor
 // (nsenter via testdata/lab/exec), so assertions never trust the code under test.
 //
-// Without a running lab the tests that need it skip, except in CI (CI=true), where they fail:
-// CI must never go green without having run them.
+// Without a running lab the tests that need it skip, except in CI (CI=true) or under scripts/test
+// (FRONTDOOR_LAB_REQUIRED=1), where they fail: CI must never go green without having run them.
 package labtest
 
 import (
@@ -86,19 +86,21 @@ func Open(t testing.TB) *Lab {
 		}
 	}
 	msg := "the test lab is not running: start it with sudo testdata/lab/up 4 (see testdata/lab/README.md)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + " — in CI this is a failure, not a skip")
+	if required() {
+		t.Fatal(msg + " — with CI=true or FRONTDOOR_LAB_REQUIRED=1 this is a failure, not a skip")
 	}
 	t.Skip(msg)
 	return nil
 }
+
+func required() bool { return os.Getenv("CI") == "true" || os.Getenv("FRONTDOOR_LAB_REQUIRED") == "1" }
 
 // Need returns the lab's hosts, failing when the lab has fewer than n (or skipping outside CI).
 func (l *Lab) Need(t testing.TB, n int) []Host {
 	t.Helper()
 	if len(l.Hosts) < n {
 		msg := fmt.Sprintf("this test needs %d lab hosts, the lab has %d: testdata/lab/up %d", n, len(l.Hosts), n)
-		if os.Getenv("CI") == "true" {
+		if required() {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
@@ -115,7 +117,7 @@ func (l *Lab) HostWithInit(t testing.TB, init string) Host {
 		}
 	}
 	msg := "the lab has no " + init + " host: start it with LAB_INIT_OF_2=sysv testdata/lab/up 4"
-	if os.Getenv("CI") == "true" {
+	if required() {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
