@@ -117,6 +117,14 @@ func TestLabRefusesWithoutRoot(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Errorf("network namespaces changed:\n%s\n->\n%s", before, after)
 	}
+	// Root in a user namespace cannot create network namespaces: the check says so, before any change.
+	out, err = exec.Command("unshare", "-r", filepath.Join(l.Dir, "up"), "1").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "cannot create a network namespace") {
+		t.Errorf("up without netns rights: err=%v\n%s", err, out)
+	}
+	if after, _ := exec.Command("ip", "netns", "list").Output(); !bytes.Equal(before, after) {
+		t.Errorf("network namespaces changed:\n%s\n->\n%s", before, after)
+	}
 	out, err = exec.Command(filepath.Join(l.Dir, "up"), "zero").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "usage: up N") {
 		t.Errorf("up zero: err=%v\n%s", err, out)

@@ -306,3 +306,38 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// BenchmarkConvergedApply: the whole apply of a converged host (connect, gather, plan, verify
+// through the proxy), with its round trips per operation. Results: docs/performance.md.
+func BenchmarkConvergedApply(b *testing.B) {
+	l := labtest.Open(b)
+	h := l.Need(b, 3)[2]
+	l.Reset(b, h)
+	inv, err := playbooks.LoadInventory(l.Inventory)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pb, err := playbooks.LoadPlaybook("../playbooks/examples/jira-context-path.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	r := playbooks.Prepare(ctx, inv, pb, inv.Hosts[h.Name], playbooks.Options{})
+	r.Apply(ctx)
+	r.Close()
+	if r.Err != nil {
+		b.Fatal(r.Err)
+	}
+	var trips int64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := playbooks.Prepare(ctx, inv, pb, inv.Hosts[h.Name], playbooks.Options{})
+		r.Apply(ctx)
+		trips += r.Conn.RoundTrips()
+		r.Close()
+		if r.Err != nil || r.Outcome.Changed != 0 {
+			b.Fatalf("changed=%d err=%v", r.Outcome.Changed, r.Err)
+		}
+	}
+	b.ReportMetric(float64(trips)/float64(b.N), "roundtrips/op")
+}

@@ -257,3 +257,19 @@ func FuzzEdit(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkEditJira: one edit of Jira's shipped server.xml (parse, well-formedness check, splice,
+// re-parse of the output).
+func BenchmarkEditJira(b *testing.B) {
+	src, err := os.ReadFile("../../testdata/fixtures/tomcat-server-xml/shipped/jira-9.15.0-server.xml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := TomcatEdit{ContextPath: ptr("/jira"), Connector: &Connector{Port: 8080, Scheme: "http", ProxyName: "jira.example.com", ProxyPort: 80}}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := EditServerXML(src, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
