@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/frontdoor-dev/frontdoor/internal/labtest"
+)
+
+// TestOnlyWhatChangesRestarts: a change to the VirtualHost alone restarts httpd and not Jira.
+func TestOnlyWhatChangesRestarts(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.Need(t, 1)[0]
+	l.Reset(t, h)
+	url := "http://jira." + h.Name + ".lab.test"
+	first := writeFile(t, "a.yaml", "apps:\n  - product: jira\n    url: "+url+"\n")
+	second := writeFile(t, "b.yaml", "apps:\n  - product: jira\n    url: "+url+"\napache:\n  directives:\n    - ProxyTimeout 120\n")
+	if r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, first); r.code != 0 {
+		t.Fatalf("first apply:\n%s", r)
+	}
+	jira := jiraPID(t, l, h)
+	httpd := strings.TrimSpace(l.Exec(t, h, "cat /run/apache2/apache2.pid"))
+	r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, second)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 change(s) pending; would restart: httpd\n") {
+		t.Fatalf("vhost-only apply:\n%s", r)
+	}
+	if got := jiraPID(t, l, h); got != jira {
+		t.Errorf("Jira restarted (%s -> %s) though only the VirtualHost changed", jira, got)
+	}
+	if got := strings.TrimSpace(l.Exec(t, h, "cat /run/apache2/apache2.pid")); got == httpd {
+		t.Error("httpd was not restarted after its VirtualHost changed")
+	}
+}
+
+// TestRefusesOtherFamilies: a host whose os-release says Rocky Linux 9 is refused before any
+// change, with a message that says so.
+func TestRefusesOtherFamilies(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.Need(t, 3)[2]
+	l.Reset(t, h)
+	rocky, err := os.ReadFile(filepath.Join("..", "testdata", "fixtures", "platform", "linux", "rocky9_os-release.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Exec(t, h, "rm /etc/os-release && cat > /etc/os-release <<'EOF'\n"+string(rocky)+"EOF")
+	before := snapshot(t, l, h)
+	r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml"))
+	if r.code != 1 || !strings.Contains(r.stdout, "Rocky Linux 9") || !strings.Contains(r.stdout, "not supported yet") || !strings.Contains(r.stdout, "nothing was changed") {
+		t.Fatalf("apply on a Rocky host:\n%s", r)
+	}
+	if after := snapshot(t, l, h); after != before {
+		t.Errorf("the refused host changed:\n%s\n->\n%s", before, after)
+	}
+	l.Reset(t, h)
+}
+
+// TestStartStopScriptsWithoutService: with no init service for Jira, frontdoor stops and starts it
+// with bin/stop-jira.sh and bin/start-jira.sh, as the guide says.
+func TestStartStopScriptsWithoutService(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.HostWithInit(t, "sysv")
+	l.Reset(t, h)
+	l.Exec(t, h, "update-rc.d -f jira remove >/dev/null && rm /etc/init.d/jira")
+	pid := jiraPID(t, l, h)
+	r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-context-path.yaml"))
+	if r.code != 0 || !strings.Contains(r.stdout, "verified http://tools."+h.Name+".lab.test/jira") {
+		t.Fatalf("apply without a jira service:\n%s", r)
+	}
+	if got := jiraPID(t, l, h); got == pid {
+		t.Error("Jira was not restarted")
+	}
+	l.Reset(t, h)
+}
