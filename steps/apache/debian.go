@@ -31,15 +31,7 @@ func DebianSteps(f *distro.Facts, site string, v VHost) []steps.Step {
 	}
 	var out []steps.Step
 	for _, m := range mods {
-		enabled := f.Apache.Modules[m]
-		reason := "module " + m + " already enabled"
-		if !enabled {
-			reason = "enable module " + m
-		}
-		out = append(out, &steps.CommandStep{
-			Label: "apache: module " + m, Done: enabled, Reason: reason,
-			Command: "a2enmod -q " + m, Undo: "a2dismod -q -f " + m, Notify: []string{Service},
-		})
+		out = append(out, toggle("module "+m, f.Apache.Modules[m], "a2enmod -q "+m, "a2dismod -q -f "+m))
 	}
 	conf := v.Render()
 	out = append(out, &steps.FileStep{
@@ -50,16 +42,18 @@ func DebianSteps(f *distro.Facts, site string, v VHost) []steps.Step {
 		Reason: SitePath(site) + " already up to date",
 	})
 	name := SitePrefix + site
-	on := f.Apache.Sites[name]
-	reason := "site " + name + " already enabled"
-	if !on {
-		reason = "enable site " + name
-	}
-	out = append(out, &steps.CommandStep{
-		Label: "apache: site " + name, Done: on, Reason: reason,
-		Command: "a2ensite -q " + name, Undo: "a2dissite -q " + name, Notify: []string{Service},
-	})
+	out = append(out, toggle("site "+name, f.Apache.Sites[name], "a2ensite -q "+name, "a2dissite -q "+name))
 	return out
+}
+
+// toggle is a module or site that must be enabled: enable reaches that state, disable undoes it.
+func toggle(what string, enabled bool, enable, disable string) steps.Step {
+	reason := what + " already enabled"
+	if !enabled {
+		reason = "enable " + what
+	}
+	return &steps.CommandStep{Label: "apache: " + what, Done: enabled, Reason: reason,
+		Command: enable, Undo: disable, Notify: []string{Service}}
 }
 
 // DebianService is httpd on a Debian host: apache2ctl configtest before any restart; restart by

@@ -86,18 +86,23 @@ func (d *Doc) MainContext() (*Element, error) {
 		}
 		found = append(found, el)
 	}
+	return d.one(found, "no <Context> element inside <Host> (outside comments): this file does not set the context path",
+		"<Context> elements inside <Host>", "the application's")
+}
+
+// one returns the single element found; none or several are an error naming their lines.
+func (d *Doc) one(found []*Element, none, what, which string) (*Element, error) {
 	switch len(found) {
 	case 1:
 		return found[0], nil
 	case 0:
-		return nil, fmt.Errorf("no <Context> element inside <Host> (outside comments): this file does not set the context path")
-	default:
-		lines := make([]string, len(found))
-		for i, el := range found {
-			lines[i] = strconv.Itoa(d.Line(el.Start))
-		}
-		return nil, fmt.Errorf("%d <Context> elements inside <Host> (lines %s): cannot tell which is the application's", len(found), strings.Join(lines, ", "))
+		return nil, fmt.Errorf("%s", none)
 	}
+	lines := make([]string, len(found))
+	for i, el := range found {
+		lines[i] = strconv.Itoa(d.Line(el.Start))
+	}
+	return nil, fmt.Errorf("%d %s (lines %s): cannot tell which one is %s", len(found), what, strings.Join(lines, ", "), which)
 }
 
 // HTTPConnector returns the active plain-HTTP Connector on port: not AJP, not SSL-enabled.
@@ -123,18 +128,11 @@ func (d *Doc) HTTPConnector(port int) (*Element, error) {
 		}
 		found = append(found, el)
 	}
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
-		msg := fmt.Sprintf("no active plain HTTP <Connector port=\"%d\"> (outside comments)", port)
-		if len(others) > 0 {
-			msg += "; Connectors found on ports " + strings.Join(others, ", ") + ": set the app's port in the playbook to one of them"
-		}
-		return nil, fmt.Errorf("%s", msg)
-	default:
-		return nil, fmt.Errorf("%d plain HTTP Connectors on port %d: cannot tell which one to edit", len(found), port)
+	none := fmt.Sprintf("no active plain HTTP <Connector port=\"%d\"> (outside comments)", port)
+	if len(others) > 0 {
+		none += "; Connectors found on ports " + strings.Join(others, ", ") + ": set the app's port in the playbook to one of them"
 	}
+	return d.one(found, none, fmt.Sprintf("plain HTTP Connectors on port %d", port), "to edit")
 }
 
 func under(el *Element, parent string) bool {
