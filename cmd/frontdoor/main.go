@@ -4,9 +4,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
@@ -52,7 +55,19 @@ func newApp() *cli.App {
 }
 
 func main() {
-	err := newApp().Run(os.Args)
+	// The first Ctrl-C (or SIGTERM) cancels the run: no new host or step starts, and hosts in the
+	// middle of an apply are rolled back (rollback ignores the cancellation). A second one kills
+	// frontdoor at once, as the default handler does.
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "frontdoor: interrupted: stopping; hosts being changed are rolled back (Ctrl-C again to quit at once)")
+		cancel()
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+	}()
+	err := newApp().RunContext(ctx, os.Args)
 	var ee *exitErr
 	switch {
 	case err == nil:

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (string, error) {
+	app := newApp()
+	var out bytes.Buffer
+	app.Writer, app.ErrWriter = &out, &out
+	err := app.Run(append([]string{"frontdoor"}, args...))
+	return out.String(), err
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	out, err := run(t, "--help")
+	if err != nil || !strings.Contains(out, "plan") || !strings.Contains(out, "apply") || !strings.Contains(out, "facts") || !strings.Contains(out, "verify") {
+		t.Errorf("--help: %v\n%s", err, out)
+	}
+	out, err = run(t, "version")
+	if err != nil || strings.TrimSpace(out) != "frontdoor "+version {
+		t.Errorf("version: %v %q", err, out)
+	}
+}
+
+// Input errors exit 1 with a message naming the file; no host is contacted.
+func TestInputErrors(t *testing.T) {
+	dir := t.TempDir()
+	inv := dir + "/inv.yaml"
+	writeTestFile(t, inv, "hosts:\n  h1:\n    address: 192.0.2.1\n    colour: blue\n")
+	_, err := run(t, "plan", "-i", inv, "pb.yaml")
+	var ee *exitErr
+	if !errors.As(err, &ee) || ee.code != exitError || !strings.Contains(err.Error(), "inv.yaml:4:5: unknown field \"colour\"") {
+		t.Errorf("bad inventory: %v", err)
+	}
+	writeTestFile(t, inv, "hosts:\n  h1:\n    address: 192.0.2.1\n")
+	_, err = run(t, "plan", "-i", inv)
+	if !errors.As(err, &ee) || !strings.Contains(err.Error(), "give exactly one PLAYBOOK") {
+		t.Errorf("no playbook: %v", err)
+	}
+	_, err = run(t, "apply", "-i", inv, "--set-base-url", "../../playbooks/examples/jira-subdomain.yaml")
+	if !errors.As(err, &ee) || !strings.Contains(err.Error(), "needs the application admin's credentials") {
+		t.Errorf("--set-base-url without credentials: %v", err)
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
