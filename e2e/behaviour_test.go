@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bufio"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,4 +74,40 @@ func TestStartStopScriptsWithoutService(t *testing.T) {
 		t.Error("Jira was not restarted")
 	}
 	l.Reset(t, h)
+}
+
+// TestInterruptRollsBack: Ctrl-C in the middle of an apply (Jira being started with its new
+// configuration) rolls the host back instead of leaving it half-changed.
+func TestInterruptRollsBack(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.Need(t, 1)[0]
+	l.Reset(t, h)
+	before := snapshot(t, l, h)
+	cmd := exec.Command(bin, "apply", "--yes", "-v", "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml"))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if strings.HasSuffix(sc.Text(), ": start jira") {
+			cmd.Process.Signal(os.Interrupt)
+		}
+	}
+	err = cmd.Wait()
+	if err == nil || !strings.Contains(out.String(), "FAILED, rolled back") || !strings.Contains(stderr.String(), "interrupted") {
+		t.Fatalf("interrupted apply: %v\n%s\n%s", err, out.String(), stderr.String())
+	}
+	if after := snapshot(t, l, h); after != before {
+		t.Errorf("host not restored after Ctrl-C:\n%s\n->\n%s", before, after)
+	}
+	checkAnswersAsBefore(t, h)
 }
