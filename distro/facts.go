@@ -45,7 +45,7 @@ type Facts struct {
 	SFTPServer string // path of sftp-server, for file access under sudo
 	Apache     Apache
 	Files      map[string]steps.File
-	PIDs       map[string]int    // pid file -> PID of the live process it names (0: none)
+	Listening  map[int]bool      // TCP ports something listens on (of those asked for)
 	Services   map[string]string // service name -> "systemd", "sysv" or "none"
 }
 

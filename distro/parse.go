@@ -62,7 +62,7 @@ var apacheVersionRe = regexp.MustCompile(`Apache/([0-9][0-9.]*)`)
 
 // ParseGather turns the output of Script into Facts. It is pure, so captured outputs test it.
 func ParseGather(out string) (*Facts, error) {
-	f := &Facts{Files: map[string]steps.File{}, PIDs: map[string]int{}, Services: map[string]string{},
+	f := &Facts{Files: map[string]steps.File{}, Listening: map[int]bool{}, Services: map[string]string{},
 		Apache: Apache{Modules: map[string]bool{}, Sites: map[string]bool{}}}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -158,15 +158,12 @@ func (f *Facts) section(name, arg string, body []string) error {
 				f.Services[k] = v
 			}
 		}
-	case "pid":
-		if len(body) == 1 {
-			pid, state, _ := strings.Cut(body[0], " ")
-			if n, err := strconv.Atoi(pid); err == nil && state == "alive" {
-				f.PIDs[arg] = n
-				return nil
+	case "listen":
+		for _, l := range body {
+			if port, err := strconv.ParseUint(strings.TrimSpace(l), 16, 16); err == nil {
+				f.Listening[int(port)] = true
 			}
 		}
-		f.PIDs[arg] = 0
 	default:
 		return fmt.Errorf("unknown section")
 	}

@@ -94,11 +94,14 @@ func TestParseGatherLab(t *testing.T) {
 			if !sx.Exists || sx.Mode != 0o644 || !strings.Contains(string(sx.Data), `<Connector port="8080"`) {
 				t.Errorf("server.xml: exists=%v mode=%v", sx.Exists, sx.Mode)
 			}
-			if vh := f.File("/etc/apache2/sites-available/frontdoor-jira.conf"); vh.Exists {
+			if vh := f.File("/etc/apache2/sites-available/frontdoor-jira.example.com.conf"); vh.Exists {
 				t.Error("vhost should be missing")
 			}
-			if f.PIDs["/opt/atlassian/jira/work/catalina.pid"] == 0 {
-				t.Error("Jira's PID not found")
+			if !f.Listening[8080] || f.Listening[7990] {
+				t.Errorf("listening: %v (Jira on 8080, nothing on 7990)", f.Listening)
+			}
+			if f.Services["jira"] != c.init {
+				t.Errorf("jira service managed by %q, want %q", f.Services["jira"], c.init)
 			}
 			if err := f.Supported(); err != nil {
 				t.Error(err)

@@ -10,7 +10,7 @@ const header = "@@frontdoor-gather v1"
 // Request lists what the checks will read, so one command brings it all back.
 type Request struct {
 	Files    []string // files to return with content, mode and owner (missing ones are reported)
-	PIDFiles []string // pid files whose process is checked for life
+	Ports    []int    // TCP ports reported as listening or not (is the app running?)
 	Services []string // service names: reported as managed by systemd, an init.d script, or neither
 }
 
@@ -41,9 +41,9 @@ echo '@@ list sites-enabled'; ls -1 /etc/apache2/sites-enabled 2>/dev/null
 		q := Quote(f)
 		fmt.Fprintf(&b, "echo '@@ file '%s\nif [ -f %s ]; then echo \"stat $(stat -c '%%a %%u %%g %%s' %s)\"; base64 <%s; else echo missing; fi\n", q, q, q, q)
 	}
-	for _, p := range r.PIDFiles {
-		q := Quote(p)
-		fmt.Fprintf(&b, "echo '@@ pid '%s\npid=$(cat %s 2>/dev/null); if [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then echo \"$pid alive\"; else echo \"${pid:-none} dead\"; fi\n", q, q)
+	if len(r.Ports) > 0 {
+		// Listening sockets from /proc/net/tcp{,6} (state 0A): works without ss or netstat.
+		b.WriteString("echo '@@ listen'\ncat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == \"0A\" { split($2, a, \":\"); print a[2] }' | sort -u\n")
 	}
 	if len(r.Services) > 0 {
 		b.WriteString("echo '@@ services'\n")

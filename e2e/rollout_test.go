@@ -193,9 +193,8 @@ func TestRollbackWhenAppDoesNotComeBack(t *testing.T) {
 // frontdoor may touch (hash, mode, owner) and the enabled modules and sites.
 func snapshot(t *testing.T, l *labtest.Lab, h labtest.Host) string {
 	var b strings.Builder
-	for _, p := range []string{"/opt/atlassian/jira/conf/server.xml", "/etc/apache2/sites-available/frontdoor-jira.conf"} {
-		b.WriteString(p + " " + l.FileState(t, h, p) + "\n")
-	}
+	b.WriteString("/opt/atlassian/jira/conf/server.xml " + l.FileState(t, h, "/opt/atlassian/jira/conf/server.xml") + "\n")
+	b.WriteString(l.Exec(t, h, `cd /etc/apache2/sites-available && for f in *; do echo "$f $(sha256sum < "$f" | cut -c1-16) $(stat -c '%a %U:%G' "$f")"; done`))
 	b.WriteString(l.Exec(t, h, "ls -l /etc/apache2/mods-enabled /etc/apache2/sites-enabled | awk '{print $1, $3, $4, $9, $10, $11}'"))
 	return b.String()
 }
@@ -270,7 +269,7 @@ func TestSudoUsers(t *testing.T) {
 			t.Errorf("the sudo password appeared in a process's argv on the host: %s", leaks[0])
 		}
 		// Files written through sudo SFTP keep root ownership and modes.
-		if st := l.FileState(t, h, "/etc/apache2/sites-available/frontdoor-jira.conf"); !strings.HasSuffix(st, " 644 root:root") {
+		if st := l.FileState(t, h, "/etc/apache2/sites-available/frontdoor-jira."+h.Name+".lab.test.conf"); !strings.HasSuffix(st, " 644 root:root") {
 			t.Errorf("vhost written as ops: %s", st)
 		}
 		// A wrong password is a clear error, and nothing changes.

@@ -1,50 +1,69 @@
 package playbooks
 
 import (
+	"fmt"
+
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/steps/apache"
 	"github.com/frontdoor-dev/frontdoor/steps/app"
 )
 
-// tomcat is app a as the app package models it, on one host.
-func (pb *Playbook) tomcat(a App, host string) app.Tomcat {
+// instance is app a as the app package models it, on one host.
+func (pb *Playbook) instance(a App, host string) app.App {
 	p := a.PublicFor(host)
-	return app.Tomcat{
-		Name: a.Name, Product: a.Product, Install: a.Install, Port: a.Port,
+	return app.App{
+		Product: app.Products[a.Product], Name: a.Name, Install: a.Install, Home: a.Home, Port: a.Port,
 		ContextPath: p.ContextPath, Scheme: p.Scheme, ProxyName: p.Host, ProxyPort: p.Port,
 		ReplacePlaceholders: pb.ReplacePlaceholders,
 	}
 }
 
-// Request is what the gather must bring back for this playbook, on any family.
+// vhosts groups the apps by public host name and port: one VirtualHost each, in playbook order.
+func (pb *Playbook) vhosts(host string) []apache.VHost {
+	var out []apache.VHost
+	index := map[string]int{}
+	for _, a := range pb.Apps {
+		p := a.PublicFor(host)
+		key := fmt.Sprintf("%s:%d", p.Host, p.Port)
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, apache.VHost{ServerName: p.Host, Port: p.Port, RemoteIP: pb.Apache.RemoteIP, Directives: pb.Apache.Directives})
+		}
+		out[i].Backends = append(out[i].Backends, apache.Backend{Name: a.Name, ContextPath: p.ContextPath, Port: a.Port, SynchronyPort: a.synchronyPort()})
+	}
+	return out
+}
+
+// Request is what the gather must bring back for this playbook.
 func (pb *Playbook) Request(host string) distro.Request {
 	var r distro.Request
 	for _, a := range pb.Apps {
-		t := pb.tomcat(a, host)
-		r.Files = append(r.Files, t.Files()...)
-		r.PIDFiles = append(r.PIDFiles, t.PIDFile())
+		inst := pb.instance(a, host)
+		r.Files = append(r.Files, inst.Files()...)
+		r.Ports = append(r.Ports, a.Port)
 		r.Services = append(r.Services, a.Name)
 	}
-	r.Files = append(r.Files, apache.Files(pb.Apache.Site)...)
+	for _, v := range pb.vhosts(host) {
+		r.Files = append(r.Files, apache.SitePath(v))
+	}
 	return r
 }
 
 // Compile turns the playbook and one host's facts into the host's ordered steps and services:
-// apps' configuration first (the guide's Part A), then Apache (Part B).
+// the apps' configuration first (the guide's Part A), then Apache (Part B).
 func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*steps.Service) {
 	var ss []steps.Step
 	var services []*steps.Service
-	vh := apache.VHost{RemoteIP: pb.Apache.RemoteIP, Directives: pb.Apache.Directives}
 	for _, a := range pb.Apps {
-		t := pb.tomcat(a, host)
-		ss = append(ss, t.Steps(f)...)
-		services = append(services, t.Service(f))
-		p := a.PublicFor(host)
-		vh.ServerName, vh.Port = p.Host, p.Port
-		vh.Backends = append(vh.Backends, apache.Backend{Name: a.Name, ContextPath: p.ContextPath, Port: a.Port})
+		inst := pb.instance(a, host)
+		ss = append(ss, inst.Steps(f)...)
+		services = append(services, inst.Service(f))
 	}
-	ss = append(ss, apache.DebianSteps(f, pb.Apache.Site, vh)...)
-	services = append([]*steps.Service{apache.DebianService(f, pb.Apache.Site, vh)}, services...)
+	vhosts := pb.vhosts(host)
+	ss = append(ss, apache.DebianSteps(f, vhosts)...)
+	services = append([]*steps.Service{apache.DebianService(f, vhosts)}, services...)
 	return ss, services
 }

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 
+	"github.com/frontdoor-dev/frontdoor/steps/app"
 	"github.com/frontdoor-dev/frontdoor/steps/verify"
 )
 
@@ -21,19 +23,24 @@ type Playbook struct {
 
 // App is one Atlassian application on the hosts.
 type App struct {
-	Product string `yaml:"product"` // jira
+	Product string `yaml:"product"` // jira, confluence, bitbucket
 	Name    string `yaml:"name"`    // service name; default: the product
 	Install string `yaml:"install"` // default /opt/atlassian/<product>
-	Port    int    `yaml:"port"`    // the HTTP Connector's port; default 8080 for Jira
+	Home    string `yaml:"home"`    // default /var/atlassian/application-data/<product>
+	Port    int    `yaml:"port"`    // its HTTP port; default the product's (Jira 8080, Confluence 8090, Bitbucket 7990)
+	// Synchrony (Confluence 6.0+): proxy /synchrony with WebSocket to SynchronyPort. Default on
+	// for Confluence; write synchrony: false for Confluence 5.
+	Synchrony     *bool `yaml:"synchrony"`
+	SynchronyPort int   `yaml:"synchrony_port"` // default 8091
 	// URL is the public base URL: scheme://proxyName[:port][/context]. "{{host}}" is replaced by
 	// the inventory name of each host.
 	URL string `yaml:"url"`
 }
 
-// ApacheConfig is the proxy's side.
+// ApacheConfig is the proxy's side. Each public host name gets its own VirtualHost file,
+// frontdoor-<name>.conf; apps sharing a name share it (context paths on one domain).
 type ApacheConfig struct {
-	Site     string `yaml:"site"`      // name of the vhost file (frontdoor-<site>.conf); default: first app's name
-	RemoteIP bool   `yaml:"remote_ip"` // mod_remoteip + RemoteIPHeader X-Forwarded-For
+	RemoteIP bool `yaml:"remote_ip"` // mod_remoteip + RemoteIPHeader X-Forwarded-For
 	// Directives are extra lines for the VirtualHost (e.g. RequestHeader, Timeout); apachectl
 	// configtest checks them before any restart.
 	Directives []string `yaml:"directives"`
@@ -41,7 +48,6 @@ type ApacheConfig struct {
 
 var (
 	nameRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,40}$`)
-	products  = map[string]int{"jira": 8080}
 	hostnameR = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 )
 
@@ -69,9 +75,9 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 	for i := range pb.Apps {
 		a := &pb.Apps[i]
 		at := fmt.Sprintf("$.apps[%d]", i)
-		def, ok := products[a.Product]
+		def, ok := app.Products[a.Product]
 		if !ok {
-			return nil, src.errorf(at+".product", "product %q is not supported yet: write product: jira", a.Product)
+			return nil, src.errorf(at+".product", "product %q is not supported yet: write product: %s", a.Product, strings.Join(productNames(), ", or "))
 		}
 		if a.Name == "" {
 			a.Name = a.Product
@@ -84,13 +90,28 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 		}
 		names[a.Name] = true
 		if a.Install == "" {
-			a.Install = "/opt/atlassian/" + a.Product
+			a.Install = def.Install
 		}
-		if !strings.HasPrefix(a.Install, "/") {
-			return nil, src.errorf(at+".install", "install %q must be an absolute path, like /opt/atlassian/%s", a.Install, a.Product)
+		if a.Home == "" {
+			a.Home = def.Home
+		}
+		for _, d := range []struct{ key, val string }{{"install", a.Install}, {"home", a.Home}} {
+			if !strings.HasPrefix(d.val, "/") || strings.ContainsAny(d.val, "'\n") {
+				return nil, src.errorf(at+"."+d.key, "%s %q must be an absolute path, like %s", d.key, d.val, def.Install)
+			}
 		}
 		if a.Port == 0 {
-			a.Port = def
+			a.Port = def.Port
+		}
+		if a.Synchrony == nil {
+			on := def.SynchronyPort != 0
+			a.Synchrony = &on
+		}
+		if *a.Synchrony && def.SynchronyPort == 0 {
+			return nil, src.errorf(at+".synchrony", "synchrony is Confluence's; remove it from this %s app", a.Product)
+		}
+		if a.SynchronyPort == 0 {
+			a.SynchronyPort = def.SynchronyPort
 		}
 		if a.Port < 1 || a.Port > 65535 {
 			return nil, src.errorf(at+".port", "port %d is out of range 1..65535", a.Port)
@@ -102,14 +123,8 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 			return nil, src.errorf(at+".url", "url %q: %v", a.URL, err)
 		}
 	}
-	if len(pb.Apps) > 1 {
-		return nil, src.errorf("$.apps[1]", "only one app per playbook is supported in this version")
-	}
-	if pb.Apache.Site == "" {
-		pb.Apache.Site = pb.Apps[0].Name
-	}
-	if !nameRe.MatchString(pb.Apache.Site) {
-		return nil, src.errorf("$.apache.site", "site %q: use lower-case letters, digits, - and _", pb.Apache.Site)
+	if err := pb.crossCheck(); err != nil {
+		return nil, err
 	}
 	for i, d := range pb.Apache.Directives {
 		if strings.ContainsAny(d, "\n\r") || strings.TrimSpace(d) == "" {
@@ -120,6 +135,59 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 		}
 	}
 	return &pb, nil
+}
+
+func productNames() []string {
+	var out []string
+	for n := range app.Products {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// crossCheck looks at the apps together, before any host is touched: two apps never listen on one
+// port, and never claim one path of one VirtualHost (Synchrony's /synchrony included).
+func (pb *Playbook) crossCheck() error {
+	ports := map[int]string{}
+	paths := map[string]string{}
+	for i, a := range pb.Apps {
+		at := fmt.Sprintf("$.apps[%d]", i)
+		for _, p := range []int{a.Port, a.synchronyPort()} {
+			if p == 0 {
+				continue
+			}
+			if other, ok := ports[p]; ok {
+				return pb.src.errorf(at, "%s and %s both use port %d on the host: give one of them its own port:", other, a.Name, p)
+			}
+			ports[p] = a.Name
+		}
+		pub := a.PublicFor("host")
+		claims := []string{pub.ContextPath}
+		if a.synchronyPort() != 0 {
+			claims = append(claims, "/synchrony")
+		}
+		for _, c := range claims {
+			key := fmt.Sprintf("%s:%d%s", pub.Host, pub.Port, c)
+			if other, ok := paths[key]; ok {
+				shown := c
+				if shown == "" {
+					shown = "/"
+				}
+				return pb.src.errorf(at+".url", "%s and %s both claim the path %s of %s: give one of them another context path or host name",
+					other, a.Name, shown, strings.ReplaceAll(a.URL, "{{host}}", "<host>"))
+			}
+			paths[key] = a.Name
+		}
+	}
+	return nil
+}
+
+func (a App) synchronyPort() int {
+	if a.Synchrony != nil && *a.Synchrony {
+		return a.SynchronyPort
+	}
+	return 0
 }
 
 func checkURL(u string) error {

@@ -10,6 +10,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/ssh"
 	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/steps/app"
 	"github.com/frontdoor-dev/frontdoor/steps/verify"
 )
 
@@ -149,12 +150,28 @@ func (r *HostRun) address() string {
 	return r.Host.Address
 }
 
-// Verify checks every app through the proxy.
+// Verify checks every app through the proxy: redirects for all, Synchrony's WebSocket upgrade for
+// Confluence, the Base URL where the product has a REST API for it (else the result says which
+// admin page to open).
 func (r *HostRun) Verify(ctx context.Context) error {
 	r.Verified = nil
 	for _, a := range r.pb.Apps {
 		p := a.PublicFor(r.Host.Name)
-		res, err := verify.Jira(ctx, verify.Target{App: a.Name, BaseURL: p.BaseURL, Address: r.address()}, r.opts.SetBaseURL)
+		prod := app.Products[a.Product]
+		t := verify.Target{App: a.Name, BaseURL: p.BaseURL, Address: r.address()}
+		var res verify.Result
+		var err error
+		if prod.BaseURLAPI == "jira" {
+			res, err = verify.Jira(ctx, t, r.opts.SetBaseURL)
+		} else {
+			res, err = verify.Proxy(ctx, t)
+			res.BaseURLNote = fmt.Sprintf("check %s's Base URL is %s (no REST API for it): %s", a.Name, p.BaseURL, prod.AdminPage)
+		}
+		if err == nil && a.synchronyPort() != 0 {
+			var line string
+			line, err = verify.WebSocket(ctx, t, "/synchrony/v1/bayeux-sync1/websocket")
+			res.Chain = append(res.Chain, line)
+		}
 		r.Verified = append(r.Verified, res)
 		if err != nil {
 			return err

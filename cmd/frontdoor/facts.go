@@ -66,8 +66,10 @@ func describe(h *playbooks.Host, f *distro.Facts) string {
 	for p, file := range f.Files {
 		s += fmt.Sprintf("  file %s: exists=%v mode=%v owner=%d:%d bytes=%d\n", p, file.Exists, file.Mode, file.UID, file.GID, len(file.Data))
 	}
-	for p, pid := range f.PIDs {
-		s += fmt.Sprintf("  pid file %s: %d\n", p, pid)
+	for port, on := range f.Listening {
+		if on {
+			s += fmt.Sprintf("  listening: port %d\n", port)
+		}
 	}
 	if err := f.Supported(); err != nil {
 		s += "  supported: no: " + err.Error() + "\n"

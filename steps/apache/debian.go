@@ -2,9 +2,10 @@ package apache
 
 import (
 	"fmt"
+	"strings"
+
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
-	"strings"
 )
 
 // Service is the name steps use to trigger httpd.
@@ -16,33 +17,45 @@ const (
 	SitePrefix     = "frontdoor-"
 )
 
-// SitePath is where the VirtualHost of site lives on a Debian host.
-func SitePath(site string) string { return sitesAvailable + SitePrefix + site + ".conf" }
+// SitePath is where a VirtualHost lives on a Debian host.
+func SitePath(v VHost) string { return sitesAvailable + v.Site() + ".conf" }
 
-// Files lists what the Debian steps read, for the gather.
-func Files(site string) []string { return []string{SitePath(site)} }
-
-// DebianSteps returns the steps for one site on a Debian/Ubuntu host: modules, the vhost file,
-// the site enabled. Every step triggers httpd.
-func DebianSteps(f *distro.Facts, site string, v VHost) []steps.Step {
+// Modules are the modules the vhosts need: the guide's proxy_http (with proxy), proxy_wstunnel and
+// rewrite for Synchrony, remoteip for X-Forwarded-For.
+func Modules(vhosts []VHost) []string {
 	mods := []string{"proxy", "proxy_http"}
-	if v.RemoteIP {
+	var sync, remote bool
+	for _, v := range vhosts {
+		sync = sync || v.Synchrony()
+		remote = remote || v.RemoteIP
+	}
+	if sync {
+		mods = append(mods, "proxy_wstunnel", "rewrite")
+	}
+	if remote {
 		mods = append(mods, "remoteip")
 	}
+	return mods
+}
+
+// DebianSteps returns the steps for the vhosts on a Debian/Ubuntu host: the modules once, then
+// each vhost's file and its site enabled. Every step triggers httpd.
+func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 	var out []steps.Step
-	for _, m := range mods {
+	for _, m := range Modules(vhosts) {
 		out = append(out, toggle("module "+m, f.Apache.Modules[m], "a2enmod -q "+m, "a2dismod -q -f "+m))
 	}
-	conf := v.Render()
-	out = append(out, &steps.FileStep{
-		Label:   "apache: VirtualHost " + v.ServerName,
-		Current: f.File(SitePath(site)),
-		Edit:    func([]byte) ([]byte, error) { return []byte(conf), nil },
-		NewMode: 0o644, Notify: []string{Service},
-		Reason: SitePath(site) + " already up to date",
-	})
-	name := SitePrefix + site
-	out = append(out, toggle("site "+name, f.Apache.Sites[name], "a2ensite -q "+name, "a2dissite -q "+name))
+	for _, v := range vhosts {
+		conf := v.Render()
+		out = append(out, &steps.FileStep{
+			Label:   "apache: VirtualHost " + v.ServerName,
+			Current: f.File(SitePath(v)),
+			Edit:    func([]byte) ([]byte, error) { return []byte(conf), nil },
+			NewMode: 0o644, Notify: []string{Service},
+			Reason: SitePath(v) + " already up to date",
+		})
+		out = append(out, toggle("site "+v.Site(), f.Apache.Sites[v.Site()], "a2ensite -q "+v.Site(), "a2dissite -q "+v.Site()))
+	}
 	return out
 }
 
@@ -56,21 +69,28 @@ func toggle(what string, enabled bool, enable, disable string) steps.Step {
 		Command: enable, Undo: disable, Notify: []string{Service}}
 }
 
-// DebianService is httpd on a Debian host: apache2ctl configtest before any restart; restart by
-// systemctl or the init.d script, whichever the host runs.
-func DebianService(f *distro.Facts, site string, v VHost) *steps.Service {
+// DebianService is httpd on a Debian host: apache2ctl configtest, and for each vhost a check that
+// it is the one answering its name, before any restart; restart by systemctl or the init.d
+// script, whichever the host runs.
+func DebianService(f *distro.Facts, vhosts []VHost) *steps.Service {
 	ctl := func(action string) string {
 		if f.Init == "systemd" {
 			return "systemctl " + action + " apache2"
 		}
 		return "service apache2 " + action
 	}
+	validate := []string{"apache2ctl configtest 2>&1"}
+	port := 80
+	for _, v := range vhosts {
+		validate = append(validate, shadowCheck(v.ServerName, v.Port, v.Site()+".conf"))
+		port = v.Port
+	}
 	return &steps.Service{
 		Name: Service, Kind: steps.Proxy, WasRunning: f.Apache.Running,
-		Validate:   "apache2ctl configtest 2>&1 && " + shadowCheck(v.ServerName, v.Port, SitePrefix+site+".conf"),
+		Validate:   strings.Join(validate, " && "),
 		Configtest: "apache2ctl configtest 2>&1",
 		Start:      ctl("start"), Stop: ctl("stop"), Restart: ctl("restart"),
-		Ready: steps.HTTPReady(v.Port, "httpd", 60),
+		Ready: steps.HTTPReady(port, "httpd", 60),
 	}
 }
 

@@ -5,11 +5,13 @@ import (
 	"strings"
 )
 
-// Backend is one application behind the VirtualHost.
+// Backend is one application behind a VirtualHost.
 type Backend struct {
 	Name        string // "jira"
 	ContextPath string // "" or "/jira"
-	Port        int    // the app's HTTP Connector port on the host
+	Port        int    // the app's HTTP port on the host
+	// SynchronyPort, for Confluence 6.0+: /synchrony is proxied there, WebSocket included.
+	SynchronyPort int
 }
 
 // VHost is one name-based virtual host.
@@ -21,8 +23,19 @@ type VHost struct {
 	Backends   []Backend
 }
 
-// Render writes the VirtualHost as the guide gives it. Backends with a context path come first
-// so that a "/" backend cannot shadow them.
+// Synchrony reports whether a backend needs proxy_wstunnel and rewrite.
+func (v VHost) Synchrony() bool {
+	for _, be := range v.Backends {
+		if be.SynchronyPort != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Render writes the VirtualHost as the guide gives it. Synchrony's directives come first and in
+// the guide's exact order; then backends with a context path, then a "/" backend, so that "/"
+// cannot shadow them.
 func (v VHost) Render() string {
 	var b strings.Builder
 	b.WriteString("# Managed by frontdoor: Apache reverse proxy for Atlassian applications, as in Atlassian's guide\n")
@@ -32,36 +45,54 @@ func (v VHost) Render() string {
 	fmt.Fprintf(&b, "    ServerName %s\n\n", v.ServerName)
 	b.WriteString("    ProxyRequests Off\n    ProxyVia Off\n\n")
 	b.WriteString("    <Proxy *>\n        Require all granted\n    </Proxy>\n\n")
-	ordered := make([]Backend, 0, len(v.Backends))
 	for _, be := range v.Backends {
-		if be.ContextPath != "" {
-			ordered = append(ordered, be)
+		if be.SynchronyPort == 0 {
+			continue
 		}
+		fmt.Fprintf(&b, "    # %s: Synchrony (collaborative editing), WebSocket included\n", be.Name)
+		fmt.Fprintf(&b, "    ProxyPass /synchrony http://127.0.0.1:%d/synchrony\n", be.SynchronyPort)
+		b.WriteString("    <Location /synchrony>\n        Require all granted\n        RewriteEngine on\n")
+		b.WriteString("        RewriteCond %{HTTP:UPGRADE} ^WebSocket$ [NC]\n        RewriteCond %{HTTP:CONNECTION} Upgrade$ [NC]\n")
+		fmt.Fprintf(&b, "        RewriteRule .* ws://127.0.0.1:%d%%{REQUEST_URI} [P]\n    </Location>\n\n", be.SynchronyPort)
 	}
-	for _, be := range v.Backends {
-		if be.ContextPath == "" {
-			ordered = append(ordered, be)
+	ordered := make([]Backend, 0, len(v.Backends))
+	for _, root := range []bool{false, true} {
+		for _, be := range v.Backends {
+			if (be.ContextPath == "") == root {
+				ordered = append(ordered, be)
+			}
 		}
 	}
 	for _, be := range ordered {
 		fmt.Fprintf(&b, "    # %s\n", be.Name)
-		if be.ContextPath == "" {
-			fmt.Fprintf(&b, "    ProxyPass / http://127.0.0.1:%d/\n", be.Port)
-			fmt.Fprintf(&b, "    ProxyPassReverse / http://127.0.0.1:%d/\n", be.Port)
-		} else {
-			fmt.Fprintf(&b, "    ProxyPass %s http://127.0.0.1:%d%s\n", be.ContextPath, be.Port, be.ContextPath)
-			fmt.Fprintf(&b, "    ProxyPassReverse %s http://127.0.0.1:%d%s\n", be.ContextPath, be.Port, be.ContextPath)
+		path, target := be.ContextPath, fmt.Sprintf("http://127.0.0.1:%d%s", be.Port, be.ContextPath)
+		if path == "" {
+			path, target = "/", target+"/"
 		}
+		fmt.Fprintf(&b, "    ProxyPass %s %s\n    ProxyPassReverse %s %s\n", path, target, path, target)
+		if be.SynchronyPort != 0 {
+			fmt.Fprintf(&b, "    <Location %s>\n        Require all granted\n    </Location>\n", path)
+		}
+		b.WriteString("\n")
 	}
 	if v.RemoteIP {
-		b.WriteString("\n    RemoteIPHeader X-Forwarded-For\n")
+		b.WriteString("    RemoteIPHeader X-Forwarded-For\n")
 	}
 	if len(v.Directives) > 0 {
-		b.WriteString("\n    # from the playbook's apache.directives\n")
+		b.WriteString("    # from the playbook's apache.directives\n")
 		for _, d := range v.Directives {
 			fmt.Fprintf(&b, "    %s\n", d)
 		}
 	}
 	b.WriteString("</VirtualHost>\n")
 	return b.String()
+}
+
+// Site is the vhost's file name (without .conf): frontdoor-<name>, plus the port when not 80.
+func (v VHost) Site() string {
+	s := SitePrefix + v.ServerName
+	if v.Port != 80 {
+		s += fmt.Sprintf("-%d", v.Port)
+	}
+	return s
 }

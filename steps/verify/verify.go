@@ -6,6 +6,7 @@
 package verify
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -212,4 +213,38 @@ func ParseBase(raw string) (scheme, host string, port int, ctxPath string, err e
 		return "", "", 0, "", fmt.Errorf("context path %q has an empty segment", u.Path)
 	}
 	return u.Scheme, u.Hostname(), port, ctxPath, nil
+}
+
+// WebSocket asks for a WebSocket upgrade of path through the proxy (as Confluence's editor does
+// for Synchrony) and wants "101 Switching Protocols" back: Apache's RewriteRule to ws:// and
+// mod_proxy_wstunnel work end to end.
+func WebSocket(ctx context.Context, t Target, path string) (string, error) {
+	u, err := url.Parse(t.BaseURL)
+	if err != nil {
+		return "", err
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	d := net.Dialer{Timeout: 10 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(t.Address, port))
+	if err != nil {
+		return "", fmt.Errorf("%s: WebSocket through the proxy: %w", t.App, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(15 * time.Second))
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: ZnJvbnRkb29yLXByb2JlLTE=\r\nSec-WebSocket-Version: 13\r\n\r\n", path, u.Host)
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("%s: WebSocket through the proxy: no answer: %w", t.App, err)
+	}
+	status = strings.TrimSpace(status)
+	line := fmt.Sprintf("ws %s%s -> %s", u.Host, path, status)
+	if !strings.Contains(status, " 101") {
+		return line, fmt.Errorf("%s: WebSocket upgrade of %s through the proxy answered %q, want 101: "+
+			"check mod_proxy_wstunnel and mod_rewrite and that Synchrony runs", t.App, path, status)
+	}
+	return line, nil
 }

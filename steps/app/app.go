@@ -1,0 +1,93 @@
+package app
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+
+	"github.com/frontdoor-dev/frontdoor/distro"
+	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/steps/props"
+	"github.com/frontdoor-dev/frontdoor/steps/xmledit"
+)
+
+// App is one installed application and where it is published.
+type App struct {
+	Product
+	Name        string // service name and trigger, e.g. "jira"
+	Install     string
+	Home        string
+	Port        int    // its HTTP port on the host
+	ContextPath string // "" or "/jira"
+	Scheme      string // public scheme
+	ProxyName   string // public host name
+	ProxyPort   int    // public port
+	// ReplacePlaceholders lets frontdoor overwrite ${...} values in server.xml.
+	ReplacePlaceholders bool
+}
+
+// ConfigFile is the file that carries the app's proxy settings.
+func (a App) ConfigFile() string { return a.Product.ConfigPath(a.Install, a.Home) }
+
+// Files lists what the steps read, for the gather.
+func (a App) Files() []string { return []string{a.ConfigFile()} }
+
+// Steps returns the step that configures the app for the proxy; it triggers the app's stop/start.
+func (a App) Steps(f *distro.Facts) []steps.Step {
+	file := a.ConfigFile()
+	step := &steps.FileStep{
+		Label:   a.Name + ": " + path.Base(file),
+		Current: f.File(file),
+		Notify:  []string{a.Name},
+		Reason: fmt.Sprintf("%s already has context path %q, proxy %s://%s:%d",
+			path.Base(file), a.ContextPath, a.Scheme, a.ProxyName, a.ProxyPort),
+	}
+	missing := fmt.Errorf("not found: is %s installed there? (set install: and home: in the playbook)", a.Product.Name)
+	switch a.Config {
+	case BitbucketProperties:
+		pairs := []props.Pair{
+			{Key: "server.context-path", Value: a.ContextPath},
+			{Key: "server.proxy-name", Value: a.ProxyName},
+			{Key: "server.proxy-port", Value: strconv.Itoa(a.ProxyPort)},
+			{Key: "server.scheme", Value: a.Scheme},
+			{Key: "server.secure", Value: strconv.FormatBool(a.Scheme == "https")},
+		}
+		step.Edit = func(cur []byte) ([]byte, error) {
+			if cur == nil {
+				return nil, missing
+			}
+			return props.Set(cur, pairs)
+		}
+	default:
+		ctx := a.ContextPath
+		edit := xmledit.TomcatEdit{
+			ContextPath:         &ctx,
+			Connector:           &xmledit.Connector{Port: a.Port, Scheme: a.Scheme, ProxyName: a.ProxyName, ProxyPort: a.ProxyPort},
+			ReplacePlaceholders: a.ReplacePlaceholders,
+		}
+		step.Edit = func(cur []byte) ([]byte, error) {
+			if cur == nil {
+				return nil, missing
+			}
+			out, _, err := xmledit.EditServerXML(cur, edit)
+			return out, err
+		}
+	}
+	return []steps.Step{step}
+}
+
+// Service stops and starts the app through its init service when the host has one (systemd unit
+// or init.d script, as the Atlassian installer sets up), else through the install's stop and
+// start scripts as the guide says. It was running when something listened on its port.
+func (a App) Service(f *distro.Facts) *steps.Service {
+	start, stop := f.ServiceCommand(a.Name, "start"), f.ServiceCommand(a.Name, "stop")
+	if start == "" {
+		start = distro.Quote(path.Join(a.Install, a.Product.Start))
+		stop = distro.Quote(path.Join(a.Install, a.Product.Stop))
+	}
+	return &steps.Service{
+		Name: a.Name, Kind: steps.App, WasRunning: f.Listening[a.Port],
+		Start: start, Stop: stop,
+		Ready: steps.HTTPReady(a.Port, a.Name, 180),
+	}
+}

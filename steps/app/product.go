@@ -1,0 +1,60 @@
+package app
+
+import "path"
+
+// ConfigKind is where a product keeps its proxy settings.
+type ConfigKind int
+
+const (
+	// ServerXML: Tomcat's server.xml under the install (Jira, Confluence, Bamboo).
+	ServerXML ConfigKind = iota
+	// BitbucketProperties: <home>/shared/bitbucket.properties (Bitbucket 5.0 and later).
+	BitbucketProperties
+)
+
+// Product is what frontdoor knows of one Atlassian product.
+type Product struct {
+	Name      string
+	Port      int    // the HTTP port it ships with
+	Install   string // default install directory
+	Home      string // default home directory
+	Config    ConfigKind
+	ConfigRel string // the config file, relative to the install (ServerXML) or the home
+	Start     string // start script, relative to the install
+	Stop      string // stop script, relative to the install
+	// SynchronyPort is Confluence's Synchrony (collaborative editing) port; 0: none.
+	SynchronyPort int
+	// BaseURLAPI says how the Base URL is read (and set) through REST; "" when the product has
+	// no documented API: AdminPage then tells the admin where to set it.
+	BaseURLAPI string
+	AdminPage  string
+}
+
+// Products are the products frontdoor configures.
+var Products = map[string]Product{
+	"jira": {
+		Name: "jira", Port: 8080, Install: "/opt/atlassian/jira", Home: "/var/atlassian/application-data/jira",
+		Config: ServerXML, ConfigRel: "conf/server.xml", Start: "bin/start-jira.sh", Stop: "bin/stop-jira.sh",
+		BaseURLAPI: "jira",
+		AdminPage:  "Administration > System > General configuration > Edit settings > Base URL",
+	},
+	"confluence": {
+		Name: "confluence", Port: 8090, Install: "/opt/atlassian/confluence", Home: "/var/atlassian/application-data/confluence",
+		Config: ServerXML, ConfigRel: "conf/server.xml", Start: "bin/start-confluence.sh", Stop: "bin/stop-confluence.sh",
+		SynchronyPort: 8091,
+		AdminPage:     "General Configuration > Site Configuration > Server Base URL",
+	},
+	"bitbucket": {
+		Name: "bitbucket", Port: 7990, Install: "/opt/atlassian/bitbucket", Home: "/var/atlassian/application-data/bitbucket",
+		Config: BitbucketProperties, ConfigRel: "shared/bitbucket.properties", Start: "bin/start-bitbucket.sh", Stop: "bin/stop-bitbucket.sh",
+		AdminPage: "Administration > Server settings > Base URL",
+	},
+}
+
+// ConfigPath is the product's configuration file for an install and home.
+func (p Product) ConfigPath(install, home string) string {
+	if p.Config == BitbucketProperties {
+		return path.Join(home, p.ConfigRel)
+	}
+	return path.Join(install, p.ConfigRel)
+}
