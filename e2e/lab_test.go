@@ -71,15 +71,18 @@ func TestLabSelfTest(t *testing.T) {
 			if out := run("cat /proc/1/comm"); strings.TrimSpace(out) != wantInit {
 				t.Errorf("PID 1 is %q, want %s", out, wantInit)
 			}
-			resp, err := http.Get("http://" + h.Address + ":8080/status")
-			if err != nil {
-				t.Fatalf("Tomcat directly: %v", err)
+			for _, p := range h.Products {
+				port := map[string]string{"jira": "8080", "confluence": "8090", "bitbucket": "7990"}[p]
+				resp, err := http.Get("http://" + h.Address + ":" + port + "/status")
+				if err != nil {
+					t.Fatalf("%s's Tomcat directly: %v", p, err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("%s's Tomcat /status: %d", p, resp.StatusCode)
+				}
 			}
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				t.Errorf("Tomcat /status: %d", resp.StatusCode)
-			}
-			resp, err = http.Get("http://" + h.Address + ":8080/rest/api/2/serverInfo")
+			resp, err := http.Get("http://" + h.Address + ":8080/rest/api/2/serverInfo")
 			if err != nil {
 				t.Fatal(err)
 			}

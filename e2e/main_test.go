@@ -70,3 +70,8 @@ func writeFile(t *testing.T, name, content string) string {
 	}
 	return p
 }
+
+func execCommand(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}

@@ -165,7 +165,8 @@ func (r *HostRun) Verify(ctx context.Context) error {
 			res, err = verify.Jira(ctx, t, r.opts.SetBaseURL)
 		} else {
 			res, err = verify.Proxy(ctx, t)
-			res.BaseURLNote = fmt.Sprintf("check %s's Base URL is %s (no REST API for it): %s", a.Name, p.BaseURL, prod.AdminPage)
+			res.BaseURLNote = fmt.Sprintf("%s has no REST API for its Base URL: check it is %s in %s", a.Name, p.BaseURL, prod.AdminPage)
+			res.BaseURLManual = true
 		}
 		if err == nil && a.synchronyPort() != 0 {
 			var line string

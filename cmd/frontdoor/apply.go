@@ -99,6 +99,8 @@ func printVerified(l *loaded, r *playbooks.HostRun) {
 		switch {
 		case v.BaseURLSet:
 			l.printf("%s: Base URL set to %s\n", r.Host.Name, v.AppBaseURL)
+		case v.BaseURLManual:
+			l.printf("%s: MANUAL CHECK: %s\n", r.Host.Name, v.BaseURLNote)
 		case v.BaseURLNote != "":
 			l.printf("%s: WARNING: %s\n", r.Host.Name, v.BaseURLNote)
 		default:

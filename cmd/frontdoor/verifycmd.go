@@ -34,7 +34,7 @@ func verifyCommand() *cli.Command {
 				}
 				printVerified(l, r)
 				for _, v := range r.Verified {
-					if v.BaseURLNote != "" {
+					if v.BaseURLNote != "" && !v.BaseURLManual {
 						failed++
 					}
 				}

@@ -23,6 +23,9 @@ type Host struct {
 	Name    string // jira1
 	Address string // 10.77.0.11
 	Init    string // systemd or sysv
+	// Products are the Atlassian products the host runs (jira; confluence and bitbucket on hosts
+	// started with LAB_PRODUCTS_OF_<i>).
+	Products []string
 }
 
 // Lab is a running lab.
@@ -75,8 +78,12 @@ func Open(t testing.TB) *Lab {
 		sc := bufio.NewScanner(f)
 		for i := 1; sc.Scan(); i++ {
 			fs := strings.Split(sc.Text(), "\t")
-			if len(fs) == 3 {
-				l.Hosts = append(l.Hosts, Host{Index: i, Name: fs[0], Address: fs[1], Init: fs[2]})
+			if len(fs) >= 3 {
+				h := Host{Index: i, Name: fs[0], Address: fs[1], Init: fs[2], Products: []string{"jira"}}
+				if len(fs) >= 4 {
+					h.Products = strings.Split(fs[3], ",")
+				}
+				l.Hosts = append(l.Hosts, h)
 			}
 		}
 	}
@@ -117,6 +124,27 @@ func (l *Lab) HostWithInit(t testing.TB, init string) Host {
 		}
 	}
 	msg := "the lab has no " + init + " host: start it with LAB_INIT_OF_2=sysv testdata/lab/up 4"
+	if required() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return Host{}
+}
+
+// HostWithProducts returns a host that runs all the given products.
+func (l *Lab) HostWithProducts(t testing.TB, products ...string) Host {
+	t.Helper()
+	for _, h := range l.Hosts {
+		have := strings.Join(h.Products, ",") + ","
+		ok := true
+		for _, p := range products {
+			ok = ok && strings.Contains(have, p+",")
+		}
+		if ok {
+			return h
+		}
+	}
+	msg := fmt.Sprintf("the lab has no host with %v: start it with LAB_PRODUCTS_OF_3=\"jira confluence bitbucket\" testdata/lab/up 4", products)
 	if required() {
 		t.Fatal(msg)
 	}

@@ -37,7 +37,9 @@ type Result struct {
 	Chain       []string // requested URLs and their statuses, in order
 	AppBaseURL  string   // what the application says its Base URL is
 	BaseURLSet  bool     // frontdoor set it during this verification
-	BaseURLNote string   // what to do when it differs and was not set
+	BaseURLNote string   // what to do when it differs and was not set, or how to check it by hand
+	// BaseURLManual: the product has no API for its Base URL; BaseURLNote says where to check it.
+	BaseURLManual bool
 }
 
 // client dials the host's address whatever the URL's host name is, and never follows redirects
@@ -235,7 +237,7 @@ func WebSocket(ctx context.Context, t Target, path string) (string, error) {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(15 * time.Second))
 	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: ZnJvbnRkb29yLXByb2JlLTE=\r\nSec-WebSocket-Version: 13\r\n\r\n", path, u.Host)
+		"Sec-WebSocket-Key: ZnJvbnRkb29yLXByb2JlMQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path, u.Host)
 	status, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil {
 		return "", fmt.Errorf("%s: WebSocket through the proxy: no answer: %w", t.App, err)

@@ -80,9 +80,21 @@ host_mode() {
 	echo "${!v:-${LAB_INIT:-systemd}}"
 }
 
-# start_host I N MODE: fresh state for host i (of n, for /etc/hosts), network, then boot it.
+# host_products I: the products host i runs: jira always; LAB_PRODUCTS_OF_<i> may add
+# confluence (with its Synchrony stand-in) and bitbucket, e.g. "jira confluence bitbucket".
+host_products() {
+	local v=LAB_PRODUCTS_OF_$1
+	echo "${!v:-jira}"
+}
+
+# product_port P: the HTTP port product P answers on in the lab (its shipped default).
+product_port() {
+	case $1 in jira) echo 8080 ;; confluence) echo 8090 ;; bitbucket) echo 7990 ;; *) die "unknown product $1" ;; esac
+}
+
+# start_host I N MODE PRODUCTS: fresh state for host i (of n, for /etc/hosts), network, boot.
 start_host() {
-	local i=$1 n=$2 mode=$3 ns ip d name veth j
+	local i=$1 n=$2 mode=$3 products=$4 ns ip d name veth j p r
 	ns=$(host_ns "$i") ip=$(host_ip "$i") d=$(host_dir "$i") name=$(host_name "$i") veth=fdlab-v$i
 	mkdir -p "$LAB_RUN/pids"
 	ip netns add "$ns"
@@ -106,6 +118,12 @@ start_host() {
 	} >"$d/upper/etc/hosts"
 	echo "nameserver 127.0.0.1" >"$d/upper/etc/resolv.conf" # DNS fails fast: hosts have no outside
 	printf '%032x\n' "$((0xf00d0000 + i))" >"$d/upper/etc/machine-id"
+	for p in $products; do # enable the extra products' init scripts in this host only
+		[ "$p" = jira ] && continue
+		product_port "$p" >/dev/null
+		for r in 2 3 4 5; do mkdir -p "$d/upper/etc/rc$r.d" && ln -s "../init.d/$p" "$d/upper/etc/rc$r.d/S01$p"; done
+	done
+	echo "$products" >"$d/products"
 
 	if [ "$mode" = sysv ]; then
 		setsid ip netns exec "$ns" unshare --mount --pid --uts --ipc --fork --kill-child \
@@ -116,10 +134,13 @@ start_host() {
 	echo "$! - $mode" >"$LAB_RUN/pids/$name.pid"
 }
 
-# host_ready IP: :22 and :80 accept, and Tomcat says RUNNING.
+# host_ready IP PRODUCTS: :22 and :80 accept, and each product's Tomcat says RUNNING.
 host_ready() {
-	timeout 2 bash -c "</dev/tcp/$1/22" 2>/dev/null && timeout 2 bash -c "</dev/tcp/$1/80" 2>/dev/null &&
-		curl -fs --max-time 5 "http://$1:8080/status" 2>/dev/null | grep -q RUNNING
+	local p
+	timeout 2 bash -c "</dev/tcp/$1/22" 2>/dev/null && timeout 2 bash -c "</dev/tcp/$1/80" 2>/dev/null || return 1
+	for p in $2; do
+		curl -fs --max-time 5 "http://$1:$(product_port "$p")/status" 2>/dev/null | grep -q RUNNING || return 1
+	done
 }
 
 # wait_hosts I...: waits until each host is ready, then records what its launcher became (boot
@@ -128,10 +149,10 @@ wait_hosts() {
 	local deadline=$(($(date +%s) + ${LAB_TIMEOUT:-180})) i pid mode f
 	for i in "$@"; do
 		f=$LAB_RUN/pids/$(host_name "$i").pid
-		until host_ready "$(host_ip "$i")"; do
+		until host_ready "$(host_ip "$i")" "$(cat "$(host_dir "$i")/products")"; do
 			read -r pid _ <"$f"
 			[ -e "/proc/$pid" ] || die "host $(host_name "$i") died while booting; see $(host_dir "$i")/console.log"
-			[ "$(date +%s)" -lt "$deadline" ] || die "host $(host_name "$i") not ready after ${LAB_TIMEOUT:-180}s (needs :22, :80 and :8080/status); see $(host_dir "$i")/console.log; stop with testdata/lab/down"
+			[ "$(date +%s)" -lt "$deadline" ] || die "host $(host_name "$i") not ready after ${LAB_TIMEOUT:-180}s (needs :22, :80 and each product's /status); see $(host_dir "$i")/console.log; stop with testdata/lab/down"
 			sleep 0.3
 		done
 		read -r pid _ mode <"$f"

@@ -1,5 +1,7 @@
-// Lab STAND-IN for Jira (not Atlassian code): answers the few URLs frontdoor looks at, the way Jira
-// does, so a rollout can be proven on a real Tomcat. Compiled by testdata/lab/build with the
+// Lab STAND-IN for Jira, Confluence and Bitbucket (not Atlassian code): answers the few URLs
+// frontdoor looks at, the way the products do, so a rollout can be proven on a real Tomcat. The
+// servlet's init-param "product" says which one it plays (default jira); serverInfo and the Base
+// URL API are Jira's only. Compiled by testdata/lab/build with the
 // Eclipse compiler that Debian's tomcat10 ships for JSPs (the image has no JDK).
 //
 //   GET  /                        302 to an ABSOLUTE URL built from getScheme/getServerName/
@@ -22,6 +24,11 @@ import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 
 public class StandIn extends HttpServlet {
+    private String product() {
+        String p = getInitParameter("product");
+        return p == null ? "jira" : p;
+    }
+
     private static Path home() {
         return Paths.get(System.getProperty("jira.home", "/var/atlassian/application-data/jira"));
     }
@@ -68,12 +75,16 @@ public class StandIn extends HttpServlet {
                 resp.setHeader("Location", self + "/secure/Dashboard.jspa");
                 return;
             case "/secure/Dashboard.jspa":
-                send(resp, 200, "text/html", "<!DOCTYPE html><html><head><title>System Dashboard - Jira (frontdoor lab stand-in)</title></head><body><h1>System Dashboard</h1></body></html>\n");
+                send(resp, 200, "text/html", "<!DOCTYPE html><html><head><title>Dashboard - " + product() + " (frontdoor lab stand-in)</title></head><body><h1>Dashboard</h1></body></html>\n");
                 return;
             case "/status":
                 send(resp, 200, "application/json", "{\"state\":\"RUNNING\"}");
                 return;
             case "/rest/api/2/serverInfo":
+                if (!"jira".equals(product())) {
+                    send(resp, 404, "application/json", "{\"errorMessages\":[\"not found\"]}");
+                    return;
+                }
                 send(resp, 200, "application/json", "{\"baseUrl\":" + json(baseUrl()) + ",\"version\":\"9.15.0\",\"versionNumbers\":[9,15,0],"
                         + "\"deploymentType\":\"Server\",\"buildNumber\":915000,\"buildDate\":\"2024-04-02T00:00:00.000+0000\","
                         + "\"scmInfo\":\"frontdoor-lab-standin\",\"serverTitle\":\"Jira (frontdoor lab stand-in)\"}");

@@ -1,0 +1,2 @@
+BITBUCKET_HOME="/var/atlassian/application-data/bitbucket"
+export BITBUCKET_HOME

@@ -1,0 +1,2 @@
+# Lab: as Atlassian's installer writes it.
+BITBUCKET_USER="atlbitbucket"

@@ -1,0 +1,14 @@
+#!/bin/bash
+# Like Atlassian's start-confluence.sh: run as CONF_USER from user.sh; the lab's Synchrony STAND-IN
+# (a WebSocket endpoint on :8091, a second small Tomcat) is started with it, as Confluence does.
+PRGDIR=$(cd "$(dirname "$0")" && pwd)
+. "$PRGDIR/user.sh"
+if [ -n "$CONF_USER" ] && [ "$(id -un)" != "$CONF_USER" ]; then
+	exec runuser -u "$CONF_USER" -- "$PRGDIR/start-confluence.sh" "$@"
+fi
+export CATALINA_HOME=$(dirname "$PRGDIR") CATALINA_BASE=$(dirname "$PRGDIR")
+/opt/atlassian/confluence/synchrony-standin/ctl start
+pid=$(cat "$CATALINA_BASE/work/catalina.pid" 2>/dev/null)
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "Confluence is already running ($pid)"; exit 0; fi
+rm -f "$CATALINA_BASE/work/catalina.pid"
+exec "$PRGDIR/catalina.sh" start "$@"
