@@ -21,6 +21,10 @@ func TestPlaybookErrors(t *testing.T) {
 		{"wrong type", "apps: jira\n", "pb.yaml:1:7:"},
 		{"directive section", "apps:\n  - product: jira\n    url: http://j.example.com\napache:\n  directives:\n    - <Location />\n", "pb.yaml:6:7: sections"},
 		{"bad context", "apps:\n  - product: jira\n    url: http://j.example.com/a b\n", "context path"},
+		{"same path twice", "apps:\n  - product: jira\n    url: http://x.example.com/a\n  - product: bitbucket\n    url: http://x.example.com/a\n", "pb.yaml:5:10: jira and bitbucket both claim the path /a of http://x.example.com/a"},
+		{"same port twice", "apps:\n  - product: jira\n    url: http://a.example.com\n  - product: bitbucket\n    port: 8080\n    url: http://b.example.com\n", "jira and bitbucket both use port 8080"},
+		{"synchrony path taken", "apps:\n  - product: confluence\n    url: http://x.example.com/wiki\n  - product: jira\n    url: http://x.example.com/synchrony\n", "both claim the path /synchrony"},
+		{"synchrony on jira", "apps:\n  - product: jira\n    synchrony: true\n    url: http://x.example.com\n", "pb.yaml:3:16: synchrony is Confluence's"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -84,5 +88,25 @@ func TestInventory(t *testing.T) {
 	os.WriteFile(p, []byte("hosts:\n  web1:\n    address: 192.0.2.10\n    connection: telnet\n"), 0o600)
 	if _, err := LoadInventory(p); err == nil || !strings.Contains(err.Error(), "inv.yaml:4:17: connection \"telnet\": write ssh or local") {
 		t.Errorf("bad connection: %v", err)
+	}
+}
+
+// Several apps: one VirtualHost per public name; Confluence brings Synchrony on 8091.
+func TestSeveralAppsDefaults(t *testing.T) {
+	pb, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: jira\n    url: http://x.example.com/jira\n  - product: confluence\n    url: http://x.example.com/wiki\n  - product: bitbucket\n    url: http://git.example.com\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pb.Apps[1]
+	if c.Port != 8090 || !*c.Synchrony || c.SynchronyPort != 8091 || pb.Apps[2].Port != 7990 {
+		t.Errorf("defaults: %+v %+v", c, pb.Apps[2])
+	}
+	vh := pb.vhosts("h1")
+	if len(vh) != 2 || vh[0].ServerName != "x.example.com" || len(vh[0].Backends) != 2 || vh[1].ServerName != "git.example.com" || !vh[0].Synchrony() || vh[1].Synchrony() {
+		t.Errorf("vhosts: %+v", vh)
+	}
+	off, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: confluence\n    synchrony: false\n    url: http://x.example.com\n"))
+	if err != nil || off.Apps[0].synchronyPort() != 0 {
+		t.Errorf("synchrony: false: %v", err)
 	}
 }

@@ -34,3 +34,34 @@ func TestShadowCheckEscapesTheName(t *testing.T) {
 		t.Errorf("shadow check: %s", s)
 	}
 }
+
+// Confluence with Synchrony: the guide's directives in its exact order, before the app's ProxyPass.
+func TestRenderSynchrony(t *testing.T) {
+	got := VHost{ServerName: "wiki.example.com", Port: 80, Backends: []Backend{{Name: "confluence", Port: 8090, SynchronyPort: 8091}}}.Render()
+	order := []string{
+		"ProxyPass /synchrony http://127.0.0.1:8091/synchrony",
+		"<Location /synchrony>",
+		"Require all granted",
+		"RewriteEngine on",
+		"RewriteCond %{HTTP:UPGRADE} ^WebSocket$ [NC]",
+		"RewriteCond %{HTTP:CONNECTION} Upgrade$ [NC]",
+		"RewriteRule .* ws://127.0.0.1:8091%{REQUEST_URI} [P]",
+		"</Location>",
+		"ProxyPass / http://127.0.0.1:8090/",
+		"ProxyPassReverse / http://127.0.0.1:8090/",
+		"<Location />",
+		"Require all granted",
+		"</Location>",
+	}
+	at := 0
+	for _, want := range order {
+		i := strings.Index(got[at:], want)
+		if i < 0 {
+			t.Fatalf("%q missing or out of order in:\n%s", want, got)
+		}
+		at += i + len(want)
+	}
+	if m := Modules([]VHost{{Backends: []Backend{{SynchronyPort: 8091}}}}); strings.Join(m, ",") != "proxy,proxy_http,proxy_wstunnel,rewrite" {
+		t.Errorf("modules: %v", m)
+	}
+}
