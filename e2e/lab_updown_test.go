@@ -35,7 +35,8 @@ func TestLabUpTwiceLeaksNothing(t *testing.T) {
 	l := labtest.Open(t)
 	env := os.Environ()
 	for _, h := range l.Hosts {
-		env = append(env, fmt.Sprintf("LAB_INIT_OF_%d=%s", h.Index, h.Init))
+		env = append(env, fmt.Sprintf("LAB_INIT_OF_%d=%s", h.Index, h.Init),
+			fmt.Sprintf("LAB_PRODUCTS_OF_%d=%s", h.Index, strings.Join(h.Products, " ")))
 	}
 	up := func() {
 		cmd := exec.Command(filepath.Join(l.Dir, "up"), fmt.Sprint(len(l.Hosts)))
