@@ -26,12 +26,13 @@ type OSRelease struct {
 
 // Apache is what was found of Apache httpd.
 type Apache struct {
-	Layout   string          // "debian" (/etc/apache2) or "redhat" (/etc/httpd); "" when absent
-	Running  bool            // an apache2/httpd process exists
-	Version  string          // "2.4.62" when it could be read
-	Modules  map[string]bool // enabled modules (Debian: mods-enabled/*.load)
-	Sites    map[string]bool // enabled sites (Debian: sites-enabled/*.conf, without .conf)
-	Binaries []string        // control commands found: apache2ctl, apachectl, a2enmod, ...
+	Layout   string           // "debian" (/etc/apache2) or "redhat" (/etc/httpd); "" when absent
+	Running  bool             // an apache2/httpd process exists
+	Version  string           // "2.4.62" when it could be read
+	Modules  map[string]bool  // enabled modules (Debian: mods-enabled/*.load)
+	Sites    map[string]bool  // enabled sites (Debian: sites-enabled/*.conf, without .conf)
+	Binaries []string         // control commands found: apache2ctl, apachectl, a2enmod, ...
+	Listen   map[int][]string // port -> the enabled config files with a Listen directive for it
 }
 
 // Facts is everything one gather learned about a host.

@@ -63,7 +63,7 @@ var apacheVersionRe = regexp.MustCompile(`Apache/([0-9][0-9.]*)`)
 // ParseGather turns the output of Script into Facts. It is pure, so captured outputs test it.
 func ParseGather(out string) (*Facts, error) {
 	f := &Facts{Files: map[string]steps.File{}, Listening: map[int]bool{}, Services: map[string]string{},
-		Apache: Apache{Modules: map[string]bool{}, Sites: map[string]bool{}}}
+		Apache: Apache{Modules: map[string]bool{}, Sites: map[string]bool{}, Listen: map[int][]string{}}}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	if !sc.Scan() || sc.Text() != header {
@@ -152,6 +152,20 @@ func (f *Facts) section(name, arg string, body []string) error {
 		}
 	case "file":
 		return f.parseFile(arg, body)
+	case "apache-listen":
+		for _, l := range body {
+			file, addr, ok := strings.Cut(l, " ")
+			if !ok {
+				continue
+			}
+			// "80", "0.0.0.0:80", "[::]:80": the port is after the last colon.
+			if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+				addr = addr[i+1:]
+			}
+			if port, err := strconv.Atoi(addr); err == nil {
+				f.Apache.Listen[port] = append(f.Apache.Listen[port], file)
+			}
+		}
 	case "services":
 		for _, l := range body {
 			if k, v, ok := strings.Cut(l, "="); ok {

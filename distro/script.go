@@ -36,6 +36,7 @@ for c in apache2ctl apachectl httpd a2enmod a2ensite systemctl service; do comma
 if command -v apache2ctl >/dev/null 2>&1; then echo "apache_version=$(apache2ctl -v 2>/dev/null | head -n1)"; elif command -v httpd >/dev/null 2>&1; then echo "apache_version=$(httpd -v 2>/dev/null | head -n1)"; fi
 echo '@@ list mods-enabled'; ls -1 /etc/apache2/mods-enabled 2>/dev/null
 echo '@@ list sites-enabled'; ls -1 /etc/apache2/sites-enabled 2>/dev/null
+echo '@@ apache-listen'; for f in /etc/apache2/ports.conf /etc/apache2/conf-enabled/*.conf /etc/apache2/sites-enabled/*; do [ -f "$f" ] && awk -v f="$f" 'tolower($1) == "listen" { print f " " $2 }' "$f"; done 2>/dev/null
 `)
 	for _, f := range r.Files {
 		q := Quote(f)

@@ -32,7 +32,7 @@ func (pb *Playbook) vhosts(host string) []apache.VHost {
 			index[key] = i
 			out = append(out, apache.VHost{ServerName: p.Host, Port: p.Port, RemoteIP: pb.Apache.RemoteIP, Directives: pb.Apache.Directives})
 		}
-		out[i].Backends = append(out[i].Backends, apache.Backend{Name: a.Name, ContextPath: p.ContextPath, Port: a.Port, SynchronyPort: a.synchronyPort()})
+		out[i].Backends = append(out[i].Backends, apache.Backend{Name: a.Name, ContextPath: p.ContextPath, Port: a.Port, SynchronyPort: a.synchronyPort(), TrailingSlash: a.TrailingSlash})
 	}
 	return out
 }

@@ -32,6 +32,8 @@ type App struct {
 	// for Confluence; write synchrony: false for Confluence 5.
 	Synchrony     *bool `yaml:"synchrony"`
 	SynchronyPort int   `yaml:"synchrony_port"` // default 8091
+	// TrailingSlash: ProxyPass /ctx http://host:port/ctx/ (the guide's fix for DNS failures).
+	TrailingSlash bool `yaml:"trailing_slash"`
 	// URL is the public base URL: scheme://proxyName[:port][/context]. "{{host}}" is replaced by
 	// the inventory name of each host.
 	URL string `yaml:"url"`
@@ -191,15 +193,15 @@ func (a App) synchronyPort() int {
 }
 
 func checkURL(u string) error {
-	scheme, host, port, ctx, err := verify.ParseBase(u)
+	scheme, host, _, ctx, err := verify.ParseBase(u)
 	if err != nil {
 		return err
 	}
 	if !hostnameR.MatchString(host) {
 		return fmt.Errorf("proxyName %q must be a bare host name", host)
 	}
-	if scheme != "http" || port != 80 {
-		return fmt.Errorf("only http on port 80 is supported in this version (https and other ports come with more topologies)")
+	if scheme != "http" {
+		return fmt.Errorf("only http is supported in this version (https needs certificates on the proxy: not done yet)")
 	}
 	if ctx != "" && !regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`).MatchString(ctx) {
 		return fmt.Errorf("context path %q: use /name segments of letters, digits, . _ ~ -", ctx)

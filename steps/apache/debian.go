@@ -41,6 +41,20 @@ func Modules(vhosts []VHost) []string {
 // DebianSteps returns the steps for the vhosts on a Debian/Ubuntu host: the modules once, then
 // each vhost's file and its site enabled. Every step triggers httpd.
 func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
+	// Ports that no enabled configuration but our own files listen on get a Listen line, in the
+	// first of our vhosts on that port.
+	listened := map[int]bool{}
+	for port, files := range f.Apache.Listen {
+		for _, file := range files {
+			if !strings.Contains(file, "/"+SitePrefix) {
+				listened[port] = true
+			}
+		}
+	}
+	for i := range vhosts {
+		vhosts[i].Listen = !listened[vhosts[i].Port]
+		listened[vhosts[i].Port] = true
+	}
 	var out []steps.Step
 	for _, m := range Modules(vhosts) {
 		out = append(out, toggle("module "+m, f.Apache.Modules[m], "a2enmod -q "+m, "a2dismod -q -f "+m))
@@ -99,7 +113,9 @@ func DebianService(f *distro.Facts, vhosts []VHost) *steps.Service {
 // server's name from it): requests would never reach the proxy.
 func shadowCheck(name string, port int, file string) string {
 	pattern := strings.ReplaceAll(name, ".", `\\.`)
-	return fmt.Sprintf(`{ l=$(apache2ctl -S 2>/dev/null | grep -E "port %[2]d namevhost %[4]s[[:space:]]" | head -n1); `+
+	// apache2ctl -S lists "port N namevhost NAME (file:line)" when several vhosts share an address,
+	// and "*:N NAME (file:line)" when one is alone on it.
+	return fmt.Sprintf(`{ l=$(apache2ctl -S 2>/dev/null | grep -E "(port %[2]d namevhost %[4]s|^[^[:space:]]*:%[2]d[[:space:]]+%[4]s)[[:space:]]" | head -n1); `+
 		`case "$l" in *"/%[3]s:"*) ;; *) echo "ServerName %[1]s on port %[2]d is served first by another VirtualHost:${l:- (none found)}. `+
 		`Requests would not reach the proxy: disable that site (a2dissite) or give it another ServerName, or choose another public name." >&2; exit 1;; esac; }`,
 		name, port, file, pattern)

@@ -12,6 +12,9 @@ type Backend struct {
 	Port        int    // the app's HTTP port on the host
 	// SynchronyPort, for Confluence 6.0+: /synchrony is proxied there, WebSocket included.
 	SynchronyPort int
+	// TrailingSlash adds "/" to the backend URL of ProxyPass and ProxyPassReverse: the guide's fix
+	// for DNS lookup failures in Apache's log.
+	TrailingSlash bool
 }
 
 // VHost is one name-based virtual host.
@@ -21,6 +24,9 @@ type VHost struct {
 	RemoteIP   bool     // mod_remoteip with RemoteIPHeader X-Forwarded-For (the guide's Part B step 5)
 	Directives []string // the admin's own extra lines, added at the end of the VirtualHost
 	Backends   []Backend
+	// Listen puts "Listen <Port>" before the VirtualHost: for a port no other enabled configuration
+	// listens on (two Listen lines for one port pass configtest but stop Apache from starting).
+	Listen bool
 }
 
 // Synchrony reports whether a backend needs proxy_wstunnel and rewrite.
@@ -41,6 +47,9 @@ func (v VHost) Render() string {
 	b.WriteString("# Managed by frontdoor: Apache reverse proxy for Atlassian applications, as in Atlassian's guide\n")
 	b.WriteString("# \"Proxying Atlassian server applications with Apache HTTP Server\". The next frontdoor apply\n")
 	b.WriteString("# overwrites changes made here: change the playbook instead.\n")
+	if v.Listen {
+		fmt.Fprintf(&b, "Listen %d\n", v.Port)
+	}
 	fmt.Fprintf(&b, "<VirtualHost *:%d>\n", v.Port)
 	fmt.Fprintf(&b, "    ServerName %s\n\n", v.ServerName)
 	b.WriteString("    ProxyRequests Off\n    ProxyVia Off\n\n")
@@ -66,8 +75,11 @@ func (v VHost) Render() string {
 	for _, be := range ordered {
 		fmt.Fprintf(&b, "    # %s\n", be.Name)
 		path, target := be.ContextPath, fmt.Sprintf("http://127.0.0.1:%d%s", be.Port, be.ContextPath)
+		if path == "" || be.TrailingSlash {
+			target += "/"
+		}
 		if path == "" {
-			path, target = "/", target+"/"
+			path = "/"
 		}
 		fmt.Fprintf(&b, "    ProxyPass %s %s\n    ProxyPassReverse %s %s\n", path, target, path, target)
 		if be.SynchronyPort != 0 {

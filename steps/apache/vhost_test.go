@@ -3,6 +3,9 @@ package apache
 import (
 	"strings"
 	"testing"
+
+	"github.com/frontdoor-dev/frontdoor/distro"
+	"github.com/frontdoor-dev/frontdoor/steps"
 )
 
 // The VirtualHost follows the guide's Part B, context-path backends before "/".
@@ -30,7 +33,7 @@ func TestRender(t *testing.T) {
 
 func TestShadowCheckEscapesTheName(t *testing.T) {
 	s := shadowCheck("jira.example.com", 80, "frontdoor-jira.conf")
-	if !strings.Contains(s, `namevhost jira\\.example\\.com[[:space:]]`) || !strings.Contains(s, `*"/frontdoor-jira.conf:"*`) {
+	if !strings.Contains(s, `(port 80 namevhost jira\\.example\\.com|^[^[:space:]]*:80[[:space:]]+jira\\.example\\.com)[[:space:]]`) || !strings.Contains(s, `*"/frontdoor-jira.conf:"*`) {
 		t.Errorf("shadow check: %s", s)
 	}
 }
@@ -63,5 +66,33 @@ func TestRenderSynchrony(t *testing.T) {
 	}
 	if m := Modules([]VHost{{Backends: []Backend{{SynchronyPort: 8091}}}}); strings.Join(m, ",") != "proxy,proxy_http,proxy_wstunnel,rewrite" {
 		t.Errorf("modules: %v", m)
+	}
+}
+
+// Another port gets a Listen line unless an enabled configuration (not frontdoor's own file)
+// listens on it already; a trailing slash goes on the backend URLs only.
+func TestListenAndTrailingSlash(t *testing.T) {
+	f := &distro.Facts{Apache: distro.Apache{Modules: map[string]bool{}, Sites: map[string]bool{}, Listen: map[int][]string{
+		80:   {"/etc/apache2/ports.conf"},
+		9800: {"/etc/apache2/sites-enabled/" + SitePrefix + "jira.example.com-9800.conf"},
+	}}, Files: map[string]steps.File{}}
+	vhosts := []VHost{
+		{ServerName: "a.example.com", Port: 80, Backends: []Backend{{Name: "jira", ContextPath: "/jira", Port: 8080, TrailingSlash: true}}},
+		{ServerName: "jira.example.com", Port: 9800, Backends: []Backend{{Name: "bitbucket", Port: 7990}}},
+		{ServerName: "b.example.com", Port: 9800, Backends: []Backend{{Name: "confluence", Port: 8090}}},
+	}
+	for _, v := range vhosts {
+		f.Files[SitePath(v)] = steps.File{Path: SitePath(v)}
+	}
+	DebianSteps(f, vhosts)
+	if vhosts[0].Listen || !vhosts[1].Listen || vhosts[2].Listen {
+		t.Errorf("Listen: %v %v %v, want false true false", vhosts[0].Listen, vhosts[1].Listen, vhosts[2].Listen)
+	}
+	out := vhosts[0].Render()
+	if !strings.Contains(out, "ProxyPass /jira http://127.0.0.1:8080/jira/\n    ProxyPassReverse /jira http://127.0.0.1:8080/jira/\n") {
+		t.Errorf("trailing slash:\n%s", out)
+	}
+	if !strings.Contains(vhosts[1].Render(), "Listen 9800\n<VirtualHost *:9800>\n") || strings.Contains(vhosts[2].Render(), "Listen") {
+		t.Errorf("Listen line:\n%s", vhosts[1].Render())
 	}
 }
