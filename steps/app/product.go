@@ -44,6 +44,11 @@ var Products = map[string]Product{
 		SynchronyPort: 8091,
 		AdminPage:     "General Configuration > Site Configuration > Server Base URL",
 	},
+	"bamboo": {
+		Name: "bamboo", Port: 8085, Install: "/opt/atlassian/bamboo", Home: "/var/atlassian/application-data/bamboo",
+		Config: ServerXML, ConfigRel: "conf/server.xml", Start: "bin/start-bamboo.sh", Stop: "bin/stop-bamboo.sh",
+		AdminPage: "Bamboo administration > System > General configuration > Base URL",
+	},
 	"bitbucket": {
 		Name: "bitbucket", Port: 7990, Install: "/opt/atlassian/bitbucket", Home: "/var/atlassian/application-data/bitbucket",
 		Config: BitbucketProperties, ConfigRel: "shared/bitbucket.properties", Start: "bin/start-bitbucket.sh", Stop: "bin/stop-bitbucket.sh",
