@@ -72,7 +72,10 @@ func TestLabSelfTest(t *testing.T) {
 				t.Errorf("PID 1 is %q, want %s", out, wantInit)
 			}
 			for _, p := range h.Products {
-				port := map[string]string{"jira": "8080", "confluence": "8090", "bitbucket": "7990"}[p]
+				port, ok := labtest.ProductPorts[p]
+				if !ok {
+					t.Fatalf("no port known for product %s", p)
+				}
 				resp, err := http.Get("http://" + h.Address + ":" + port + "/status")
 				if err != nil {
 					t.Fatalf("%s's Tomcat directly: %v", p, err)
