@@ -23,6 +23,7 @@ import (
 // directly, apachectl configtest, and the serverInfo stand-in.
 func TestLabSelfTest(t *testing.T) {
 	l := labtest.Open(t)
+	l.Reset(t, l.Hosts...) // fresh hosts, whatever earlier runs left
 	kh, err := knownhosts.NewDB(l.KnownHosts)
 	if err != nil {
 		t.Fatal(err)
