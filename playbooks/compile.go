@@ -67,3 +67,21 @@ func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*step
 	services = append([]*steps.Service{apache.DebianService(f, vhosts)}, services...)
 	return ss, services
 }
+
+// Notes are the manual checks the guide's Part C asks for, from one host's facts: compression in
+// the apps' Connectors, and compression on the proxy (mod_deflate) together with the apps' own.
+func (pb *Playbook) Notes(f *distro.Facts, host string) []string {
+	var notes []string
+	compressing := false
+	for _, a := range pb.Apps {
+		inst := pb.instance(a, host)
+		notes = append(notes, inst.Notes(f)...)
+		compressing = compressing || a.Product == "jira" || a.Product == "confluence"
+	}
+	if compressing && f.Apache.Modules["deflate"] {
+		notes = append(notes, "Apache compresses responses (mod_deflate is enabled): the guide recommends disabling HTTP compression in Jira "+
+			"(Administration > System > General configuration > Use gzip compression: OFF) and Confluence "+
+			"(General Configuration > Compress HTTP responses: off), so responses are not compressed twice")
+	}
+	return notes
+}

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/frontdoor-dev/frontdoor/distro"
+	"github.com/frontdoor-dev/frontdoor/steps"
 )
 
 // Validation errors name file:line:column and say what to write instead.
@@ -108,5 +111,25 @@ func TestSeveralAppsDefaults(t *testing.T) {
 	off, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: confluence\n    synchrony: false\n    url: http://x.example.com\n"))
 	if err != nil || off.Apps[0].synchronyPort() != 0 {
 		t.Errorf("synchrony: false: %v", err)
+	}
+}
+
+// The guide's Part C: compression found in the files frontdoor reads is reported with what to do.
+func TestCompressionNotes(t *testing.T) {
+	pb, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: jira\n    url: http://j.example.com\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sx := "<Server><Service>\n<Connector port=\"8080\" compression=\"on\"/>\n<Engine><Host><Context path=\"\"/></Host></Engine></Service></Server>"
+	f := &distro.Facts{Files: map[string]steps.File{"/opt/atlassian/jira/conf/server.xml": {Path: "/opt/atlassian/jira/conf/server.xml", Exists: true, Data: []byte(sx)}},
+		Apache: distro.Apache{Modules: map[string]bool{"deflate": true}}}
+	notes := pb.Notes(f, "h")
+	if len(notes) != 2 || !strings.Contains(notes[0], `server.xml line 2: the Connector has compression="on"`) || !strings.Contains(notes[1], "mod_deflate") {
+		t.Errorf("notes: %q", notes)
+	}
+	f.Apache.Modules["deflate"] = false
+	f.Files["/opt/atlassian/jira/conf/server.xml"] = steps.File{Path: "/opt/atlassian/jira/conf/server.xml", Exists: true, Data: []byte(strings.Replace(sx, `compression="on"`, "", 1))}
+	if notes := pb.Notes(f, "h"); len(notes) != 0 {
+		t.Errorf("no compression, notes: %q", notes)
 	}
 }

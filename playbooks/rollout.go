@@ -42,6 +42,8 @@ type HostRun struct {
 	Plan     *steps.Plan
 	Outcome  steps.Outcome
 	Verified []verify.Result
+	// Notes are manual checks found in the facts (the guide's Part C: HTTP compression).
+	Notes    []string
 	Err      error
 	Started  time.Time
 	Duration time.Duration
@@ -127,6 +129,7 @@ func Prepare(ctx context.Context, inv *Inventory, pb *Playbook, h *Host, opts Op
 		return r
 	}
 	c.SetSFTPServer(r.Facts.SFTPServer)
+	r.Notes = r.pb.Notes(r.Facts, h.Name)
 	r.Plan, r.Err = r.plan(ctx, r.Facts)
 	return r
 }

@@ -111,6 +111,9 @@ func renderPlan(w io.Writer, r *playbooks.HostRun, verbose bool) {
 			fmt.Fprintln(w)
 		}
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  MANUAL CHECK: %s\n", n)
+	}
 	if n := p.Pending(); n == 0 {
 		fmt.Fprintf(w, "  no changes: %d steps already right\n", len(p.Steps))
 	} else {

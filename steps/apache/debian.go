@@ -59,18 +59,39 @@ func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 	for _, m := range Modules(vhosts) {
 		out = append(out, toggle("module "+m, f.Apache.Modules[m], "a2enmod -q "+m, "a2dismod -q -f "+m))
 	}
-	for _, v := range vhosts {
+	for i := range vhosts {
+		vhosts[i].Apache22 = strings.HasPrefix(f.Apache.Version, "2.2")
+		v := vhosts[i]
 		conf := v.Render()
+		var refuse error
+		if v.Synchrony() && !versionAtLeast(f.Apache.Version, 2, 4, 10) {
+			refuse = fmt.Errorf("Synchrony (Confluence 6.0+) needs Apache 2.4.10 or later (the guide); this host has Apache %s: upgrade Apache, or write synchrony: false", f.Apache.Version)
+		}
 		out = append(out, &steps.FileStep{
 			Label:   "apache: VirtualHost " + v.ServerName,
 			Current: f.File(SitePath(v)),
-			Edit:    func([]byte) ([]byte, error) { return []byte(conf), nil },
+			Edit:    func([]byte) ([]byte, error) { return []byte(conf), refuse },
 			NewMode: 0o644, Notify: []string{Service},
 			Reason: SitePath(v) + " already up to date",
 		})
 		out = append(out, toggle("site "+v.Site(), f.Apache.Sites[v.Site()], "a2ensite -q "+v.Site(), "a2dissite -q "+v.Site()))
 	}
 	return out
+}
+
+// versionAtLeast compares a dotted version ("2.4.62") with major.minor.patch; an unknown version
+// passes (the configtest will still judge the result).
+func versionAtLeast(v string, major, minor, patch int) bool {
+	var a, b, c int
+	if n, _ := fmt.Sscanf(v, "%d.%d.%d", &a, &b, &c); n < 2 {
+		return true
+	}
+	for _, p := range [][2]int{{a, major}, {b, minor}, {c, patch}} {
+		if p[0] != p[1] {
+			return p[0] > p[1]
+		}
+	}
+	return true
 }
 
 // toggle is a module or site that must be enabled: enable reaches that state, disable undoes it.

@@ -24,6 +24,8 @@ type VHost struct {
 	RemoteIP   bool     // mod_remoteip with RemoteIPHeader X-Forwarded-For (the guide's Part B step 5)
 	Directives []string // the admin's own extra lines, added at the end of the VirtualHost
 	Backends   []Backend
+	// Apache22 writes the Apache 2.2 access syntax (Order/Allow) instead of Require.
+	Apache22 bool
 	// Listen puts "Listen <Port>" before the VirtualHost: for a port no other enabled configuration
 	// listens on (two Listen lines for one port pass configtest but stop Apache from starting).
 	Listen bool
@@ -53,7 +55,11 @@ func (v VHost) Render() string {
 	fmt.Fprintf(&b, "<VirtualHost *:%d>\n", v.Port)
 	fmt.Fprintf(&b, "    ServerName %s\n\n", v.ServerName)
 	b.WriteString("    ProxyRequests Off\n    ProxyVia Off\n\n")
-	b.WriteString("    <Proxy *>\n        Require all granted\n    </Proxy>\n\n")
+	if v.Apache22 {
+		b.WriteString("    <Proxy *>\n        Order Deny,Allow\n        Allow from all\n    </Proxy>\n\n")
+	} else {
+		b.WriteString("    <Proxy *>\n        Require all granted\n    </Proxy>\n\n")
+	}
 	for _, be := range v.Backends {
 		if be.SynchronyPort == 0 {
 			continue

@@ -1,6 +1,7 @@
 package apache
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -94,5 +95,30 @@ func TestListenAndTrailingSlash(t *testing.T) {
 	}
 	if !strings.Contains(vhosts[1].Render(), "Listen 9800\n<VirtualHost *:9800>\n") || strings.Contains(vhosts[2].Render(), "Listen") {
 		t.Errorf("Listen line:\n%s", vhosts[1].Render())
+	}
+}
+
+// Apache 2.2 gets the guide's Order/Allow syntax; Synchrony is refused below 2.4.10.
+func TestApache22AndSynchronyVersion(t *testing.T) {
+	v := VHost{ServerName: "j.example.com", Port: 80, Apache22: true, Backends: []Backend{{Name: "jira", Port: 8080}}}
+	if out := v.Render(); !strings.Contains(out, "<Proxy *>\n        Order Deny,Allow\n        Allow from all\n    </Proxy>") || strings.Contains(out, "Require") {
+		t.Errorf("2.2 syntax:\n%s", out)
+	}
+	for _, c := range []struct {
+		version string
+		ok      bool
+	}{{"2.4.10", true}, {"2.4.62", true}, {"2.4.9", false}, {"2.2.15", false}, {"", true}} {
+		f := &distro.Facts{Apache: distro.Apache{Version: c.version, Modules: map[string]bool{}, Sites: map[string]bool{}}, Files: map[string]steps.File{}}
+		vh := []VHost{{ServerName: "w.example.com", Port: 80, Backends: []Backend{{Name: "confluence", Port: 8090, SynchronyPort: 8091}}}}
+		f.Files[SitePath(vh[0])] = steps.File{Path: SitePath(vh[0])}
+		var err error
+		for _, s := range DebianSteps(f, vh) {
+			if fs, ok := s.(*steps.FileStep); ok {
+				_, err = fs.Check(context.Background(), nil)
+			}
+		}
+		if (err == nil) != c.ok {
+			t.Errorf("Apache %q with Synchrony: err=%v, want ok=%v", c.version, err, c.ok)
+		}
 	}
 }

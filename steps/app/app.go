@@ -91,3 +91,29 @@ func (a App) Service(f *distro.Facts) *steps.Service {
 		Ready: steps.HTTPReady(a.Port, a.Name, 180),
 	}
 }
+
+// Notes are what the guide's Part C asks the admin to look at, found in the files frontdoor reads:
+// HTTP compression on the Tomcat Connector of Jira or Confluence (the guide recommends disabling
+// it behind a proxy), with what to do.
+func (a App) Notes(f *distro.Facts) []string {
+	if a.Config != ServerXML || (a.Product.Name != "jira" && a.Product.Name != "confluence") {
+		return nil
+	}
+	file := f.File(a.ConfigFile())
+	if !file.Exists {
+		return nil
+	}
+	d, err := xmledit.Parse(file.Data)
+	if err != nil {
+		return nil
+	}
+	c, err := d.HTTPConnector(a.Port)
+	if err != nil {
+		return nil
+	}
+	if v, ok := c.Attr("compression"); ok && v.Value() != "off" && v.Value() != "" {
+		return []string{fmt.Sprintf("%s: %s line %d: the Connector has compression=%q; the guide recommends disabling HTTP compression in %s behind a proxy: set compression=\"off\"",
+			a.Name, a.ConfigFile(), d.Line(c.Start), v.Value(), a.Product.Name)}
+	}
+	return nil
+}
