@@ -29,7 +29,7 @@ type Host struct {
 }
 
 // ProductPorts are the HTTP ports the lab's products answer on (testdata/lab/lib.sh product_port).
-var ProductPorts = map[string]string{"jira": "8080", "confluence": "8090", "bitbucket": "7990", "bamboo": "8085"}
+var ProductPorts = map[string]string{"jira": "8080", "confluence": "8090", "bitbucket": "7990", "bamboo": "8085", "fisheye": "8060"}
 
 // Lab is a running lab.
 type Lab struct {

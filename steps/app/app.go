@@ -58,6 +58,16 @@ func (a App) Steps(f *distro.Facts) []steps.Step {
 			}
 			return props.Set(cur, pairs)
 		}
+	case FecruConfig:
+		edit := xmledit.FecruEdit{Context: a.ContextPath, Port: a.Port, ProxyHost: a.ProxyName, ProxyPort: a.ProxyPort,
+			ProxyScheme: a.Scheme, ReplacePlaceholders: a.ReplacePlaceholders}
+		step.Edit = func(cur []byte) ([]byte, error) {
+			if cur == nil {
+				return nil, missing
+			}
+			out, _, err := xmledit.EditFecruConfig(cur, edit)
+			return out, err
+		}
 	default:
 		ctx := a.ContextPath
 		edit := xmledit.TomcatEdit{

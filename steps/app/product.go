@@ -10,6 +10,8 @@ const (
 	ServerXML ConfigKind = iota
 	// BitbucketProperties: <home>/shared/bitbucket.properties (Bitbucket 5.0 and later).
 	BitbucketProperties
+	// FecruConfig: Fisheye/Crucible's config.xml in FISHEYE_INST (<web-server>, <http>; Jetty).
+	FecruConfig
 )
 
 // Product is what frontdoor knows of one Atlassian product.
@@ -44,6 +46,8 @@ var Products = map[string]Product{
 		SynchronyPort: 8091,
 		AdminPage:     "General Configuration > Site Configuration > Server Base URL",
 	},
+	"fisheye": fecru("fisheye"),
+	"crucible": fecru("crucible"),
 	"bamboo": {
 		Name: "bamboo", Port: 8085, Install: "/opt/atlassian/bamboo", Home: "/var/atlassian/application-data/bamboo",
 		Config: ServerXML, ConfigRel: "conf/server.xml", Start: "bin/start-bamboo.sh", Stop: "bin/stop-bamboo.sh",
@@ -58,8 +62,18 @@ var Products = map[string]Product{
 
 // ConfigPath is the product's configuration file for an install and home.
 func (p Product) ConfigPath(install, home string) string {
-	if p.Config == BitbucketProperties {
+	if p.Config == BitbucketProperties || p.Config == FecruConfig {
 		return path.Join(home, p.ConfigRel)
 	}
 	return path.Join(install, p.ConfigRel)
+}
+
+// fecru is Fisheye or Crucible: one product (FeCru) under two names; config.xml lives in
+// FISHEYE_INST (the home here), start and stop are bin/start.sh and bin/stop.sh.
+func fecru(name string) Product {
+	return Product{
+		Name: name, Port: 8060, Install: "/opt/atlassian/fecru", Home: "/var/atlassian/application-data/fisheye",
+		Config: FecruConfig, ConfigRel: "config.xml", Start: "bin/start.sh", Stop: "bin/stop.sh",
+		AdminPage: "Administration > Global Settings > Server > Web Server (proxy host, port, scheme and Site URL)",
+	}
 }

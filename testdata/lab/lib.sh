@@ -89,7 +89,7 @@ host_products() {
 
 # product_port P: the HTTP port product P answers on in the lab (its shipped default).
 product_port() {
-	case $1 in jira) echo 8080 ;; confluence) echo 8090 ;; bitbucket) echo 7990 ;; bamboo) echo 8085 ;; *) die "unknown product $1" ;; esac
+	case $1 in jira) echo 8080 ;; confluence) echo 8090 ;; bitbucket) echo 7990 ;; bamboo) echo 8085 ;; fisheye) echo 8060 ;; *) die "unknown product $1" ;; esac
 }
 
 # start_host I N MODE PRODUCTS: fresh state for host i (of n, for /etc/hosts), network, boot.
