@@ -46,7 +46,7 @@ var Products = map[string]Product{
 		SynchronyPort: 8091,
 		AdminPage:     "General Configuration > Site Configuration > Server Base URL",
 	},
-	"fisheye": fecru("fisheye"),
+	"fisheye":  fecru("fisheye"),
 	"crucible": fecru("crucible"),
 	"bamboo": {
 		Name: "bamboo", Port: 8085, Install: "/opt/atlassian/bamboo", Home: "/var/atlassian/application-data/bamboo",
