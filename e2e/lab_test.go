@@ -77,7 +77,7 @@ func TestLabSelfTest(t *testing.T) {
 				if !ok {
 					t.Fatalf("no port known for product %s", p)
 				}
-				resp, err := http.Get("http://" + h.Address + ":" + port + "/status")
+				resp, err := http.Get("http://" + h.Address + ":" + port + labtest.StatusPath(p))
 				if err != nil {
 					t.Fatalf("%s's Tomcat directly: %v", p, err)
 				}

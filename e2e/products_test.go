@@ -96,3 +96,38 @@ func curlPath(t *testing.T, h labtest.Host, hostHeader, path string) string {
 	}
 	return out
 }
+
+// TestSubdomainsRollBack: Bamboo, Crowd (its context file moved to ROOT.xml) and Fisheye on
+// subdomains of one host; when the last app fails to come back, the whole host is rolled back byte
+// for byte, Crowd's crowd.xml included. (The fresh and converged applies of this playbook run in
+// TestEveryExamplePlaybook.)
+func TestSubdomainsRollBack(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.HostWithProducts(t, "bamboo", "crowd", "fisheye")
+	l.Reset(t, h)
+	l.Exec(t, h, `sed -i '$a grep -q "proxy-host=" "$FISHEYE_INST/config.xml" \&\& [ "$(basename "$0")" = start.sh ] \&\& { echo "lab: refusing to start proxied" >\&2; exit 1; }' /opt/atlassian/fecru/bin/standin-common.sh`)
+	files := []string{"/opt/atlassian/bamboo/conf/server.xml", "/opt/atlassian/crowd/apache-tomcat/conf/server.xml",
+		"/opt/atlassian/crowd/apache-tomcat/conf/Catalina/localhost/crowd.xml", "/opt/atlassian/crowd/apache-tomcat/conf/Catalina/localhost/ROOT.xml",
+		"/var/atlassian/application-data/fisheye/config.xml"}
+	state := func() string {
+		var b strings.Builder
+		for _, p := range files {
+			b.WriteString(p + " " + l.FileState(t, h, p) + "\n")
+		}
+		return b.String() + snapshot(t, l, h)
+	}
+	before := state()
+	r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, playbook(t, "atlassian-subdomains.yaml"))
+	if r.code != 1 || !strings.Contains(r.stdout, "FAILED, rolled back") || !strings.Contains(r.stdout, "start fisheye") {
+		t.Fatalf("apply with a failing Fisheye:\n%s", r)
+	}
+	if after := state(); after != before {
+		t.Errorf("host not restored:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	for _, c := range []struct{ port, path string }{{"8085", "/"}, {"8095", "/crowd/"}, {"8060", "/"}} {
+		if got := curlPath(t, h, h.Address+":"+c.port, c.path); !strings.HasPrefix(got, "302 http://"+h.Address+":"+c.port+"/") {
+			t.Errorf(":%s%s after rollback: %q", c.port, c.path, got)
+		}
+	}
+	l.Reset(t, h)
+}

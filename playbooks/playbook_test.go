@@ -14,7 +14,7 @@ import (
 func TestPlaybookErrors(t *testing.T) {
 	cases := []struct{ name, yaml, want string }{
 		{"unknown key", "apps:\n  - product: jira\n    url: http://j.example.com\n    proxyname: x\n", `pb.yaml:4:5: unknown field "proxyname"`},
-		{"bad product", "apps:\n  - product: jura\n    url: http://j.example.com\n", `pb.yaml:2:14: product "jura" is not supported yet: write product: bamboo, or bitbucket, or confluence, or crucible, or fisheye, or jira`},
+		{"bad product", "apps:\n  - product: jura\n    url: http://j.example.com\n", `pb.yaml:2:14: product "jura" is not supported yet: write product: bamboo, or bitbucket, or confluence, or crowd, or crucible, or fisheye, or jira`},
 		{"no url", "apps:\n  - product: jira\n", "pb.yaml:2:12: url is missing: write url: http://jira.example.com"},
 		{"bad scheme", "apps:\n  - product: jira\n    url: ftp://j.example.com\n", `pb.yaml:3:10: url "ftp://j.example.com": scheme must be http or https`},
 		{"not a bare name", "apps:\n  - product: jira\n    url: http://j_x!.example.com/jira\n", "must be a bare host name"},

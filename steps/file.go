@@ -17,6 +17,7 @@ type FileStep struct {
 	Label   string
 	Current File
 	// Edit returns the desired content from the current one (nil when the file does not exist).
+	// A nil result means the file must not exist: an existing one is deleted.
 	Edit func(current []byte) ([]byte, error)
 	// NewMode, NewUID, NewGID apply when the file is created.
 	NewMode        fs.FileMode
@@ -44,6 +45,12 @@ func (s *FileStep) Check(ctx context.Context, h Host) (Change, error) {
 	want, err := s.desired()
 	if err != nil {
 		return Change{}, err
+	}
+	if want == nil {
+		if !s.Current.Exists {
+			return Change{Action: NoOp, Summary: s.Current.Path + " is already absent"}, nil
+		}
+		return Change{Action: Delete, Summary: "delete " + s.Current.Path, Diff: Diff(s.Current.Path, s.Current.Data, nil)}, nil
 	}
 	if s.Current.Exists && bytes.Equal(want, s.Current.Data) {
 		reason := s.Reason
@@ -73,6 +80,12 @@ func (s *FileStep) Apply(ctx context.Context, h Host, j *Journal) error {
 		return fmt.Errorf("%s changed on the host since the plan was made; run plan again", s.Current.Path)
 	}
 	j.RecordFile(live)
+	if want == nil {
+		if err := h.Remove(ctx, s.Current.Path); err != nil {
+			return fmt.Errorf("delete %s: %w", s.Current.Path, err)
+		}
+		return nil
+	}
 	f := File{Path: s.Current.Path, Exists: true, Data: want, Mode: live.Mode, UID: live.UID, GID: live.GID}
 	if !live.Exists {
 		f.Mode, f.UID, f.GID = s.NewMode, s.NewUID, s.NewGID

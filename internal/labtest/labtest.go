@@ -29,7 +29,16 @@ type Host struct {
 }
 
 // ProductPorts are the HTTP ports the lab's products answer on (testdata/lab/lib.sh product_port).
-var ProductPorts = map[string]string{"jira": "8080", "confluence": "8090", "bitbucket": "7990", "bamboo": "8085", "fisheye": "8060"}
+var ProductPorts = map[string]string{"jira": "8080", "confluence": "8090", "bitbucket": "7990", "bamboo": "8085", "fisheye": "8060", "crowd": "8095"}
+
+// StatusPath is where a product's /status answers on a fresh lab host (Crowd is published at
+// /crowd by its context file).
+func StatusPath(product string) string {
+	if product == "crowd" {
+		return "/crowd/status"
+	}
+	return "/status"
+}
 
 // Lab is a running lab.
 type Lab struct {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strconv"
+	"strings"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
@@ -30,7 +31,48 @@ type App struct {
 func (a App) ConfigFile() string { return a.Product.ConfigPath(a.Install, a.Home) }
 
 // Files lists what the steps read, for the gather.
-func (a App) Files() []string { return []string{a.ConfigFile()} }
+func (a App) Files() []string {
+	if a.Config == CrowdTomcat {
+		return []string{a.ConfigFile(), a.crowdContextFile("/crowd"), a.crowdContextFile(a.ContextPath)}
+	}
+	return []string{a.ConfigFile()}
+}
+
+// crowdContextFile is the Tomcat context file that publishes Crowd at ctx: ROOT.xml for "/",
+// crowd.xml for /crowd, a#b.xml for /a/b (Tomcat's naming).
+func (a App) crowdContextFile(ctx string) string {
+	name := strings.ReplaceAll(strings.TrimPrefix(ctx, "/"), "/", "#")
+	if name == "" {
+		name = "ROOT"
+	}
+	return path.Join(a.Install, "apache-tomcat/conf/Catalina/localhost", name+".xml")
+}
+
+// crowdContextSteps move Crowd's context file to the name that gives the wanted context path: the
+// new file gets the old one's bytes, mode and owner, and the old one is deleted.
+func (a App) crowdContextSteps(f *distro.Facts) []steps.Step {
+	from, to := f.File(a.crowdContextFile("/crowd")), f.File(a.crowdContextFile(a.ContextPath))
+	if from.Path == to.Path {
+		return nil
+	}
+	src := from
+	create := &steps.FileStep{Label: a.Name + ": context file " + path.Base(to.Path), Current: to, Notify: []string{a.Name},
+		NewMode: from.Mode, NewUID: from.UID, NewGID: from.GID, Reason: path.Base(to.Path) + " already publishes " + a.Name}
+	create.Edit = func(cur []byte) ([]byte, error) {
+		switch {
+		case cur != nil && src.Exists:
+			return nil, fmt.Errorf("both %s and %s exist: Tomcat would publish Crowd twice; remove the one you do not want", path.Base(src.Path), path.Base(to.Path))
+		case cur != nil:
+			return cur, nil // already moved
+		case !src.Exists:
+			return nil, fmt.Errorf("no Crowd context file: neither %s nor %s exists", src.Path, to.Path)
+		}
+		return src.Data, nil
+	}
+	remove := &steps.FileStep{Label: a.Name + ": context file " + path.Base(from.Path), Current: from, Notify: []string{a.Name},
+		Edit: func([]byte) ([]byte, error) { return nil, nil }}
+	return []steps.Step{create, remove}
+}
 
 // Steps returns the step that configures the app for the proxy; it triggers the app's stop/start.
 func (a App) Steps(f *distro.Facts) []steps.Step {
@@ -44,6 +86,19 @@ func (a App) Steps(f *distro.Facts) []steps.Step {
 	}
 	missing := fmt.Errorf("not found: is %s installed there? (set install: and home: in the playbook)", a.Product.Name)
 	switch a.Config {
+	case CrowdTomcat:
+		edit := xmledit.TomcatEdit{
+			Connector:           &xmledit.Connector{Port: a.Port, Scheme: a.Scheme, ProxyName: a.ProxyName, ProxyPort: a.ProxyPort},
+			ReplacePlaceholders: a.ReplacePlaceholders,
+		}
+		step.Edit = func(cur []byte) ([]byte, error) {
+			if cur == nil {
+				return nil, missing
+			}
+			out, _, err := xmledit.EditServerXML(cur, edit)
+			return out, err
+		}
+		return append([]steps.Step{step}, a.crowdContextSteps(f)...)
 	case BitbucketProperties:
 		pairs := []props.Pair{
 			{Key: "server.context-path", Value: a.ContextPath},

@@ -12,6 +12,10 @@ const (
 	BitbucketProperties
 	// FecruConfig: Fisheye/Crucible's config.xml in FISHEYE_INST (<web-server>, <http>; Jetty).
 	FecruConfig
+	// CrowdTomcat: the Connector in <install>/apache-tomcat/conf/server.xml; the context path is
+	// the name of the context file in apache-tomcat/conf/Catalina/localhost (crowd.xml = /crowd,
+	// ROOT.xml = /: the guide's "Removing the 'crowd' Context from the Application URL").
+	CrowdTomcat
 )
 
 // Product is what frontdoor knows of one Atlassian product.
@@ -45,6 +49,11 @@ var Products = map[string]Product{
 		Config: ServerXML, ConfigRel: "conf/server.xml", Start: "bin/start-confluence.sh", Stop: "bin/stop-confluence.sh",
 		SynchronyPort: 8091,
 		AdminPage:     "General Configuration > Site Configuration > Server Base URL",
+	},
+	"crowd": {
+		Name: "crowd", Port: 8095, Install: "/opt/atlassian/crowd", Home: "/var/atlassian/application-data/crowd",
+		Config: CrowdTomcat, ConfigRel: "apache-tomcat/conf/server.xml", Start: "start_crowd.sh", Stop: "stop_crowd.sh",
+		AdminPage: "Administration > General > Base URL",
 	},
 	"fisheye":  fecru("fisheye"),
 	"crucible": fecru("crucible"),

@@ -89,7 +89,7 @@ host_products() {
 
 # product_port P: the HTTP port product P answers on in the lab (its shipped default).
 product_port() {
-	case $1 in jira) echo 8080 ;; confluence) echo 8090 ;; bitbucket) echo 7990 ;; bamboo) echo 8085 ;; fisheye) echo 8060 ;; *) die "unknown product $1" ;; esac
+	case $1 in jira) echo 8080 ;; confluence) echo 8090 ;; bitbucket) echo 7990 ;; bamboo) echo 8085 ;; fisheye) echo 8060 ;; crowd) echo 8095 ;; *) die "unknown product $1" ;; esac
 }
 
 # start_host I N MODE PRODUCTS: fresh state for host i (of n, for /etc/hosts), network, boot.
@@ -134,12 +134,17 @@ start_host() {
 	echo "$! - $mode" >"$LAB_RUN/pids/$name.pid"
 }
 
+# product_status P: the path of product P's /status in a fresh host (Crowd lives at /crowd).
+product_status() {
+	case $1 in crowd) echo /crowd/status ;; *) echo /status ;; esac
+}
+
 # host_ready IP PRODUCTS: :22 and :80 accept, and each product's Tomcat says RUNNING.
 host_ready() {
 	local p
 	timeout 2 bash -c "</dev/tcp/$1/22" 2>/dev/null && timeout 2 bash -c "</dev/tcp/$1/80" 2>/dev/null || return 1
 	for p in $2; do
-		curl -fs --max-time 5 "http://$1:$(product_port "$p")/status" 2>/dev/null | grep -q RUNNING || return 1
+		curl -fs --max-time 5 "http://$1:$(product_port "$p")$(product_status "$p")" 2>/dev/null | grep -q RUNNING || return 1
 	done
 }
 
