@@ -84,21 +84,23 @@ func (a App) Steps(f *distro.Facts) []steps.Step {
 		Reason: fmt.Sprintf("%s already has context path %q, proxy %s://%s:%d",
 			path.Base(file), a.ContextPath, a.Scheme, a.ProxyName, a.ProxyPort),
 	}
-	missing := fmt.Errorf("not found: is %s installed there? (set install: and home: in the playbook)", a.Product.Name)
-	switch a.Config {
-	case CrowdTomcat:
-		edit := xmledit.TomcatEdit{
-			Connector:           &xmledit.Connector{Port: a.Port, Scheme: a.Scheme, ProxyName: a.ProxyName, ProxyPort: a.ProxyPort},
-			ReplacePlaceholders: a.ReplacePlaceholders,
+	edit := a.editor()
+	step.Edit = func(cur []byte) ([]byte, error) {
+		if cur == nil {
+			return nil, fmt.Errorf("not found: is %s installed there? (set install: and home: in the playbook)", a.Product.Name)
 		}
-		step.Edit = func(cur []byte) ([]byte, error) {
-			if cur == nil {
-				return nil, missing
-			}
-			out, _, err := xmledit.EditServerXML(cur, edit)
-			return out, err
-		}
+		return edit(cur)
+	}
+	if a.Config == CrowdTomcat {
 		return append([]steps.Step{step}, a.crowdContextSteps(f)...)
+	}
+	return []steps.Step{step}
+}
+
+// editor is the pure edit of the app's configuration file, by the kind of file.
+func (a App) editor() func([]byte) ([]byte, error) {
+	connector := &xmledit.Connector{Port: a.Port, Scheme: a.Scheme, ProxyName: a.ProxyName, ProxyPort: a.ProxyPort}
+	switch a.Config {
 	case BitbucketProperties:
 		pairs := []props.Pair{
 			{Key: "server.context-path", Value: a.ContextPath},
@@ -107,38 +109,18 @@ func (a App) Steps(f *distro.Facts) []steps.Step {
 			{Key: "server.scheme", Value: a.Scheme},
 			{Key: "server.secure", Value: strconv.FormatBool(a.Scheme == "https")},
 		}
-		step.Edit = func(cur []byte) ([]byte, error) {
-			if cur == nil {
-				return nil, missing
-			}
-			return props.Set(cur, pairs)
-		}
+		return func(cur []byte) ([]byte, error) { return props.Set(cur, pairs) }
 	case FecruConfig:
-		edit := xmledit.FecruEdit{Context: a.ContextPath, Port: a.Port, ProxyHost: a.ProxyName, ProxyPort: a.ProxyPort,
+		e := xmledit.FecruEdit{Context: a.ContextPath, Port: a.Port, ProxyHost: a.ProxyName, ProxyPort: a.ProxyPort,
 			ProxyScheme: a.Scheme, ReplacePlaceholders: a.ReplacePlaceholders}
-		step.Edit = func(cur []byte) ([]byte, error) {
-			if cur == nil {
-				return nil, missing
-			}
-			out, _, err := xmledit.EditFecruConfig(cur, edit)
-			return out, err
-		}
-	default:
-		ctx := a.ContextPath
-		edit := xmledit.TomcatEdit{
-			ContextPath:         &ctx,
-			Connector:           &xmledit.Connector{Port: a.Port, Scheme: a.Scheme, ProxyName: a.ProxyName, ProxyPort: a.ProxyPort},
-			ReplacePlaceholders: a.ReplacePlaceholders,
-		}
-		step.Edit = func(cur []byte) ([]byte, error) {
-			if cur == nil {
-				return nil, missing
-			}
-			out, _, err := xmledit.EditServerXML(cur, edit)
-			return out, err
-		}
+		return func(cur []byte) ([]byte, error) { out, _, err := xmledit.EditFecruConfig(cur, e); return out, err }
 	}
-	return []steps.Step{step}
+	e := xmledit.TomcatEdit{Connector: connector, ReplacePlaceholders: a.ReplacePlaceholders}
+	if a.Config != CrowdTomcat { // Crowd's context path is its context file's name, not in server.xml
+		ctx := a.ContextPath
+		e.ContextPath = &ctx
+	}
+	return func(cur []byte) ([]byte, error) { out, _, err := xmledit.EditServerXML(cur, e); return out, err }
 }
 
 // Service stops and starts the app through its init service when the host has one (systemd unit
