@@ -62,7 +62,7 @@ func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*step
 		ss = append(ss, inst.Steps(f)...)
 		services = append(services, inst.Service(f))
 	}
-	vhosts := pb.vhosts(host)
+	vhosts := apache.ForHost(f, pb.vhosts(host))
 	ss = append(ss, apache.DebianSteps(f, vhosts)...)
 	services = append([]*steps.Service{apache.DebianService(f, vhosts)}, services...)
 	return ss, services

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
@@ -63,13 +65,12 @@ func describe(h *playbooks.Host, f *distro.Facts) string {
 		}
 	}
 	s += fmt.Sprintf("  apache: layout=%s running=%v version=%s proxy modules enabled=%v\n", f.Apache.Layout, f.Apache.Running, f.Apache.Version, mods)
-	for p, file := range f.Files {
+	for _, p := range slices.Sorted(maps.Keys(f.Files)) {
+		file := f.Files[p]
 		s += fmt.Sprintf("  file %s: exists=%v mode=%v owner=%d:%d bytes=%d\n", p, file.Exists, file.Mode, file.UID, file.GID, len(file.Data))
 	}
-	for port, on := range f.Listening {
-		if on {
-			s += fmt.Sprintf("  listening: port %d\n", port)
-		}
+	for _, port := range slices.Sorted(maps.Keys(f.Listening)) {
+		s += fmt.Sprintf("  listening: port %d\n", port)
 	}
 	if err := f.Supported(); err != nil {
 		s += "  supported: no: " + err.Error() + "\n"

@@ -38,11 +38,10 @@ func Modules(vhosts []VHost) []string {
 	return mods
 }
 
-// DebianSteps returns the steps for the vhosts on a Debian/Ubuntu host: the modules once, then
-// each vhost's file and its site enabled. Every step triggers httpd.
-func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
-	// Ports that no enabled configuration but our own files listen on get a Listen line, in the
-	// first of our vhosts on that port.
+// ForHost returns the vhosts as this host needs them: Apache 2.2 access syntax when it runs 2.2,
+// and a Listen line for a port that no enabled configuration (other than frontdoor's own files)
+// listens on yet, in the first of the vhosts on that port. The input is not changed.
+func ForHost(f *distro.Facts, vhosts []VHost) []VHost {
 	listened := map[int]bool{}
 	for port, files := range f.Apache.Listen {
 		for _, file := range files {
@@ -51,17 +50,23 @@ func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 			}
 		}
 	}
-	for i := range vhosts {
-		vhosts[i].Listen = !listened[vhosts[i].Port]
-		listened[vhosts[i].Port] = true
+	out := append([]VHost(nil), vhosts...)
+	for i := range out {
+		out[i].Apache22 = strings.HasPrefix(f.Apache.Version, "2.2")
+		out[i].Listen = !listened[out[i].Port]
+		listened[out[i].Port] = true
 	}
+	return out
+}
+
+// DebianSteps returns the steps for the vhosts (as ForHost gives them) on a Debian/Ubuntu host:
+// the modules once, then each vhost's file and its site enabled. Every step triggers httpd.
+func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 	var out []steps.Step
 	for _, m := range Modules(vhosts) {
 		out = append(out, toggle("module "+m, f.Apache.Modules[m], "a2enmod -q "+m, "a2dismod -q -f "+m))
 	}
-	for i := range vhosts {
-		vhosts[i].Apache22 = strings.HasPrefix(f.Apache.Version, "2.2")
-		v := vhosts[i]
+	for _, v := range vhosts {
 		conf := v.Render()
 		var refuse error
 		if v.Synchrony() && !versionAtLeast(f.Apache.Version, 2, 4, 10) {

@@ -85,7 +85,7 @@ func TestListenAndTrailingSlash(t *testing.T) {
 	for _, v := range vhosts {
 		f.Files[SitePath(v)] = steps.File{Path: SitePath(v)}
 	}
-	DebianSteps(f, vhosts)
+	vhosts = ForHost(f, vhosts)
 	if vhosts[0].Listen || !vhosts[1].Listen || vhosts[2].Listen {
 		t.Errorf("Listen: %v %v %v, want false true false", vhosts[0].Listen, vhosts[1].Listen, vhosts[2].Listen)
 	}
@@ -100,7 +100,8 @@ func TestListenAndTrailingSlash(t *testing.T) {
 
 // Apache 2.2 gets the guide's Order/Allow syntax; Synchrony is refused below 2.4.10.
 func TestApache22AndSynchronyVersion(t *testing.T) {
-	v := VHost{ServerName: "j.example.com", Port: 80, Apache22: true, Backends: []Backend{{Name: "jira", Port: 8080}}}
+	f22 := &distro.Facts{Apache: distro.Apache{Version: "2.2.15"}}
+	v := ForHost(f22, []VHost{{ServerName: "j.example.com", Port: 80, Backends: []Backend{{Name: "jira", Port: 8080}}}})[0]
 	if out := v.Render(); !strings.Contains(out, "<Proxy *>\n        Order Deny,Allow\n        Allow from all\n    </Proxy>") || strings.Contains(out, "Require") {
 		t.Errorf("2.2 syntax:\n%s", out)
 	}

@@ -9,20 +9,7 @@ pport=$(prop server.proxy-port "") scheme=$(prop server.scheme http) secure=$(pr
 proxy=""
 [ -n "$name" ] && proxy="$proxy proxyName=\"$name\""
 [ -n "$pport" ] && proxy="$proxy proxyPort=\"$pport\""
-mkdir -p "$CATALINA_BASE/conf" "$CATALINA_BASE/logs" "$CATALINA_BASE/work" "$CATALINA_BASE/temp" "$CATALINA_BASE/webapps" "$BITBUCKET_HOME/log"
-cp -n /opt/atlassian/bitbucket/standin/conf/* "$CATALINA_BASE/conf/"
-cat >"$CATALINA_BASE/conf/server.xml" <<XML
-<?xml version="1.0" encoding="UTF-8"?>
-<!-- Written by the lab's Bitbucket stand-in from $BITBUCKET_HOME/shared/bitbucket.properties at each start. -->
-<Server port="-1" shutdown="SHUTDOWN">
-  <Service name="Bitbucket">
-    <Connector port="$port" protocol="HTTP/1.1" connectionTimeout="20000" scheme="$scheme" secure="$secure"$proxy/>
-    <Engine name="Bitbucket" defaultHost="localhost">
-      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false">
-        <Context path="$ctx" docBase="/opt/atlassian/bitbucket/app"/>
-      </Host>
-    </Engine>
-  </Service>
-</Server>
-XML
-exec "$CATALINA_HOME/bin/catalina.sh" start
+mkdir -p "$BITBUCKET_HOME/log"
+. /usr/local/lib/frontdoor-lab/standin-tomcat.sh
+standin_tomcat_start Bitbucket "$BITBUCKET_HOME/shared/bitbucket.properties" "$port" "$ctx" /opt/atlassian/bitbucket/app \
+	" scheme=\"$scheme\" secure=\"$secure\"$proxy"

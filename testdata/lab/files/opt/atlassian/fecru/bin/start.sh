@@ -10,20 +10,6 @@ proxy=""
 [ -n "$host" ] && proxy="$proxy proxyName=\"$host\""
 [ -n "$pport" ] && proxy="$proxy proxyPort=\"$pport\""
 [ -n "$scheme" ] && proxy="$proxy scheme=\"$scheme\""
-mkdir -p "$CATALINA_BASE/conf" "$CATALINA_BASE/logs" "$CATALINA_BASE/work" "$CATALINA_BASE/temp" "$CATALINA_BASE/webapps" "$FISHEYE_INST/var/log"
-cp -n /opt/atlassian/bitbucket/standin/conf/* "$CATALINA_BASE/conf/"
-cat >"$CATALINA_BASE/conf/server.xml" <<XML
-<?xml version="1.0" encoding="UTF-8"?>
-<!-- Written by the lab's Fisheye stand-in from $FISHEYE_INST/config.xml at each start. -->
-<Server port="-1" shutdown="SHUTDOWN">
-  <Service name="FishEye">
-    <Connector port="${port:-8060}" protocol="HTTP/1.1" connectionTimeout="20000"$proxy/>
-    <Engine name="FishEye" defaultHost="localhost">
-      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false">
-        <Context path="$ctx" docBase="/opt/atlassian/fecru/app"/>
-      </Host>
-    </Engine>
-  </Service>
-</Server>
-XML
-exec "$CATALINA_HOME/bin/catalina.sh" start
+mkdir -p "$FISHEYE_INST/var/log"
+. /usr/local/lib/frontdoor-lab/standin-tomcat.sh
+standin_tomcat_start FishEye "$FISHEYE_INST/config.xml" "${port:-8060}" "$ctx" /opt/atlassian/fecru/app "$proxy"
