@@ -48,6 +48,12 @@ type Facts struct {
 	Files      map[string]steps.File
 	Listening  map[int]bool      // TCP ports something listens on (of those asked for)
 	Services   map[string]string // service name -> "systemd", "sysv" or "none"
+	// LockHolder is the owner line of the host's lock ("" when free); LockAcquired says this
+	// gather took it.
+	LockHolder   string
+	LockAcquired bool
+	// Runs are the run journals kept on the host: run id -> state (applying, applied, ...).
+	Runs map[string]string
 }
 
 // ServiceCommand returns the command that does action (start, stop, restart) to a service the way

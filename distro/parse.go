@@ -110,6 +110,21 @@ func (f *Facts) section(name, arg string, body []string) error {
 		return nil
 	case "os-release":
 		f.OS = ParseOSRelease(strings.Join(body, "\n"))
+	case "lock":
+		for _, l := range body {
+			if l == "acquired" {
+				f.LockAcquired = true
+			} else if l != "" {
+				f.LockHolder = l
+			}
+		}
+	case "runs":
+		f.Runs = map[string]string{}
+		for _, l := range body {
+			if id, state, ok := strings.Cut(l, " "); ok && id != "" {
+				f.Runs[id] = state
+			}
+		}
 	case "kv":
 		for _, l := range body {
 			k, v, _ := strings.Cut(l, "=")

@@ -12,7 +12,19 @@ type Request struct {
 	Files    []string // files to return with content, mode and owner (missing ones are reported)
 	Ports    []int    // TCP ports reported as listening or not (is the app running?)
 	Services []string // service names: reported as managed by systemd, an init.d script, or neither
+	// Lock, when set, is the owner line of a run that takes the host's lock in the same command
+	// (so the facts are read under it). Either way the lock's holder and the runs kept on the
+	// host are reported.
+	Lock string
 }
+
+// StateDir is where frontdoor keeps its lock and run journals on a host.
+const StateDir = "/var/lib/frontdoor"
+
+// LockPath is the host's lock: a symlink whose target is the holder's owner line. Creating a
+// symlink is atomic and fails when one exists, so two runs cannot both take it.
+const LockPath = StateDir + "/lock"
+
 
 // Quote quotes s for a POSIX shell.
 func Quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
@@ -53,6 +65,22 @@ echo '@@ apache-listen'; for f in /etc/apache2/ports.conf /etc/apache2/conf-enab
 		q := Quote(sv)
 		fmt.Fprintf(&b, "if [ -d /run/systemd/system ] && systemctl cat %s >/dev/null 2>&1; then echo %s=systemd; elif [ -x /etc/init.d/%s ]; then echo %s=sysv; else echo %s=none; fi\n", q+".service", q, sv, q, q)
 	}
+	b.WriteString(lockScript(r.Lock))
 	b.WriteString("echo '@@ end'\n")
+	return b.String()
+}
+
+// lockScript takes the lock when owner is set, then reports its holder and the runs on the host.
+func lockScript(owner string) string {
+	var b strings.Builder
+	b.WriteString("echo '@@ lock'\n")
+	if owner != "" {
+		fmt.Fprintf(&b, "(umask 077; mkdir -p %s/runs) && ln -s %s %s 2>/dev/null && echo acquired\n", StateDir, Quote(owner), LockPath)
+	}
+	fmt.Fprintf(&b, "readlink %s 2>/dev/null\n", LockPath)
+	// Each run kept on the host, with the state its journal records (the first "state" key).
+	fmt.Fprintf(&b, `echo '@@ runs'; for d in %s/runs/*/; do [ -f "$d/journal.json" ] || continue
+  s=$(grep -o '"state": *"[a-z-]*"' "$d/journal.json" | head -n1 | tr -d '" ' | cut -d: -f2); echo "$(basename "$d") $s"; done 2>/dev/null
+`, StateDir)
 	return b.String()
 }

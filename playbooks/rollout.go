@@ -32,6 +32,10 @@ type Options struct {
 	Progress   func(host, msg string)
 	// Wrap, if set, wraps each connection (tests count round trips with it).
 	Wrap func(Conn) Conn
+	// Lock, when set, is the owner line with which the gather takes each host's lock.
+	Lock string
+	// Stopping, if set, stops an apply between steps (see steps.Hooks).
+	Stopping func() bool
 }
 
 // HostRun is one host's rollout: connection, facts, plan, and what apply and verify found.
@@ -47,6 +51,9 @@ type HostRun struct {
 	Err      error
 	Started  time.Time
 	Duration time.Duration
+	// Store, if set before Apply, keeps the journal on the host.
+	Store steps.JournalStore
+
 
 	pb   *Playbook
 	opts Options
@@ -119,19 +126,67 @@ func Prepare(ctx context.Context, inv *Inventory, pb *Playbook, h *Host, opts Op
 		return r
 	}
 	r.Conn = c
+	r.gatherAndPlan(ctx)
+	return r
+}
+
+func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	r.say("gather facts")
-	if r.Facts, err = Gather(ctx, c, pb.Request(h.Name)); err != nil {
+	req := r.pb.Request(r.Host.Name)
+	req.Lock = r.opts.Lock
+	var err error
+	if r.Facts, err = Gather(ctx, r.Conn, req); err != nil {
 		r.Err = err
-		return r
+		return
 	}
+	h, c := r.Host, r.Conn
 	if err := r.Facts.Supported(); err != nil {
 		r.Err = fmt.Errorf("%s: %w", h.Name, err)
-		return r
+		return
 	}
 	c.SetSFTPServer(r.Facts.SFTPServer)
 	r.Notes = r.pb.Notes(r.Facts, h.Name)
 	r.Plan, r.Err = r.plan(ctx, r.Facts)
-	return r
+}
+
+// Replan gathers and plans again, taking the lock when the options name one; the plan shown for
+// confirmation is then compared with this one (Fingerprint).
+func (r *HostRun) Replan(ctx context.Context, opts Options) {
+	r.opts = opts
+	r.Err = nil
+	r.gatherAndPlan(ctx)
+}
+
+// Locked says whether this run's gather took the host's lock.
+func (r *HostRun) Locked() bool { return r.Facts != nil && r.Facts.LockAcquired }
+
+// Release gives the host's lock back, if this run holds it (the lock is compared first, so a
+// lock broken and retaken by someone else is left alone).
+func (r *HostRun) Release(ctx context.Context) error {
+	if !r.Locked() || r.Conn == nil {
+		return nil
+	}
+	q := distro.Quote(r.opts.Lock)
+	_, err := r.Conn.Run(ctx, fmt.Sprintf(`[ "$(readlink %[1]s)" = %[2]s ] && rm -f %[1]s || true`, distro.LockPath, q), nil)
+	if err == nil {
+		r.Facts.LockAcquired = false
+	}
+	return err
+}
+
+// Fingerprint identifies a plan's pending changes (what, where, and the exact diff), so a plan
+// applied later can be checked to be the one that was confirmed.
+func Fingerprint(p *steps.Plan) string {
+	if p == nil {
+		return ""
+	}
+	var b strings.Builder
+	for i, c := range p.Changes {
+		if c.Action != steps.NoOp {
+			fmt.Fprintf(&b, "%s\x00%s\x00%s\x00%s\x00", p.Steps[i].Name(), c.Action.Symbol(), c.Summary, c.Diff)
+		}
+	}
+	return steps.Hash([]byte(b.String()))
 }
 
 func (r *HostRun) plan(ctx context.Context, f *distro.Facts) (*steps.Plan, error) {
@@ -200,6 +255,8 @@ func (r *HostRun) Apply(ctx context.Context) {
 		},
 		Verify:   r.Verify,
 		Progress: r.say,
+		Store:    r.Store,
+		Stopping: r.opts.Stopping,
 	})
 	r.Duration = time.Since(r.Started)
 }

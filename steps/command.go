@@ -28,7 +28,9 @@ func (s *CommandStep) Check(ctx context.Context, h Host) (Change, error) {
 }
 
 func (s *CommandStep) Apply(ctx context.Context, h Host, j *Journal) error {
-	j.RecordCommand(s.Label, s.Undo)
+	if err := j.RecordCommand(ctx, s.Label, s.Undo); err != nil {
+		return err
+	}
 	if _, err := h.Run(ctx, s.Command, nil); err != nil {
 		return fmt.Errorf("%s: %w", s.Label, err)
 	}

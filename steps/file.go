@@ -79,7 +79,9 @@ func (s *FileStep) Apply(ctx context.Context, h Host, j *Journal) error {
 	if live.Exists != s.Current.Exists || sha256.Sum256(live.Data) != sha256.Sum256(s.Current.Data) {
 		return fmt.Errorf("%s changed on the host since the plan was made; run plan again", s.Current.Path)
 	}
-	j.RecordFile(live)
+	if err := j.RecordFile(ctx, live, want); err != nil {
+		return err
+	}
 	if want == nil {
 		if err := h.Remove(ctx, s.Current.Path); err != nil {
 			return fmt.Errorf("delete %s: %w", s.Current.Path, err)

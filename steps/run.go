@@ -67,7 +67,15 @@ type Hooks struct {
 	Verify func(ctx context.Context) error
 	// Progress, if set, is told each phase as it starts ("stop jira", "apply: ...").
 	Progress func(msg string)
+	// Store, if set, keeps the journal on the host as it grows (see JournalStore).
+	Store JournalStore
+	// Stopping, if set, is asked before each step and phase: once it says yes, no further change
+	// starts and the host is rolled back. The command in flight is left to finish.
+	Stopping func() bool
 }
+
+// ErrStopped is the failure of an apply that was asked to stop.
+var ErrStopped = errors.New("stopped by an interrupt before it finished")
 
 // Outcome is what Apply did to a host.
 type Outcome struct {
@@ -86,7 +94,7 @@ func Apply(ctx context.Context, h Host, p *Plan, hooks Hooks) (Outcome, error) {
 			hooks.Progress(fmt.Sprintf(format, a...))
 		}
 	}
-	out := Outcome{Journal: &Journal{}}
+	out := Outcome{Journal: &Journal{Store: hooks.Store}}
 	if p.Pending() == 0 {
 		if hooks.Verify != nil {
 			return out, hooks.Verify(ctx)
@@ -111,20 +119,34 @@ func Apply(ctx context.Context, h Host, p *Plan, hooks Hooks) (Outcome, error) {
 }
 
 func apply(ctx context.Context, h Host, p *Plan, hooks Hooks, j *Journal, say func(string, ...any), changed *int) error {
+	stop := func() error {
+		if hooks.Stopping != nil && hooks.Stopping() {
+			return ErrStopped
+		}
+		return nil
+	}
 	triggered := p.Triggered()
 	for _, s := range triggered {
+		if err := stop(); err != nil {
+			return err
+		}
 		if s.Kind == App && s.WasRunning {
 			say("stop %s", s.Name)
 			// Touched only once stopped: a failed stop changed nothing, so there is nothing to undo.
 			if err := s.run(ctx, h, "stop", s.Stop); err != nil {
 				return err
 			}
-			j.TouchService(s)
+			if err := j.TouchService(ctx, s); err != nil {
+				return err
+			}
 		}
 	}
 	for i, s := range p.Steps {
 		if p.Changes[i].Action == NoOp {
 			continue
+		}
+		if err := stop(); err != nil {
+			return err
 		}
 		say("apply %s", s.Name())
 		if err := s.Apply(ctx, h, j); err != nil {
@@ -136,11 +158,16 @@ func apply(ctx context.Context, h Host, p *Plan, hooks Hooks, j *Journal, say fu
 		if s.Kind != Proxy {
 			continue
 		}
+		if err := stop(); err != nil {
+			return err
+		}
 		say("check the configuration of %s", s.Name)
 		if err := s.run(ctx, h, "check the new configuration of", s.Validate); err != nil {
 			return err
 		}
-		j.TouchService(s)
+		if err := j.TouchService(ctx, s); err != nil {
+			return err
+		}
 		say("restart %s", s.Name)
 		if s.WasRunning {
 			if err := s.restart(ctx, h); err != nil {
@@ -154,7 +181,12 @@ func apply(ctx context.Context, h Host, p *Plan, hooks Hooks, j *Journal, say fu
 		if s.Kind != App {
 			continue
 		}
-		j.TouchService(s)
+		if err := stop(); err != nil {
+			return err
+		}
+		if err := j.TouchService(ctx, s); err != nil {
+			return err
+		}
 		say("start %s", s.Name)
 		if err := s.run(ctx, h, "start", s.Start); err != nil {
 			return err

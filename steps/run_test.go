@@ -177,3 +177,90 @@ func TestFileStepRefusesDrift(t *testing.T) {
 		t.Fatalf("err=%v", err)
 	}
 }
+
+// memStore keeps what a JournalStore would write to the host, to rebuild the journal from it.
+type memStore struct {
+	entries  []Entry
+	services []*Service
+	saves    int
+}
+
+func (s *memStore) Save(_ context.Context, j *Journal, added *Entry) error {
+	s.saves++
+	s.entries, s.services = j.Entries(), j.Services()
+	return nil
+}
+
+// A journal saved along the way and restored elsewhere undoes the run as the live one would;
+// drift is refused per file.
+func TestJournalStoreRestoreAndDrift(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old\n"), Mode: 0o640, UID: 7, GID: 8}
+	orig := map[string]File{"/app.conf": m.files["/app.conf"]}
+	ss, svcs := m.steps()
+	p, err := MakePlan(ctx, m, ss, svcs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &memStore{}
+	if _, err := Apply(ctx, m, p, Hooks{Store: st}); err != nil {
+		t.Fatal(err)
+	}
+	// One save per record (2 files, 1 command) and per touched service (app, httpd).
+	if st.saves != 5 || len(st.entries) != 3 || len(st.services) != 2 {
+		t.Fatalf("saves %d, entries %d, services %d", st.saves, len(st.entries), len(st.services))
+	}
+	var data []Entry
+	for _, e := range st.entries {
+		e.Data = append([]byte(nil), e.Data...)
+		data = append(data, e)
+	}
+	j, err := Restore(data, st.services)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := j.Drift(ctx, m); err != nil || len(d) != 0 {
+		t.Fatalf("drift on an untouched result: %v %v", d, err)
+	}
+	m.files["/vhost.conf"] = File{Path: "/vhost.conf", Exists: true, Data: []byte("edited by hand\n")}
+	if d, _ := j.Drift(ctx, m); len(d) != 1 || !strings.Contains(d[0], "/vhost.conf was changed") {
+		t.Fatalf("drift not found: %v", d)
+	}
+	m.files["/vhost.conf"] = File{Path: "/vhost.conf", Exists: true, Data: []byte("vhost\n"), Mode: 0o644}
+	if err := j.Rollback(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.CheckRestored(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.files["/vhost.conf"]; ok || string(m.files["/app.conf"].Data) != string(orig["/app.conf"].Data) {
+		t.Fatalf("not restored: %+v", m.files)
+	}
+	data[0].Data = []byte("tampered")
+	if _, err := Restore(data, nil); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("a damaged backup was accepted: %v", err)
+	}
+}
+
+// Once Stopping says yes, no further change starts and what was done is undone.
+func TestStoppingRollsBack(t *testing.T) {
+	ctx := context.Background()
+	m := newMem()
+	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old\n")}
+	ss, svcs := m.steps()
+	p, _ := MakePlan(ctx, m, ss, svcs)
+	calls := 0
+	out, err := Apply(ctx, m, p, Hooks{Stopping: func() bool { calls++; return calls > 2 }})
+	if !errors.Is(err, ErrStopped) || !out.RolledBack {
+		t.Fatalf("err %v, rolled back %v", err, out.RolledBack)
+	}
+	if string(m.files["/app.conf"].Data) != "old\n" {
+		t.Fatalf("not rolled back: %q", m.files["/app.conf"].Data)
+	}
+	for _, l := range m.log {
+		if l == "write /vhost.conf" {
+			t.Fatalf("a step started after the stop: %v", m.log)
+		}
+	}
+}

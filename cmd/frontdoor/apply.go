@@ -4,107 +4,171 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
 
+	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 )
 
 func applyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "apply",
-		Usage:     "plan, confirm, apply, verify through the proxy; roll a failed host back",
+		Usage:     "plan, confirm, apply in batches, verify through the proxy; roll failed hosts back",
 		ArgsUsage: "PLAYBOOK",
 		Description: "Shows the plan, asks for confirmation on a terminal (--yes skips it; without a terminal --yes is required),\n" +
-			"applies it host by host in parallel, re-checks that nothing is left to change, and verifies each app's\n" +
-			"Base URL through the proxy. A host that fails after its first change is rolled back. Exit status: 0 when\n" +
-			"every host ends verified, 1 otherwise.",
-		Flags: append(append(connFlags(), baseURLFlags()...),
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"}),
-		Action: func(c *cli.Context) error {
-			l, err := load(c, true)
-			if err != nil {
-				return &exitErr{exitError, err}
-			}
-			if l.opts.SetBaseURL, err = credentials(c); err != nil {
-				return &exitErr{exitError, err}
-			}
-			runs := l.prepareAll(c.Context, c.Int("forks"))
-			defer func() {
-				for _, r := range runs {
-					r.Close()
-				}
-			}()
-			pending := 0
-			for _, r := range runs {
-				if r.Err != nil {
-					l.printf("== %s: ERROR: %v\n", r.Host.Name, r.Err)
-					continue
-				}
-				renderPlan(l.out, r, c.Bool("verbose"))
-				pending += r.Plan.Pending()
-			}
-			if pending > 0 && !c.Bool("yes") {
-				if !isatty.IsTerminal(os.Stdin.Fd()) {
-					return &exitErr{exitError, fmt.Errorf("not applying: stdin is not a terminal to confirm on; pass --yes")}
-				}
-				fmt.Fprintf(l.out, "Apply %d change(s)? Type yes: ", pending)
-				line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
-				if strings.TrimSpace(line) != "yes" {
-					return &exitErr{exitError, fmt.Errorf("not applied")}
-				}
-			}
-			each(len(runs), c.Int("forks"), func(i int) { runs[i].Apply(c.Context) })
-			failed := 0
-			for _, r := range runs {
-				if !report(l, r) {
-					failed++
-				}
-			}
-			if failed > 0 {
-				return &exitErr{exitError, fmt.Errorf("%d of %d host(s) failed", failed, len(runs))}
-			}
-			return nil
-		},
+			"then applies it batch by batch (--serial), hosts of a batch in parallel (--forks). Each host is locked for the\n" +
+			"run, planned again under the lock, changed with its journal kept on the host (/var/lib/frontdoor/runs/RUN),\n" +
+			"re-checked, and verified through the proxy. A failed host is rolled back. When a batch's failures go over\n" +
+			"--max-fail, the rollout stops: the batch's changed hosts are rolled back too and later batches are not started.\n" +
+			"Every run is recorded in the ledger (frontdoor history, frontdoor show RUN) and can be undone later with\n" +
+			"frontdoor rollback RUN. Exit status: 0 every host verified; 1 a host failed or an error; 3 the rollout stopped\n" +
+			"at --max-fail; 130 interrupted.",
+		Flags: append(append(append(connFlags(), baseURLFlags()...), outputFlags()...),
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
+			&cli.StringFlag{Name: "serial", Usage: "rolling batches: a size (2), a percentage (25%) or a list whose last size repeats (1,10%,100%)"},
+			&cli.StringFlag{Name: "max-fail", Usage: "stop the rollout when a batch's failed hosts exceed `N` or N% of the batch (default: 0 with --serial, else no limit)"},
+			&cli.BoolFlag{Name: "no-batch-rollback", Usage: "when a batch goes over --max-fail, keep its changed hosts as they are, for inspection"},
+			&cli.StringFlag{Name: "retry-file", Usage: "write the hosts that did not end verified to `FILE` (default: next to the ledger, named after the run)"},
+		),
+		Action: applyAction,
 	}
 }
 
-// report prints one host's outcome and says whether it ended verified.
-func report(l *loaded, r *playbooks.HostRun) bool {
-	name := r.Host.Name
-	switch {
-	case r.Err != nil && r.Outcome.RolledBack:
-		l.printf("%s: FAILED, rolled back to where it was: %v\n", name, r.Err)
-	case r.Err != nil:
-		l.printf("%s: FAILED: %v\n", name, r.Err)
-	case r.Outcome.Changed == 0:
-		l.printf("%s: ok, no changes (nothing restarted) in %s\n", name, r.Duration.Round(time.Millisecond))
-	default:
-		l.printf("%s: ok, %d change(s) applied in %s\n", name, r.Outcome.Changed, r.Duration.Round(time.Millisecond))
+func applyAction(c *cli.Context) error {
+	l, err := load(c, true)
+	if err != nil {
+		return &exitErr{exitError, err}
 	}
-	if r.Err != nil {
-		return false
+	if l.opts.SetBaseURL, err = credentials(c); err != nil {
+		return &exitErr{exitError, err}
 	}
-	printVerified(l, r)
-	return true
-}
-
-func printVerified(l *loaded, r *playbooks.HostRun) {
-	for i, v := range r.Verified {
-		base := l.pb.Apps[i].PublicFor(r.Host.Name).BaseURL
-		l.printf("%s: verified %s through the proxy (%s)\n", r.Host.Name, base, strings.Join(v.Chain, ", "))
-		switch {
-		case v.BaseURLSet:
-			l.printf("%s: Base URL set to %s\n", r.Host.Name, v.AppBaseURL)
-		case v.BaseURLManual:
-			l.printf("%s: MANUAL CHECK: %s\n", r.Host.Name, v.BaseURLNote)
-		case v.BaseURLNote != "":
-			l.printf("%s: WARNING: %s\n", r.Host.Name, v.BaseURLNote)
-		default:
-			l.printf("%s: Base URL is %s\n", r.Host.Name, v.AppBaseURL)
+	serial, err := fleet.ParseSerial(c.String("serial"))
+	if err != nil {
+		return &exitErr{exitError, err}
+	}
+	var maxFail *fleet.Size
+	if s := c.String("max-fail"); s != "" {
+		m, err := fleet.ParseSize(s)
+		if err != nil {
+			return &exitErr{exitError, fmt.Errorf("--max-fail %w", err)}
+		}
+		maxFail = &m
+	}
+	now := time.Now()
+	owner := fleet.Me(fleet.NewRunID(now), now)
+	out, err := openOutput(c, l, owner.Run)
+	if err != nil {
+		return &exitErr{exitError, err}
+	}
+	setCurrentRun(owner.Run)
+	ro := &fleet.Rollout{Inventory: l.inv, Playbook: l.pb, Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"),
+		Serial: serial, MaxFail: maxFail, NoBatchRollback: c.Bool("no-batch-rollback"), Stopping: stopping, Emit: out.em, Owner: owner}
+	if !c.Bool("yes") {
+		if ro.Prepared, err = confirm(c, l, out); err != nil {
+			out.close()
+			return &exitErr{exitError, err}
 		}
 	}
+	var batches [][]string
+	i := 0
+	for _, n := range fleet.Batches(len(l.hosts), serial) {
+		var names []string
+		for _, h := range l.hosts[i : i+n] {
+			names = append(names, h.Name)
+		}
+		batches = append(batches, names)
+		i += n
+	}
+	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
+	out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Playbook: abs(c.Args().First()), Inventory: abs(c.String("inventory")),
+		Controller: owner.Controller, Batches: batches})
+	res := ro.Run(c.Context)
+	out.em.Emit(fleet.Event{Type: fleet.RunDone, Status: res.Status, Counts: &res.Counts})
+	out.recap(res)
+	retry := ""
+	if failed := res.Failed(); len(failed) > 0 {
+		retry, err = writeRetry(c, owner.Run, failed)
+		if err != nil {
+			out.printf("could not write the retry file: %v\n", err)
+		}
+	}
+	if err := out.close(); err != nil {
+		fmt.Fprintln(os.Stderr, "frontdoor: WARNING:", err)
+	}
+	return exitFor(res, retry)
+}
+
+// exitFor turns a run's result into the documented exit status.
+func exitFor(res *fleet.Result, retry string) error {
+	hint := ""
+	if retry != "" {
+		hint = "; retry those hosts with --limit @" + retry
+	}
+	switch res.Status {
+	case fleet.RunOK:
+		return nil
+	case fleet.RunInterrupted:
+		return &exitErr{exitInterrupted, fmt.Errorf("interrupted: hosts not finished were rolled back, later ones not started%s", hint)}
+	case fleet.RunStopped:
+		return &exitErr{exitStopped, fmt.Errorf("rollout stopped: a batch went over --max-fail (%d of %d host(s) failed)%s", res.Counts.Failed, res.Counts.Hosts, hint)}
+	}
+	return &exitErr{exitError, fmt.Errorf("%d of %d host(s) failed%s", res.Counts.Failed, res.Counts.Hosts, hint)}
+}
+
+// confirm plans every host (read-only, no lock), shows the plans and asks; the hosts are planned
+// again under their lock in their batch and must come out the same.
+func confirm(c *cli.Context, l *loaded, out *output) (map[string]*playbooks.HostRun, error) {
+	if !isatty.IsTerminal(os.Stdin.Fd()) {
+		return nil, fmt.Errorf("not applying: stdin is not a terminal to confirm on; pass --yes")
+	}
+	runs := l.prepareAll(c.Context, c.Int("forks"))
+	closeAll := func() {
+		for _, r := range runs {
+			r.Close()
+		}
+	}
+	pending := 0
+	for _, r := range runs {
+		if r.Err != nil {
+			l.printf("== %s: ERROR: %v\n", r.Host.Name, r.Err)
+			continue
+		}
+		renderPlan(l.out, fleet.PlanEvent(r, 0), c.Bool("verbose"))
+		out.shown[r.Host.Name] = true
+		pending += r.Plan.Pending()
+	}
+	if pending > 0 {
+		fmt.Fprintf(l.out, "Apply %d change(s)? Type yes: ", pending)
+		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+		if strings.TrimSpace(line) != "yes" {
+			closeAll()
+			return nil, fmt.Errorf("not applied")
+		}
+	}
+	m := map[string]*playbooks.HostRun{}
+	for _, r := range runs {
+		m[r.Host.Name] = r
+	}
+	return m, nil
+}
+
+// writeRetry writes the names of hosts that did not end verified, one per line.
+func writeRetry(c *cli.Context, run string, hosts []string) (string, error) {
+	path := c.String("retry-file")
+	if path == "" {
+		lp, err := ledgerPath(c)
+		if err != nil {
+			return "", err
+		}
+		path = filepath.Join(filepath.Dir(lp), "retry", run+".retry")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, []byte(strings.Join(hosts, "\n")+"\n"), 0o600)
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/urfave/cli/v2"
 
+	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
-	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/steps/verify"
 )
 
@@ -39,11 +39,10 @@ type loaded struct {
 }
 
 func load(c *cli.Context, needPlaybook bool) (*loaded, error) {
-	inv, err := playbooks.LoadInventory(c.String("inventory"))
+	l, err := loadHosts(c)
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{inv: inv, out: c.App.Writer}
 	if needPlaybook || c.Args().Len() > 0 {
 		if c.Args().Len() != 1 {
 			return nil, fmt.Errorf("give exactly one PLAYBOOK file after the options, e.g. frontdoor %s -i inventory.yaml playbooks/jira-subdomain.yaml", c.Command.Name)
@@ -52,6 +51,16 @@ func load(c *cli.Context, needPlaybook bool) (*loaded, error) {
 			return nil, err
 		}
 	}
+	return l, nil
+}
+
+// loadHosts reads the inventory and selects the hosts; commands without a playbook start here.
+func loadHosts(c *cli.Context) (*loaded, error) {
+	inv, err := playbooks.LoadInventory(c.String("inventory"))
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{inv: inv, out: c.App.Writer}
 	if l.hosts, err = inv.Select(c.String("limit")); err != nil {
 		return nil, err
 	}
@@ -71,59 +80,44 @@ func (l *loaded) printf(format string, a ...any) {
 // prepareAll connects, gathers and plans every selected host, at most forks at once.
 func (l *loaded) prepareAll(ctx context.Context, forks int) []*playbooks.HostRun {
 	runs := make([]*playbooks.HostRun, len(l.hosts))
-	each(len(l.hosts), forks, func(i int) {
+	fleet.Each(len(l.hosts), forks, func(i int) {
 		runs[i] = playbooks.Prepare(ctx, l.inv, l.pb, l.hosts[i], l.opts)
 	})
 	return runs
 }
 
-func each(n, forks int, f func(i int)) {
-	if forks < 1 {
-		forks = 1
-	}
-	sem := make(chan struct{}, forks)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			f(i)
-		}()
-	}
-	wg.Wait()
-}
-
-// renderPlan writes one host's plan: a line per change with its diff indented; no-ops with -v.
-func renderPlan(w io.Writer, r *playbooks.HostRun, verbose bool) {
-	fmt.Fprintf(w, "== %s (%s): %s\n", r.Host.Name, r.Host.Address, r.Facts.Describe())
-	p := r.Plan
-	for i, s := range p.Steps {
-		ch := p.Changes[i]
-		if ch.Action == steps.NoOp && !verbose {
+// renderPlan writes one host's plan (a host.plan event): a line per change with its diff
+// indented; no-ops with -v.
+func renderPlan(w io.Writer, e fleet.Event, verbose bool) {
+	fmt.Fprintf(w, "== %s (%s): %s\n", e.Host, e.Address, e.Platform)
+	pending := 0
+	for _, ch := range e.Changes {
+		if ch.Action == "noop" {
+			if verbose {
+				fmt.Fprintf(w, "  = %s: %s\n", ch.Step, ch.Summary)
+			}
 			continue
 		}
-		fmt.Fprintf(w, "  %s %s: %s\n", ch.Action.Symbol(), s.Name(), ch.Summary)
-		if ch.Diff != "" && ch.Action != steps.Run {
+		pending++
+		fmt.Fprintf(w, "  %s %s: %s\n", actionSymbol[ch.Action], ch.Step, ch.Summary)
+		if ch.Diff != "" && ch.Action != "run" {
 			for _, line := range strings.SplitAfter(strings.TrimRight(ch.Diff, "\n"), "\n") {
 				fmt.Fprintf(w, "      %s", line)
 			}
 			fmt.Fprintln(w)
 		}
 	}
-	for _, n := range r.Notes {
+	for _, n := range e.Notes {
 		fmt.Fprintf(w, "  MANUAL CHECK: %s\n", n)
 	}
-	if n := p.Pending(); n == 0 {
-		fmt.Fprintf(w, "  no changes: %d steps already right\n", len(p.Steps))
+	if pending == 0 {
+		fmt.Fprintf(w, "  no changes: %d steps already right\n", len(e.Changes))
 	} else {
-		var names []string
-		for _, s := range p.Triggered() {
-			names = append(names, s.Name)
-		}
-		fmt.Fprintf(w, "  %d change(s) pending; would restart: %s\n", n, strings.Join(names, ", "))
+		fmt.Fprintf(w, "  %d change(s) pending; would restart: %s\n", pending, strings.Join(e.Restarts, ", "))
 	}
 }
+
+var actionSymbol = map[string]string{"create": "+", "update": "~", "delete": "-", "run": "!"}
 
 // credentials reads the app admin's credentials for --set-base-url: from --credentials-file
 // (YAML: user, password) or FRONTDOOR_ADMIN_USER / FRONTDOOR_ADMIN_PASSWORD; never from argv.

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
+	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 )
 
@@ -23,7 +24,7 @@ func factsCommand() *cli.Command {
 				return &exitErr{exitError, err}
 			}
 			failed := 0
-			each(len(l.hosts), c.Int("forks"), func(i int) {
+			fleet.Each(len(l.hosts), c.Int("forks"), func(i int) {
 				h := l.hosts[i]
 				conn, err := playbooks.Connect(c.Context, l.inv, h, l.opts)
 				if err != nil {

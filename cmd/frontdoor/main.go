@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -19,7 +20,21 @@ const (
 	exitOK      = 0
 	exitError   = 1
 	exitPending = 2 // plan: changes are pending
+	exitStopped = 3 // apply: a batch went over --max-fail and the rollout stopped
+	// exitInterrupted: Ctrl-C (128 + SIGINT, as shells report it).
+	exitInterrupted = 130
 )
+
+var (
+	stopped    atomic.Bool
+	currentRun atomic.Pointer[string]
+)
+
+// stopping says the first Ctrl-C came: runs start no new host or step.
+func stopping() bool { return stopped.Load() }
+
+// setCurrentRun names the run in progress, for the message of a second Ctrl-C.
+func setCurrentRun(id string) { currentRun.Store(&id) }
 
 // exitErr carries an exit code out of an action; only main exits.
 type exitErr struct {
@@ -45,7 +60,7 @@ func newApp() *cli.App {
 		Version:         version,
 		HideHelpCommand: true,
 		Commands: []*cli.Command{
-			planCommand(), applyCommand(), factsCommand(), verifyCommand(),
+			planCommand(), applyCommand(), rollbackCommand(), historyCommand(), showCommand(), unlockCommand(), factsCommand(), verifyCommand(),
 			{Name: "version", Usage: "print the version", Action: func(c *cli.Context) error {
 				fmt.Fprintln(c.App.Writer, "frontdoor", version)
 				return nil
@@ -55,17 +70,27 @@ func newApp() *cli.App {
 }
 
 func main() {
-	// The first Ctrl-C (or SIGTERM) cancels the run: no new host or step starts, and hosts in the
-	// middle of an apply are rolled back (rollback ignores the cancellation). A second one kills
-	// frontdoor at once, as the default handler does.
+	// The first Ctrl-C (or SIGTERM) stops a run gently: no new host or step starts, the command in
+	// flight finishes, and hosts in the middle of an apply are rolled back. Commands that change
+	// nothing are simply cancelled. A second one exits at once; hosts being changed keep their
+	// journals, so frontdoor rollback RUN can undo them.
 	ctx, cancel := context.WithCancel(context.Background())
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sigs
-		fmt.Fprintln(os.Stderr, "frontdoor: interrupted: stopping; hosts being changed are rolled back (Ctrl-C again to quit at once)")
-		cancel()
-		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		stopped.Store(true)
+		if id := currentRun.Load(); id != nil {
+			fmt.Fprintf(os.Stderr, "frontdoor: interrupted: stopping run %s; hosts being changed are rolled back (Ctrl-C again to quit at once)\n", *id)
+		} else {
+			fmt.Fprintln(os.Stderr, "frontdoor: interrupted")
+			cancel()
+		}
+		<-sigs
+		if id := currentRun.Load(); id != nil {
+			fmt.Fprintf(os.Stderr, "frontdoor: quit at once: hosts that were being changed keep their journals; undo them with: frontdoor rollback %s -i INVENTORY\n", *id)
+		}
+		os.Exit(exitInterrupted)
 	}()
 	err := newApp().RunContext(ctx, os.Args)
 	var ee *exitErr

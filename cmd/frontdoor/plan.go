@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/urfave/cli/v2"
+
+	"github.com/frontdoor-dev/frontdoor/fleet"
 )
 
 func planCommand() *cli.Command {
@@ -26,7 +28,7 @@ func planCommand() *cli.Command {
 					l.printf("== %s: ERROR: %v\n", r.Host.Name, r.Err)
 					continue
 				}
-				renderPlan(l.out, r, c.Bool("verbose"))
+				renderPlan(l.out, fleet.PlanEvent(r, 0), c.Bool("verbose"))
 				pending += r.Plan.Pending()
 			}
 			switch {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 )
 
@@ -24,23 +26,23 @@ func verifyCommand() *cli.Command {
 			if l.opts.SetBaseURL, err = credentials(c); err != nil {
 				return &exitErr{exitError, err}
 			}
-			failed := 0
-			each(len(l.hosts), c.Int("forks"), func(i int) {
+			var failed atomic.Int32
+			fleet.Each(len(l.hosts), c.Int("forks"), func(i int) {
 				r := playbooks.NewVerifyRun(l.pb, l.hosts[i], l.opts)
 				if err := r.Verify(c.Context); err != nil {
 					l.printf("%s: FAILED: %v\n", r.Host.Name, err)
-					failed++
+					failed.Add(1)
 					return
 				}
-				printVerified(l, r)
+				printVerified(l.printf, r.Host.Name, fleet.VerifiedOf(l.pb, r))
 				for _, v := range r.Verified {
 					if v.BaseURLNote != "" && !v.BaseURLManual {
-						failed++
+						failed.Add(1)
 					}
 				}
 			})
-			if failed > 0 {
-				return &exitErr{exitError, fmt.Errorf("%d problem(s)", failed)}
+			if n := failed.Load(); n > 0 {
+				return &exitErr{exitError, fmt.Errorf("%d problem(s)", n)}
 			}
 			return nil
 		},

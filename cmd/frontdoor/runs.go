@@ -1,0 +1,236 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/frontdoor-dev/frontdoor/fleet"
+	"github.com/frontdoor-dev/frontdoor/ledger"
+	"github.com/frontdoor-dev/frontdoor/playbooks"
+)
+
+func rollbackCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rollback",
+		Usage:     "undo a past run on its hosts, from the journals it left there",
+		ArgsUsage: "RUN",
+		Description: "Undoes run RUN (finished, failed, or interrupted, even with its controller killed) on every selected host\n" +
+			"that has its journal (/var/lib/frontdoor/runs/RUN): original files restored byte for byte (content, mode,\n" +
+			"owner), modules and sites put back, services returned to their state, then every file re-read and compared.\n" +
+			"A host whose files changed since the run wrote them is refused (drift) unless --force. The stale lock of the\n" +
+			"run being undone is taken over. Exit status: 0 every host restored or untouched by RUN; 1 otherwise.",
+		Flags: append(append(connFlags(), outputFlags()...),
+			&cli.BoolFlag{Name: "force", Usage: "restore over drift, and take over RUN's lock even if its controller may be alive"}),
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() != 1 || !fleet.ValidRunID(c.Args().First()) {
+				return &exitErr{exitError, fmt.Errorf("give the run id to undo, e.g. frontdoor rollback 20261127T091500Z-3f9a2c -i inventory.yaml (frontdoor history lists runs)")}
+			}
+			target := c.Args().First()
+			l, err := loadHosts(c)
+			if err != nil {
+				return &exitErr{exitError, err}
+			}
+			now := time.Now()
+			owner := fleet.Me(fleet.NewRunID(now), now)
+			out, err := openOutput(c, l, owner.Run)
+			if err != nil {
+				return &exitErr{exitError, err}
+			}
+			var names []string
+			for _, h := range l.hosts {
+				names = append(names, h.Name)
+			}
+			abs, _ := filepath.Abs(c.String("inventory"))
+			out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "rollback", Undoes: target, Inventory: abs, Controller: owner.Controller, Batches: [][]string{names}})
+			u := &fleet.Undo{Inventory: l.inv, Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"), Target: target, Force: c.Bool("force"), Emit: out.em, Owner: owner}
+			res := u.Run(c.Context)
+			out.em.Emit(fleet.Event{Type: fleet.RunDone, Status: res.Status, Counts: &res.Counts})
+			if err := out.close(); err != nil {
+				return &exitErr{exitError, err}
+			}
+			if res.Status != fleet.RunOK {
+				return &exitErr{exitError, fmt.Errorf("%d of %d host(s) not rolled back", res.Counts.Failed, res.Counts.Hosts)}
+			}
+			return nil
+		},
+	}
+}
+
+func unlockCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "unlock",
+		Usage: "break the lock of a run whose controller is gone",
+		Description: "Removes a host's frontdoor lock when its controller is known to be gone (a process of this machine that no\n" +
+			"longer exists). --force breaks any lock: use it only when you know the run holding it is dead. Breaking a\n" +
+			"lock does not undo the run: see frontdoor rollback.",
+		Flags: append(connFlags(), &cli.BoolFlag{Name: "force", Usage: "break a lock whose controller cannot be checked from here"}),
+		Action: func(c *cli.Context) error {
+			l, err := loadHosts(c)
+			if err != nil {
+				return &exitErr{exitError, err}
+			}
+			failed := 0
+			for _, h := range l.hosts {
+				conn, err := playbooks.Connect(c.Context, l.inv, h, l.opts)
+				if err == nil {
+					var msg string
+					msg, err = fleet.Unlock(c.Context, conn, c.Bool("force"))
+					conn.Close()
+					if err == nil {
+						l.printf("%s: %s\n", h.Name, msg)
+						continue
+					}
+				}
+				failed++
+				l.printf("%s: FAILED: %v\n", h.Name, err)
+			}
+			if failed > 0 {
+				return &exitErr{exitError, fmt.Errorf("%d host(s) not unlocked", failed)}
+			}
+			return nil
+		},
+	}
+}
+
+func ledgerFlag() cli.Flag {
+	return &cli.StringFlag{Name: "ledger", Usage: "the run ledger, an SQLite `FILE` (default: $XDG_STATE_HOME/frontdoor/ledger.db, else ~/.local/state/frontdoor/ledger.db)"}
+}
+
+func openLedger(c *cli.Context) (*ledger.Ledger, error) {
+	p, err := ledgerPath(c)
+	if err != nil {
+		return nil, err
+	}
+	return ledger.Open(p)
+}
+
+func historyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "history",
+		Usage: "list the runs in the ledger, newest first",
+		Flags: []cli.Flag{ledgerFlag(), &cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: 20, Usage: "show the last `N` runs (0: all)"}},
+		Action: func(c *cli.Context) error {
+			led, err := openLedger(c)
+			if err != nil {
+				return &exitErr{exitError, err}
+			}
+			defer led.Close()
+			runs, err := led.Runs(c.Int("last"))
+			if err != nil {
+				return &exitErr{exitError, err}
+			}
+			w := c.App.Writer
+			if len(runs) == 0 {
+				fmt.Fprintln(w, "no runs recorded yet")
+				return nil
+			}
+			fmt.Fprintf(w, "%-24s %-19s %-8s %-11s %5s %3s %3s %3s %3s %3s  %s\n", "RUN", "STARTED", "COMMAND", "STATUS", "HOSTS", "OK", "CHG", "FAIL", "RB", "NS", "WHAT")
+			for _, r := range runs {
+				what := filepath.Base(r.Playbook)
+				if r.Command == "rollback" {
+					what = "undo " + r.Undoes
+				}
+				fmt.Fprintf(w, "%-24s %-19s %-8s %-11s %5d %3d %3d %3d %3d %3d  %s\n", r.ID, r.Started.Local().Format("2006-01-02 15:04:05"),
+					r.Command, runStatus(r), r.Counts.Hosts, r.Counts.OK, r.Counts.Changed, r.Counts.Failed, r.Counts.RolledBack, r.Counts.Skipped, what)
+			}
+			return nil
+		},
+	}
+}
+
+// runStatus is a run's status; "unfinished" is a run the ledger saw start and not end.
+func runStatus(r ledger.Run) string {
+	if r.Status == "running" {
+		return "unfinished"
+	}
+	return r.Status
+}
+
+func showCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "show one run from the ledger: hosts, outcomes, timings, changes (with --diff), events (with -v)",
+		ArgsUsage: "RUN",
+		Flags: []cli.Flag{ledgerFlag(), &cli.BoolFlag{Name: "diff", Usage: "show each change's diff"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also list every event"}},
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() != 1 {
+				return &exitErr{exitError, fmt.Errorf("give a run id (or its unambiguous beginning); frontdoor history lists them")}
+			}
+			led, err := openLedger(c)
+			if err != nil {
+				return &exitErr{exitError, err}
+			}
+			defer led.Close()
+			r, err := led.Find(c.Args().First())
+			if err != nil {
+				return &exitErr{exitError, err}
+			}
+			hosts, err := led.Hosts(r.ID)
+			if err != nil {
+				return &exitErr{exitError, err}
+			}
+			w := c.App.Writer
+			fmt.Fprintf(w, "run:        %s\ncommand:    %s\n", r.ID, r.Command)
+			if r.Undoes != "" {
+				fmt.Fprintf(w, "undoes:     %s\n", r.Undoes)
+			}
+			if r.Playbook != "" {
+				fmt.Fprintf(w, "playbook:   %s\n", r.Playbook)
+			}
+			fmt.Fprintf(w, "inventory:  %s\ncontroller: %s\nstarted:    %s\n", r.Inventory, r.Controller, r.Started.Local().Format(time.RFC3339))
+			if !r.Ended.IsZero() {
+				fmt.Fprintf(w, "ended:      %s (%s)\n", r.Ended.Local().Format(time.RFC3339), r.Ended.Sub(r.Started).Round(time.Millisecond))
+			}
+			fmt.Fprintf(w, "status:     %s\n", runStatus(*r))
+			if r.Status == "running" {
+				fmt.Fprintf(w, "            the ledger has no end for this run: its controller was killed or is still running; if it is gone, undo it with: frontdoor rollback %s -i INVENTORY\n", r.ID)
+			} else {
+				fmt.Fprintf(w, "hosts:      %s\n", countsLine(&r.Counts))
+			}
+			for _, h := range hosts {
+				rb := ""
+				if h.RolledBack {
+					rb = ", rolled back"
+				}
+				fmt.Fprintf(w, "\n%s (batch %d): %s%s, %d change(s), %s\n", h.Name, h.Batch, h.Status, rb, h.Changed, h.Duration.Round(time.Millisecond))
+				if h.Error != "" {
+					fmt.Fprintf(w, "  error: %s\n", h.Error)
+				}
+				for _, ch := range h.Changes {
+					if ch.Action == "noop" {
+						continue
+					}
+					fmt.Fprintf(w, "  %s %s: %s\n", actionSymbol[ch.Action], ch.Step, ch.Summary)
+					if c.Bool("diff") && ch.Diff != "" {
+						for _, line := range strings.SplitAfter(strings.TrimRight(ch.Diff, "\n"), "\n") {
+							fmt.Fprintf(w, "      %s", line)
+						}
+						fmt.Fprintln(w)
+					}
+				}
+			}
+			if c.Bool("verbose") {
+				evs, err := led.Events(r.ID)
+				if err != nil {
+					return &exitErr{exitError, err}
+				}
+				fmt.Fprintln(w, "\nevents:")
+				for _, e := range evs {
+					line := e.Type
+					for _, s := range []string{e.Host, e.Step, e.Status, e.Error} {
+						if s != "" {
+							line += " " + s
+						}
+					}
+					fmt.Fprintf(w, "  %4d %s %s\n", e.Seq, e.Time.Local().Format("15:04:05.000"), line)
+				}
+			}
+			return nil
+		},
+	}
+}

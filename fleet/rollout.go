@@ -1,0 +1,367 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/steps"
+)
+
+// Rollout applies a playbook to hosts in batches. Each host takes its lock in the gather, keeps
+// its journal on the host while it changes, and is rolled back on its own failure. A batch ends
+// when all its hosts have ended; if its failures go over MaxFail the rollout stops there, the
+// batch's changed hosts are rolled back (unless NoBatchRollback) and later batches are not
+// started.
+type Rollout struct {
+	Inventory *playbooks.Inventory
+	Playbook  *playbooks.Playbook
+	Hosts     []*playbooks.Host
+	Opts      playbooks.Options
+	Forks     int
+	Serial    []Size
+	// MaxFail is the failure threshold of a batch; nil means none when there is one batch (hosts
+	// are independent), and 0 when Serial is set (any failure stops a rolling rollout).
+	MaxFail         *Size
+	NoBatchRollback bool
+	// Prepared are hosts already planned (and shown, and confirmed) by name; each is planned
+	// again under its lock and must come out the same. Hosts not in it are planned in their batch.
+	Prepared map[string]*playbooks.HostRun
+	// Stopping says an interrupt came: no host or step starts after it.
+	Stopping func() bool
+	Emit     *Emitter
+	Owner    Owner
+}
+
+// HostResult is where one host ended.
+type HostResult struct {
+	Host       string
+	Batch      int
+	Status     string
+	Changed    int
+	RolledBack bool
+	Err        error
+	Run        *playbooks.HostRun
+}
+
+// Result is the end of a rollout.
+type Result struct {
+	Status string
+	Counts Counts
+	Hosts  []*HostResult // in inventory order
+}
+
+// Failed names the hosts that did not end verified (for a retry file).
+func (r *Result) Failed() []string {
+	var out []string
+	for _, h := range r.Hosts {
+		if h.Status == StatusFailed || h.Status == StatusSkipped || h.RolledBack {
+			out = append(out, h.Host)
+		}
+	}
+	return out
+}
+
+func (ro *Rollout) stopping() bool { return ro.Stopping != nil && ro.Stopping() }
+
+// Run carries the rollout out and reports every host.
+func (ro *Rollout) Run(ctx context.Context) *Result {
+	sizes := Batches(len(ro.Hosts), ro.Serial)
+	maxFail := ro.MaxFail
+	if maxFail == nil && len(ro.Serial) > 0 {
+		maxFail = &Size{N: 0}
+	}
+	var batches [][]*playbooks.Host
+	var names [][]string
+	for i, k := 0, 0; k < len(sizes); k++ {
+		batches = append(batches, ro.Hosts[i:i+sizes[k]])
+		var ns []string
+		for _, h := range ro.Hosts[i : i+sizes[k]] {
+			ns = append(ns, h.Name)
+		}
+		names = append(names, ns)
+		i += sizes[k]
+	}
+	res := &Result{Status: RunOK}
+	byName := map[string]*HostResult{}
+	for _, h := range ro.Hosts {
+		hr := &HostResult{Host: h.Name, Status: StatusSkipped}
+		byName[h.Name] = hr
+		res.Hosts = append(res.Hosts, hr)
+	}
+	stopped := false
+	for b, hosts := range batches {
+		batch := b + 1
+		if stopped || ro.stopping() {
+			for _, h := range hosts {
+				hr := byName[h.Name]
+				hr.Batch = batch
+				ro.closePrepared(h.Name)
+				ro.Emit.Emit(Event{Type: HostDone, Host: h.Name, Batch: batch, Status: StatusSkipped, Error: ro.skipReason(stopped)})
+			}
+			continue
+		}
+		ro.Emit.Emit(Event{Type: BatchStart, Batch: batch, Hosts: names[b]})
+		var mu sync.Mutex
+		failed, exceeded := 0, false
+		Each(len(hosts), ro.Forks, func(i int) {
+			h := hosts[i]
+			hr := byName[h.Name]
+			hr.Batch = batch
+			mu.Lock()
+			skip := exceeded
+			mu.Unlock()
+			if skip || ro.stopping() {
+				ro.closePrepared(h.Name)
+				ro.Emit.Emit(Event{Type: HostDone, Host: h.Name, Batch: batch, Status: StatusSkipped, Error: ro.skipReason(skip)})
+				return
+			}
+			ro.host(ctx, h, hr)
+			if hr.Status == StatusFailed {
+				mu.Lock()
+				failed++
+				if maxFail != nil && maxFail.Exceeded(failed, len(hosts)) {
+					exceeded = true
+				}
+				mu.Unlock()
+			}
+		})
+		var bc Counts
+		if exceeded {
+			stopped = true
+			if !ro.NoBatchRollback {
+				ro.rollbackBatch(ctx, hosts, byName)
+			}
+		}
+		for _, h := range hosts {
+			hr := byName[h.Name]
+			if hr.Run != nil {
+				if err := hr.Run.Release(context.WithoutCancel(ctx)); err != nil {
+					ro.Emit.Emit(Event{Type: HostProgress, Host: h.Name, Batch: batch, Step: "release the lock", Error: err.Error()})
+				}
+				hr.Run.Close()
+			}
+			count(&bc, hr)
+		}
+		ro.Emit.Emit(Event{Type: BatchDone, Batch: batch, Counts: &bc, Status: map[bool]string{true: RunStopped, false: RunOK}[exceeded]})
+	}
+	for _, hr := range res.Hosts {
+		count(&res.Counts, hr)
+	}
+	switch {
+	case ro.stopping():
+		res.Status = RunInterrupted
+	case stopped:
+		res.Status = RunStopped
+	case res.Counts.Failed > 0:
+		res.Status = RunFailed
+	}
+	return res
+}
+
+func (ro *Rollout) skipReason(stopped bool) string {
+	if ro.stopping() {
+		return "not started: interrupted"
+	}
+	if stopped {
+		return "not started: the rollout stopped at --max-fail"
+	}
+	return ""
+}
+
+func (ro *Rollout) closePrepared(name string) {
+	if r := ro.Prepared[name]; r != nil {
+		r.Close()
+	}
+}
+
+func count(c *Counts, hr *HostResult) {
+	c.Hosts++
+	switch hr.Status {
+	case StatusOK:
+		c.OK++
+	case StatusChanged:
+		c.Changed++
+	case StatusFailed:
+		c.Failed++
+	case StatusSkipped:
+		c.Skipped++
+	}
+	if hr.RolledBack {
+		c.RolledBack++
+	}
+}
+
+// host plans (under the lock), applies and verifies one host, keeping its journal on the host.
+func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) {
+	start := time.Now()
+	opts := ro.Opts
+	opts.Lock = ro.Owner.String()
+	opts.Stopping = ro.Stopping
+	opts.Progress = func(host, msg string) {
+		ro.Emit.Emit(Event{Type: HostProgress, Host: host, Batch: hr.Batch, Step: msg})
+	}
+	r := ro.Prepared[h.Name]
+	if r == nil {
+		r = playbooks.Prepare(ctx, ro.Inventory, ro.Playbook, h, opts)
+	} else if r.Err == nil {
+		confirmed := playbooks.Fingerprint(r.Plan)
+		r.Replan(ctx, opts)
+		if r.Err == nil && playbooks.Fingerprint(r.Plan) != confirmed {
+			r.Err = fmt.Errorf("%s changed since the plan you confirmed; nothing was applied: run again to see the new plan", h.Name)
+		}
+	}
+	hr.Run = r
+	if r.Err == nil {
+		r.Err = ro.checkLock(r)
+	}
+	if r.Plan != nil {
+		ro.Emit.Emit(PlanEvent(r, hr.Batch))
+	}
+	if r.Err == nil {
+		store := NewStore(r.Conn, ro.Owner.Run, ro.Owner)
+		r.Store = store
+		r.Apply(ctx)
+		state := StateApplied
+		switch {
+		case r.Outcome.RolledBack:
+			state = StateRolledBack
+		case r.Err != nil:
+			state = StateRollbackFailed
+		}
+		if err := store.Finish(context.WithoutCancel(ctx), state); err != nil && r.Err == nil {
+			r.Err = fmt.Errorf("record the run's end in %s: %w", RunDir(ro.Owner.Run), err)
+		}
+	}
+	hr.Changed, hr.RolledBack, hr.Err = r.Outcome.Changed, r.Outcome.RolledBack, r.Err
+	switch {
+	case r.Err != nil:
+		hr.Status = StatusFailed
+	case r.Outcome.Changed > 0:
+		hr.Status = StatusChanged
+	default:
+		hr.Status = StatusOK
+	}
+	e := Event{Type: HostDone, Host: h.Name, Batch: hr.Batch, Status: hr.Status, Changed: hr.Changed, RolledBack: hr.RolledBack,
+		DurationMS: time.Since(start).Milliseconds()}
+	if r.Err != nil {
+		e.Error = r.Err.Error()
+	}
+	e.Verified = VerifiedOf(ro.Playbook, r)
+	ro.Emit.Emit(e)
+}
+
+// VerifiedOf describes what a host run proved through the proxy, app by app.
+func VerifiedOf(pb *playbooks.Playbook, r *playbooks.HostRun) []Verified {
+	var out []Verified
+	for i, v := range r.Verified {
+		a := pb.Apps[i]
+		out = append(out, Verified{App: a.Name, BaseURL: a.PublicFor(r.Host.Name).BaseURL, Chain: v.Chain,
+			AppBaseURL: v.AppBaseURL, Set: v.BaseURLSet, Manual: v.BaseURLManual, Note: v.BaseURLNote})
+	}
+	return out
+}
+
+// checkLock refuses a host whose lock another run holds, or that still has an unfinished run.
+func (ro *Rollout) checkLock(r *playbooks.HostRun) error {
+	if !r.Locked() {
+		return LockError(r.Host.Name, ParseOwner(r.Facts.LockHolder))
+	}
+	var open []string
+	for id, st := range r.Facts.Runs {
+		if id != ro.Owner.Run && (st == StateApplying || st == StateRollbackFailed) {
+			open = append(open, id)
+		}
+	}
+	sort.Strings(open)
+	if len(open) > 0 {
+		return fmt.Errorf("%s: run %s did not finish here (its journal in %s says %s): undo it first with: frontdoor rollback %s -i INVENTORY --limit %s",
+			r.Host.Name, open[0], RunDir(open[0]), r.Facts.Runs[open[0]], open[0], r.Host.Name)
+	}
+	return nil
+}
+
+// LockError says who holds a host's lock and what to do about it.
+func LockError(host string, o Owner) error {
+	stale, why := o.Stale()
+	msg := fmt.Sprintf("%s is locked by %s; %s", host, o.Describe(), why)
+	if stale {
+		msg += fmt.Sprintf(". The lock is stale: undo that run with: frontdoor rollback %s -i INVENTORY --limit %s (or break the lock with: frontdoor unlock -i INVENTORY --limit %s)", o.Run, host, host)
+	} else {
+		msg += ": nothing was changed; wait for that run to end"
+	}
+	return errors.New(msg)
+}
+
+// rollbackBatch undoes the hosts of a stopped batch that changed and verified: they ran fine,
+// but the batch as a whole did not.
+func (ro *Rollout) rollbackBatch(ctx context.Context, hosts []*playbooks.Host, byName map[string]*HostResult) {
+	ctx = context.WithoutCancel(ctx)
+	Each(len(hosts), ro.Forks, func(i int) {
+		hr := byName[hosts[i].Name]
+		r := hr.Run
+		if hr.Status != StatusChanged || r == nil || r.Outcome.Journal == nil {
+			return
+		}
+		ro.Emit.Emit(Event{Type: HostProgress, Host: hr.Host, Batch: hr.Batch, Step: "roll back (the batch failed)"})
+		j := r.Outcome.Journal
+		err := j.Rollback(ctx, r.Conn)
+		if err == nil {
+			err = j.CheckRestored(ctx, r.Conn)
+		}
+		state, status := StateRolledBack, StatusRolledBack
+		if err != nil {
+			state, status = StateRollbackFailed, StatusRollbackFail
+		}
+		if s, ok := r.Store.(*Store); ok {
+			if ferr := s.Finish(ctx, state); ferr != nil && err == nil {
+				err = ferr
+			}
+		}
+		hr.RolledBack = err == nil
+		e := Event{Type: HostRollback, Host: hr.Host, Batch: hr.Batch, Status: status}
+		if err != nil {
+			e.Error = fmt.Sprintf("ROLLBACK INCOMPLETE, fix by hand: %v", err)
+		}
+		ro.Emit.Emit(e)
+	})
+}
+
+// PlanEvent describes a host's plan as a host.plan event.
+func PlanEvent(r *playbooks.HostRun, batch int) Event {
+	e := Event{Type: HostPlan, Host: r.Host.Name, Batch: batch, Address: r.Host.Address, Platform: r.Facts.Describe(), Notes: r.Notes}
+	for i, s := range r.Plan.Steps {
+		c := r.Plan.Changes[i]
+		e.Changes = append(e.Changes, Change{Step: s.Name(), Action: actionName(c.Action), Summary: c.Summary, Diff: c.Diff})
+	}
+	for _, s := range r.Plan.Triggered() {
+		e.Restarts = append(e.Restarts, s.Name)
+	}
+	return e
+}
+
+func actionName(a steps.Action) string {
+	return [...]string{"noop", "create", "update", "delete", "run"}[a]
+}
+
+// Each runs f for 0..n-1, at most forks at once.
+func Each(n, forks int, f func(i int)) {
+	if forks < 1 {
+		forks = 1
+	}
+	sem := make(chan struct{}, forks)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,158 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/frontdoor-dev/frontdoor/distro"
+	"github.com/frontdoor-dev/frontdoor/playbooks"
+)
+
+// Undo undoes a past run on hosts from the journals the run left on them: it works for a run that
+// finished, failed, or whose controller was killed. Each host is locked (a stale lock of the run
+// being undone is taken over), checked for drift (files changed since the run wrote them: refused
+// unless Force), restored in reverse, its services returned to their state, and the result
+// re-read and compared with the originals.
+type Undo struct {
+	Inventory *playbooks.Inventory
+	Hosts     []*playbooks.Host
+	Opts      playbooks.Options
+	Forks     int
+	Target    string // the run to undo
+	Force     bool   // restore over drift
+	Emit      *Emitter
+	Owner     Owner // this rollback's own run
+}
+
+// Run undoes Target on every host and reports each.
+func (u *Undo) Run(ctx context.Context) *Result {
+	res := &Result{Status: RunOK}
+	for _, h := range u.Hosts {
+		res.Hosts = append(res.Hosts, &HostResult{Host: h.Name})
+	}
+	Each(len(u.Hosts), u.Forks, func(i int) {
+		hr := res.Hosts[i]
+		start := time.Now()
+		status, err := u.host(ctx, u.Hosts[i])
+		hr.Status, hr.Err = status, err
+		hr.RolledBack = status == StatusRolledBack
+		e := Event{Type: HostRollback, Host: hr.Host, Status: status, DurationMS: time.Since(start).Milliseconds()}
+		if err != nil {
+			e.Error = err.Error()
+		}
+		u.Emit.Emit(e)
+	})
+	for _, hr := range res.Hosts {
+		res.Counts.Hosts++
+		switch hr.Status {
+		case StatusRolledBack:
+			res.Counts.RolledBack++
+		case StatusNothing:
+			res.Counts.OK++
+		default:
+			res.Counts.Failed++
+		}
+	}
+	if res.Counts.Failed > 0 {
+		res.Status = RunFailed
+	}
+	return res
+}
+
+func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
+	c, err := playbooks.Connect(ctx, u.Inventory, h, u.Opts)
+	if err != nil {
+		return StatusFailed, err
+	}
+	defer c.Close()
+	say := func(msg string) { u.Emit.Emit(Event{Type: HostProgress, Host: h.Name, Step: msg}) }
+	me := u.Owner.String()
+	// Take the lock; a stale lock left by the run being undone is taken over in the same command.
+	f, err := playbooks.Gather(ctx, c, distro.Request{Lock: me})
+	if err != nil {
+		return StatusFailed, err
+	}
+	if !f.LockAcquired {
+		holder := ParseOwner(f.LockHolder)
+		stale, _ := holder.Stale()
+		if holder.Run != u.Target || !(stale || u.Force) {
+			return StatusFailed, LockError(h.Name, holder)
+		}
+		say("take over the stale lock of run " + u.Target)
+		cmd := fmt.Sprintf(`[ "$(readlink %[1]s)" = %[2]s ] && rm -f %[1]s`, distro.LockPath, distro.Quote(f.LockHolder))
+		if _, err := c.Run(ctx, cmd, nil); err != nil {
+			return StatusFailed, fmt.Errorf("%s: the lock changed while taking it over: %w", h.Name, err)
+		}
+		if f, err = playbooks.Gather(ctx, c, distro.Request{Lock: me}); err != nil {
+			return StatusFailed, err
+		}
+		if !f.LockAcquired {
+			return StatusFailed, LockError(h.Name, ParseOwner(f.LockHolder))
+		}
+	}
+	c.SetSFTPServer(f.SFTPServer)
+	defer c.Run(context.WithoutCancel(ctx), fmt.Sprintf(`[ "$(readlink %[1]s)" = %[2]s ] && rm -f %[1]s || true`, distro.LockPath, distro.Quote(me)), nil)
+
+	switch f.Runs[u.Target] {
+	case "":
+		return StatusNothing, nil
+	case StateRolledBack:
+		say("already rolled back")
+		return StatusNothing, nil
+	}
+	hj, j, err := LoadJournal(ctx, c, u.Target)
+	if err != nil {
+		return StatusFailed, err
+	}
+	if hj == nil {
+		return StatusNothing, nil
+	}
+	say("check for drift")
+	drift, err := j.Drift(ctx, c)
+	if err != nil {
+		return StatusFailed, err
+	}
+	if len(drift) > 0 && !u.Force {
+		return StatusFailed, fmt.Errorf("%s: refusing to roll back run %s: %s. Someone or something changed these files after the run; look at them, then roll back with --force to restore the originals over those changes", h.Name, u.Target, strings.Join(drift, "; "))
+	}
+	say("restore")
+	ctx = context.WithoutCancel(ctx)
+	err = j.Rollback(ctx, c)
+	if err == nil {
+		say("check the restored files")
+		err = j.CheckRestored(ctx, c)
+	}
+	state, status := StateRolledBack, StatusRolledBack
+	if err != nil {
+		state, status = StateRollbackFailed, StatusRollbackFail
+	}
+	if serr := SetState(ctx, c, hj, state); serr != nil && err == nil {
+		return StatusRollbackFail, serr
+	}
+	if err != nil {
+		return status, fmt.Errorf("%s: ROLLBACK INCOMPLETE, fix by hand: %w", h.Name, err)
+	}
+	return status, nil
+}
+
+// Unlock breaks a host's lock: only a stale one, unless force.
+func Unlock(ctx context.Context, c playbooks.Conn, force bool) (string, error) {
+	f, err := playbooks.Gather(ctx, c, distro.Request{})
+	if err != nil {
+		return "", err
+	}
+	if f.LockHolder == "" {
+		return "not locked", nil
+	}
+	o := ParseOwner(f.LockHolder)
+	if stale, why := o.Stale(); !stale && !force {
+		return "", fmt.Errorf("%s is locked by %s; %s: not breaking it (--force breaks a lock whose controller you know is gone)", c.Name(), o.Describe(), why)
+	}
+	cmd := fmt.Sprintf(`[ "$(readlink %[1]s)" = %[2]s ] && rm -f %[1]s`, distro.LockPath, distro.Quote(f.LockHolder))
+	if _, err := c.Run(ctx, cmd, nil); err != nil {
+		return "", fmt.Errorf("%s: the lock changed while breaking it: %w", c.Name(), err)
+	}
+	return "broke the lock of " + o.Describe(), nil
+}

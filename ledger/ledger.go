@@ -1,0 +1,283 @@
+// Package ledger owns the controller's record of runs: an embedded SQLite database (pure Go,
+// modernc.org/sqlite) fed by a run's events, with runs, hosts, the changes each host's plan held
+// (with diffs), outcomes, timings and every event as emitted. history and show read it.
+package ledger
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/frontdoor-dev/frontdoor/fleet"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS runs(id TEXT PRIMARY KEY, command TEXT, playbook TEXT, inventory TEXT, controller TEXT,
+  undoes TEXT, started TEXT, ended TEXT, status TEXT, hosts INT, ok INT, changed INT, failed INT, rolled_back INT, skipped INT);
+CREATE TABLE IF NOT EXISTS hosts(run TEXT, host TEXT, batch INT, status TEXT, changed INT, rolled_back INT, error TEXT,
+  started TEXT, ended TEXT, duration_ms INT, PRIMARY KEY(run, host));
+CREATE TABLE IF NOT EXISTS changes(run TEXT, host TEXT, idx INT, step TEXT, action TEXT, summary TEXT, diff TEXT,
+  PRIMARY KEY(run, host, idx));
+CREATE TABLE IF NOT EXISTS events(run TEXT, seq INT, time TEXT, type TEXT, host TEXT, batch INT, json TEXT, PRIMARY KEY(run, seq));
+`
+
+// DefaultPath is the ledger under the user's state directory ($XDG_STATE_HOME, else ~/.local/state).
+func DefaultPath() (string, error) {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "frontdoor", "ledger.db"), nil
+}
+
+// Ledger is an open ledger database.
+type Ledger struct {
+	db   *sql.DB
+	path string
+	mu   sync.Mutex
+	err  error // the first write error, reported at Close
+}
+
+// Open opens (creating) the ledger at path.
+func Open(path string) (*Ledger, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	return &Ledger{db: db, path: path}, nil
+}
+
+// Close closes the database and returns the first error any write met.
+func (l *Ledger) Close() error {
+	err := l.db.Close()
+	if l.err != nil {
+		return fmt.Errorf("ledger %s: %w", l.path, l.err)
+	}
+	return err
+}
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// Record is a sink for fleet.Emitter: each event is stored as it comes, so a controller killed
+// mid-run leaves a ledger that says how far it got.
+func (l *Ledger) Record(e fleet.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.record(e); err != nil && l.err == nil {
+		l.err = err
+	}
+}
+
+func (l *Ledger) record(e fleet.Event) error {
+	tx, err := l.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	raw, _ := json.Marshal(e)
+	if _, err := tx.Exec(`INSERT INTO events(run, seq, time, type, host, batch, json) VALUES(?,?,?,?,?,?,?)`,
+		e.Run, e.Seq, ts(e.Time), e.Type, e.Host, e.Batch, string(raw)); err != nil {
+		return err
+	}
+	switch e.Type {
+	case fleet.RunStart:
+		_, err = tx.Exec(`INSERT INTO runs(id, command, playbook, inventory, controller, undoes, started, status) VALUES(?,?,?,?,?,?,?,?)`,
+			e.Run, e.Command, e.Playbook, e.Inventory, e.Controller, e.Undoes, ts(e.Time), "running")
+		for b, hosts := range e.Batches {
+			for _, h := range hosts {
+				if err == nil {
+					_, err = tx.Exec(`INSERT INTO hosts(run, host, batch, status) VALUES(?,?,?,?)`, e.Run, h, b+1, "pending")
+				}
+			}
+		}
+	case fleet.HostPlan:
+		_, err = tx.Exec(`UPDATE hosts SET started=? WHERE run=? AND host=? AND started IS NULL`, ts(e.Time), e.Run, e.Host)
+		if err == nil {
+			_, err = tx.Exec(`DELETE FROM changes WHERE run=? AND host=?`, e.Run, e.Host)
+		}
+		for i, c := range e.Changes {
+			if err == nil {
+				_, err = tx.Exec(`INSERT INTO changes(run, host, idx, step, action, summary, diff) VALUES(?,?,?,?,?,?,?)`,
+					e.Run, e.Host, i, c.Step, c.Action, c.Summary, c.Diff)
+			}
+		}
+	case fleet.HostDone, fleet.HostRollback:
+		rolled := 0
+		if e.RolledBack || e.Status == fleet.StatusRolledBack {
+			rolled = 1
+		}
+		status := e.Status
+		if e.Type == fleet.HostRollback && e.Status == fleet.StatusRolledBack {
+			status = fleet.StatusRolledBack
+		}
+		_, err = tx.Exec(`INSERT INTO hosts(run, host, batch, status, changed, rolled_back, error, ended, duration_ms) VALUES(?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(run, host) DO UPDATE SET status=excluded.status, batch=CASE WHEN excluded.batch > 0 THEN excluded.batch ELSE hosts.batch END,
+			changed=MAX(COALESCE(hosts.changed, 0), excluded.changed), rolled_back=MAX(COALESCE(hosts.rolled_back, 0), excluded.rolled_back),
+			error=CASE WHEN excluded.error != '' THEN excluded.error ELSE hosts.error END, ended=excluded.ended,
+			duration_ms=COALESCE(hosts.duration_ms, 0) + excluded.duration_ms`,
+			e.Run, e.Host, e.Batch, status, e.Changed, rolled, e.Error, ts(e.Time), e.DurationMS)
+	case fleet.RunDone:
+		c := e.Counts
+		if c == nil {
+			c = &fleet.Counts{}
+		}
+		_, err = tx.Exec(`UPDATE runs SET ended=?, status=?, hosts=?, ok=?, changed=?, failed=?, rolled_back=?, skipped=? WHERE id=?`,
+			ts(e.Time), e.Status, c.Hosts, c.OK, c.Changed, c.Failed, c.RolledBack, c.Skipped, e.Run)
+	}
+	if err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Run is one row of history.
+type Run struct {
+	ID, Command, Playbook, Inventory, Controller, Undoes, Status string
+	Started, Ended                                               time.Time
+	Counts                                                       fleet.Counts
+}
+
+// Host is one host of a run, as show lists it.
+type Host struct {
+	Name, Status, Error string
+	Batch, Changed      int
+	RolledBack          bool
+	Duration            time.Duration
+	Changes             []fleet.Change
+}
+
+func parseTS(s sql.NullString) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s.String)
+	return t
+}
+
+// Runs returns the newest runs first (at most limit; 0: all).
+func (l *Ledger) Runs(limit int) ([]Run, error) {
+	q := `SELECT id, command, playbook, inventory, controller, undoes, started, ended, status,
+		COALESCE(hosts,0), COALESCE(ok,0), COALESCE(changed,0), COALESCE(failed,0), COALESCE(rolled_back,0), COALESCE(skipped,0) FROM runs ORDER BY started DESC, id DESC`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := l.db.Query(q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var started, ended sql.NullString
+		var pb, inv, ctl, undoes sql.NullString
+		if err := rows.Scan(&r.ID, &r.Command, &pb, &inv, &ctl, &undoes, &started, &ended, &r.Status,
+			&r.Counts.Hosts, &r.Counts.OK, &r.Counts.Changed, &r.Counts.Failed, &r.Counts.RolledBack, &r.Counts.Skipped); err != nil {
+			return nil, err
+		}
+		r.Playbook, r.Inventory, r.Controller, r.Undoes = pb.String, inv.String, ctl.String, undoes.String
+		r.Started, r.Ended = parseTS(started), parseTS(ended)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Find returns the run whose id is id or starts with it (unambiguously).
+func (l *Ledger) Find(id string) (*Run, error) {
+	runs, err := l.Runs(0)
+	if err != nil {
+		return nil, err
+	}
+	var found []Run
+	for _, r := range runs {
+		if r.ID == id {
+			return &r, nil
+		}
+		if strings.HasPrefix(r.ID, id) {
+			found = append(found, r)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("no run %q in the ledger %s (frontdoor history lists them)", id, l.path)
+	case 1:
+		return &found[0], nil
+	}
+	return nil, fmt.Errorf("%q matches %d runs; give more of the id", id, len(found))
+}
+
+// Hosts returns a run's hosts with their planned changes, in batch then name order.
+func (l *Ledger) Hosts(run string) ([]Host, error) {
+	rows, err := l.db.Query(`SELECT host, COALESCE(batch,0), status, COALESCE(changed,0), COALESCE(rolled_back,0), COALESCE(error,''), COALESCE(duration_ms,0)
+		FROM hosts WHERE run=? ORDER BY batch, host`, run)
+	if err != nil {
+		return nil, err
+	}
+	var out []Host
+	for rows.Next() {
+		var h Host
+		var rolled int
+		var ms int64
+		if err := rows.Scan(&h.Name, &h.Batch, &h.Status, &h.Changed, &rolled, &h.Error, &ms); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		h.RolledBack, h.Duration = rolled == 1, time.Duration(ms)*time.Millisecond
+		out = append(out, h)
+	}
+	rows.Close()
+	for i := range out {
+		cr, err := l.db.Query(`SELECT step, action, summary, COALESCE(diff,'') FROM changes WHERE run=? AND host=? ORDER BY idx`, run, out[i].Name)
+		if err != nil {
+			return nil, err
+		}
+		for cr.Next() {
+			var c fleet.Change
+			if err := cr.Scan(&c.Step, &c.Action, &c.Summary, &c.Diff); err != nil {
+				cr.Close()
+				return nil, err
+			}
+			out[i].Changes = append(out[i].Changes, c)
+		}
+		cr.Close()
+	}
+	return out, nil
+}
+
+// Events returns a run's events in order, as emitted.
+func (l *Ledger) Events(run string) ([]fleet.Event, error) {
+	rows, err := l.db.Query(`SELECT json FROM events WHERE run=? ORDER BY seq`, run)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []fleet.Event
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var e fleet.Event
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
