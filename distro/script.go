@@ -25,7 +25,6 @@ const StateDir = "/var/lib/frontdoor"
 // symlink is atomic and fails when one exists, so two runs cannot both take it.
 const LockPath = StateDir + "/lock"
 
-
 // Quote quotes s for a POSIX shell.
 func Quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 

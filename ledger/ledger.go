@@ -28,13 +28,17 @@ CREATE TABLE IF NOT EXISTS changes(run TEXT, host TEXT, idx INT, step TEXT, acti
 CREATE TABLE IF NOT EXISTS events(run TEXT, seq INT, time TEXT, type TEXT, host TEXT, batch INT, json TEXT, PRIMARY KEY(run, seq));
 `
 
-// DefaultPath is the ledger under the user's state directory ($XDG_STATE_HOME, else ~/.local/state).
+// DefaultPath is the ledger under the user's state directory ($XDG_STATE_HOME, else
+// ~/.local/state). Root without a $HOME (cron, a bare sudo) keeps it in /var/lib/frontdoor.
 func DefaultPath() (string, error) {
 	dir := os.Getenv("XDG_STATE_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return "", err
+			if os.Geteuid() == 0 {
+				return "/var/lib/frontdoor/ledger.db", nil
+			}
+			return "", fmt.Errorf("no place for the run ledger: set $HOME or $XDG_STATE_HOME, or pass --ledger FILE")
 		}
 		dir = filepath.Join(home, ".local", "state")
 	}

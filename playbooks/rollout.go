@@ -54,7 +54,6 @@ type HostRun struct {
 	// Store, if set before Apply, keeps the journal on the host.
 	Store steps.JournalStore
 
-
 	pb   *Playbook
 	opts Options
 }

@@ -191,10 +191,16 @@ func apply(ctx context.Context, h Host, p *Plan, hooks Hooks, j *Journal, say fu
 		if err := s.run(ctx, h, "start", s.Start); err != nil {
 			return err
 		}
+		if err := stop(); err != nil {
+			return err
+		}
 		say("wait for %s", s.Name)
 		if err := s.run(ctx, h, "wait for", s.Ready); err != nil {
 			return err
 		}
+	}
+	if err := stop(); err != nil {
+		return err
 	}
 	if hooks.Recheck != nil {
 		say("re-check")
