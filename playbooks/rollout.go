@@ -81,6 +81,9 @@ func Connect(ctx context.Context, inv *Inventory, h *Host, opts Options) (Conn, 
 		if h.Key != "" {
 			cfg.KeyFiles = []string{h.Key}
 		}
+		if cfg.Jump, err = ssh.ParseProxyJump(h.ProxyJump, h.User); err != nil {
+			return nil, fmt.Errorf("%s: %w", h.Name, err)
+		}
 		cl, err := ssh.Dial(ctx, cfg)
 		if err != nil {
 			return nil, err

@@ -37,12 +37,51 @@ type Config struct {
 	ConnectTimeout time.Duration // default 15 s
 	CommandTimeout time.Duration // default 10 min per command
 	SFTPServer     string        // for sudo SFTP; default /usr/lib/openssh/sftp-server
+	// Jump are the hops to go through first, in order (OpenSSH's ProxyJump). Each hop is
+	// authenticated with the same keys and checked against the same known_hosts.
+	Jump []Hop
+}
+
+// Hop is one jump host.
+type Hop struct {
+	Address string
+	Port    int
+	User    string
+}
+
+// ParseProxyJump reads OpenSSH's ProxyJump value: [user@]host[:port], comma-separated; a hop
+// without a user logs in as defaultUser.
+func ParseProxyJump(v, defaultUser string) ([]Hop, error) {
+	if v == "" || v == "none" {
+		return nil, nil
+	}
+	var out []Hop
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(strings.TrimPrefix(part, "ssh://"))
+		h := Hop{User: defaultUser, Port: 22}
+		if u, rest, ok := strings.Cut(part, "@"); ok {
+			h.User, part = u, rest
+		}
+		host, port, err := net.SplitHostPort(part)
+		if err != nil {
+			host = strings.Trim(part, "[]")
+		} else if h.Port, err = strconv.Atoi(port); err != nil || h.Port < 1 || h.Port > 65535 {
+			return nil, fmt.Errorf("ProxyJump %q: bad port %q", v, port)
+		}
+		if host == "" || strings.ContainsAny(host, " /") {
+			return nil, fmt.Errorf("ProxyJump %q: write [user@]host[:port], comma-separated", v)
+		}
+		h.Address = host
+		out = append(out, h)
+	}
+	return out, nil
 }
 
 // Client is one SSH connection to a host, reused for every command and for SFTP.
 type Client struct {
 	cfg   Config
 	conn  *xssh.Client
+	jumps []*xssh.Client // hops, closed after conn
 	trips atomic.Int64
 
 	mu       sync.Mutex
@@ -182,33 +221,61 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
 	}
-	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
-	cc := &xssh.ClientConfig{
-		User:            cfg.User,
-		Auth:            auth,
-		HostKeyCallback: cb,
-		// Ask only for key types known_hosts has for this host, so a host known by its ed25519
-		// key is not refused because it offered RSA first.
-		HostKeyAlgorithms: db.HostKeyAlgorithms(addr),
-		Timeout:           cfg.ConnectTimeout,
-	}
 	d := net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
-	tcp, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("%s: connect %s: %w", cfg.Name, addr, err)
-	}
-	tcp.SetDeadline(time.Now().Add(cfg.ConnectTimeout))
-	sc, chans, reqs, err := xssh.NewClientConn(tcp, addr, cc)
-	if err != nil {
-		tcp.Close()
-		var hk *HostKeyError
-		if errors.As(err, &hk) {
-			return nil, hk
+	dial := func(addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	var jumps []*xssh.Client
+	fail := func(err error) (*Client, error) {
+		for i := len(jumps) - 1; i >= 0; i-- {
+			jumps[i].Close()
 		}
-		return nil, fmt.Errorf("%s: ssh handshake with %s@%s: %w", cfg.Name, cfg.User, addr, err)
+		return nil, err
 	}
-	tcp.SetDeadline(time.Time{})
-	c := &Client{cfg: cfg, conn: xssh.NewClient(sc, chans, reqs), done: make(chan struct{})}
+	hops := append(append([]Hop(nil), cfg.Jump...), Hop{Address: cfg.Address, Port: cfg.Port, User: cfg.User})
+	var conn *xssh.Client
+	for i, hop := range hops {
+		addr := net.JoinHostPort(hop.Address, strconv.Itoa(hop.Port))
+		via := ""
+		if i < len(hops)-1 {
+			via = " (jump host)"
+		} else if len(jumps) > 0 {
+			via = " (through " + cfg.Jump[len(cfg.Jump)-1].Address + ")"
+		}
+		cc := &xssh.ClientConfig{
+			User:            hop.User,
+			Auth:            auth,
+			HostKeyCallback: cb,
+			// Ask only for key types known_hosts has for this host, so a host known by its ed25519
+			// key is not refused because it offered RSA first.
+			HostKeyAlgorithms: db.HostKeyAlgorithms(addr),
+			Timeout:           cfg.ConnectTimeout,
+		}
+		tcp, err := dial(addr)
+		if err != nil {
+			return fail(fmt.Errorf("%s: connect %s%s: %w", cfg.Name, addr, via, err))
+		}
+		tcp.SetDeadline(time.Now().Add(cfg.ConnectTimeout))
+		sc, chans, reqs, err := xssh.NewClientConn(tcp, addr, cc)
+		if err != nil {
+			tcp.Close()
+			var hk *HostKeyError
+			if errors.As(err, &hk) {
+				if i < len(hops)-1 {
+					hk.Host = hop.Address
+					return fail(fmt.Errorf("%s: jump host: %w", cfg.Name, hk))
+				}
+				return fail(hk)
+			}
+			return fail(fmt.Errorf("%s: ssh handshake with %s@%s%s: %w", cfg.Name, hop.User, addr, via, err))
+		}
+		tcp.SetDeadline(time.Time{})
+		conn = xssh.NewClient(sc, chans, reqs)
+		if i < len(hops)-1 {
+			jumps = append(jumps, conn)
+			jc := conn
+			dial = func(addr string) (net.Conn, error) { return jc.DialContext(ctx, "tcp", addr) }
+		}
+	}
+	c := &Client{cfg: cfg, conn: conn, jumps: jumps, done: make(chan struct{})}
 	go c.keepalive()
 	return c, nil
 }
@@ -263,7 +330,11 @@ func (c *Client) Close() error {
 	if c.sftpSess != nil {
 		c.sftpSess.Close()
 	}
-	return c.conn.Close()
+	err := c.conn.Close()
+	for i := len(c.jumps) - 1; i >= 0; i-- {
+		c.jumps[i].Close()
+	}
+	return err
 }
 
 func (c *Client) root() bool { return c.cfg.User == "root" }
