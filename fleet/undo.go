@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -39,6 +40,10 @@ func (u *Undo) Run(ctx context.Context) *Result {
 		hr.Status, hr.Err = status, err
 		hr.RolledBack = status == StatusRolledBack
 		e := Event{Type: HostRollback, Host: hr.Host, Status: status, DurationMS: time.Since(start).Milliseconds()}
+		if errors.Is(err, errAlready) {
+			e.Step, err = "already rolled back", nil
+			hr.Err = nil
+		}
 		if err != nil {
 			e.Error = err.Error()
 		}
@@ -99,8 +104,7 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 	case "":
 		return StatusNothing, nil
 	case StateRolledBack:
-		say("already rolled back")
-		return StatusNothing, nil
+		return StatusNothing, errAlready
 	}
 	hj, j, err := LoadJournal(ctx, c, u.Target)
 	if err != nil {
@@ -136,6 +140,9 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 	}
 	return status, nil
 }
+
+// errAlready marks a host where the run was already undone: not a failure.
+var errAlready = errors.New("already rolled back")
 
 // Unlock breaks a host's lock: only a stale one, unless force.
 func Unlock(ctx context.Context, c playbooks.Conn, force bool) (string, error) {

@@ -143,7 +143,11 @@ func (o *output) printText(e fleet.Event) {
 				o.printf("%s: rolled back, byte-exact\n", e.Host)
 			}
 		case fleet.StatusNothing:
-			o.printf("%s: nothing to roll back\n", e.Host)
+			if e.Step != "" {
+				o.printf("%s: nothing to roll back: %s\n", e.Host, e.Step)
+			} else {
+				o.printf("%s: nothing to roll back: the run changed nothing here\n", e.Host)
+			}
 		default:
 			o.printf("%s: %s: %s\n", e.Host, strings.ToUpper(e.Status), e.Error)
 		}
