@@ -378,4 +378,3 @@ ansible_python_interpreter=/usr/bin/python3
 		t.Errorf("no recap:\n%s", r)
 	}
 }
-
