@@ -67,7 +67,7 @@ func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
 	sinks := []func(fleet.Event){o.led.Record}
 	if o.text {
 		if f, ok := l.out.(*os.File); ok && isatty.IsTerminal(f.Fd()) && !c.Bool("no-progress") && !o.verbose {
-			o.progress = newProgressView(f)
+			o.progress = newProgressView(f, false)
 			o.w = o.progress.p
 		}
 		sinks = append(sinks, o.printText)
@@ -244,9 +244,13 @@ type hostLine struct {
 	step atomic.Pointer[string]
 }
 
-func newProgressView(w io.Writer) *progressView {
-	return &progressView{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(30), mpb.WithRefreshRate(150*time.Millisecond)),
-		batches: map[int]*batchBar{}, hosts: map[string]*hostLine{}}
+// newProgressView draws on w, which must be a terminal unless always is set (tests).
+func newProgressView(w io.Writer, always bool) *progressView {
+	opts := []mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(30), mpb.WithRefreshRate(150 * time.Millisecond)}
+	if always {
+		opts = append(opts, mpb.WithAutoRefresh())
+	}
+	return &progressView{p: mpb.New(opts...), batches: map[int]*batchBar{}, hosts: map[string]*hostLine{}}
 }
 
 func (v *progressView) event(e fleet.Event) {
@@ -267,7 +271,7 @@ func (v *progressView) event(e fleet.Event) {
 		if h == nil {
 			h = &hostLine{}
 			name := e.Host
-			h.bar = v.p.AddSpinner(1, mpb.BarPriority(1000+len(v.hosts)), mpb.BarRemoveOnComplete(),
+			h.bar = v.p.AddSpinner(1, mpb.BarPriority(1000+len(v.hosts)), mpb.BarRemoveOnComplete(), mpb.BarWidth(1),
 				mpb.PrependDecorators(decor.Name("  "+name+" ")),
 				mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
 					if s := h.step.Load(); s != nil {
