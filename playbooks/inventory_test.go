@@ -1,8 +1,13 @@
 package playbooks
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -163,6 +168,94 @@ func TestExpandRange(t *testing.T) {
 		got, err := expandRange(in)
 		if err != nil || strings.Join(got, ",") != want {
 			t.Errorf("%s: %v %v", in, got, err)
+		}
+	}
+}
+
+// The testdata inventories resolve as Ansible itself resolves them (ansible-inventory --list):
+// the same hosts, groups (children included), addresses, ports and users.
+func TestInventoriesMatchAnsible(t *testing.T) {
+	bin, err := exec.LookPath("ansible-inventory")
+	if err != nil {
+		if os.Getenv("CI") == "true" || os.Getenv("FRONTDOOR_LAB_REQUIRED") == "1" {
+			t.Fatal("ansible-inventory is missing: scripts/setup installs ansible-core")
+		}
+		t.Skip("ansible-inventory is not installed (apt-get install ansible-core)")
+	}
+	t.Setenv("HOME", t.TempDir())
+	for _, f := range []string{"testdata/ansible/hosts.ini", "testdata/ansible/hosts.yml"} {
+		out, err := exec.Command(bin, "-i", f, "--list").Output()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var list map[string]json.RawMessage
+		if err := json.Unmarshal(out, &list); err != nil {
+			t.Fatal(err)
+		}
+		var meta struct {
+			HostVars map[string]map[string]any `json:"hostvars"`
+		}
+		json.Unmarshal(list["_meta"], &meta)
+		type group struct {
+			Hosts    []string `json:"hosts"`
+			Children []string `json:"children"`
+		}
+		groups := map[string]group{}
+		for name, raw := range list {
+			if name != "_meta" {
+				var g group
+				json.Unmarshal(raw, &g)
+				groups[name] = g
+			}
+		}
+		var flat func(string) []string
+		flat = func(g string) []string {
+			out := append([]string(nil), groups[g].Hosts...)
+			for _, c := range groups[g].Children {
+				out = append(out, flat(c)...)
+			}
+			return out
+		}
+		inv, err := LoadInventory(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(meta.HostVars) != len(inv.Hosts) {
+			t.Errorf("%s: ansible sees %d hosts, frontdoor %d", f, len(meta.HostVars), len(inv.Hosts))
+		}
+		for name, hv := range meta.HostVars {
+			h := inv.Hosts[name]
+			if h == nil {
+				t.Errorf("%s: frontdoor lacks host %s", f, name)
+				continue
+			}
+			want := func(k, def string) string {
+				if v, ok := hv[k]; ok {
+					return fmt.Sprint(v)
+				}
+				return def
+			}
+			if h.Connection == "ssh" {
+				got := fmt.Sprintf("%s %d %s", h.Address, h.Port, h.User)
+				exp := fmt.Sprintf("%s %s %s", want("ansible_host", name), want("ansible_port", "22"), want("ansible_user", "root"))
+				if got != exp {
+					t.Errorf("%s: %s: frontdoor %q, ansible %q", f, name, got, exp)
+				}
+			}
+			if k := want("ansible_ssh_private_key_file", ""); k != "" && filepath.Base(h.Key) != filepath.Base(k) {
+				t.Errorf("%s: %s: key %s, ansible %s", f, name, h.Key, k)
+			}
+		}
+		for g := range groups {
+			if g == "all" || g == "ungrouped" && len(flat(g)) == 0 {
+				continue
+			}
+			exp := flat(g)
+			sort.Strings(exp)
+			exp = slices.Compact(exp)
+			if got := inv.Groups[g]; strings.Join(got, ",") != strings.Join(exp, ",") {
+				t.Errorf("%s: group %s: frontdoor %v, ansible %v", f, g, got, exp)
+			}
 		}
 	}
 }
