@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/frontdoor-dev/frontdoor/internal/labtest"
 )
@@ -86,4 +88,32 @@ func TestLocalConnection(t *testing.T) {
 	if err != nil || !strings.Contains(out, "no changes") {
 		t.Fatalf("local plan after apply: %v\n%s", err, out)
 	}
+}
+
+// TestSSHConfigProxyJump: a host reached only through a jump host, as ~/.ssh/config describes
+// it (HostName, User, IdentityFile, ProxyJump), read from the inventory's ssh_config. The target's
+// sshd is made to accept only connections coming from the jump host, so a direct connection
+// fails and the plan can only have been made through the jump.
+func TestSSHConfigProxyJump(t *testing.T) {
+	l := labtest.Open(t)
+	hs := l.Need(t, 7)
+	jump, target := hs[0], hs[6]
+	l.Reset(t, target)
+	l.Exec(t, target, "echo 'AllowUsers *@"+jump.Address+"' >> /etc/ssh/sshd_config && kill -HUP $(cat /run/sshd.pid)")
+	time.Sleep(300 * time.Millisecond)
+	direct := frontdoor(t, nil, "facts", "-i", l.Inventory, "--limit", target.Name)
+	if direct.code == 0 {
+		t.Fatalf("a direct connection should be refused now:\n%s", direct)
+	}
+	dir := t.TempDir()
+	cfg := writeFile(t, "ssh_config", fmt.Sprintf("Host %s\n  HostName %s\n  User root\n  IdentityFile %s\n  ProxyJump root@%s\n", target.Name, target.Address, l.Key, jump.Address))
+	inv := filepath.Join(dir, "inventory.yaml")
+	if err := os.WriteFile(inv, []byte(fmt.Sprintf("known_hosts: %s\nssh_config: %s\nhosts:\n  %s:\n", l.KnownHosts, cfg, target.Name)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := frontdoor(t, nil, "plan", "-i", inv, playbook(t, "jira-subdomain.yaml"))
+	if r.code != 2 || !strings.Contains(r.stdout, "== "+target.Name+" ("+target.Address+")") {
+		t.Fatalf("plan through the jump host:\n%s", r)
+	}
+	l.Reset(t, target)
 }
