@@ -33,7 +33,21 @@ type Apache struct {
 	Sites    map[string]bool  // enabled sites (Debian: sites-enabled/*.conf, without .conf)
 	Binaries []string         // control commands found: apache2ctl, apachectl, a2enmod, ...
 	Listen   map[int][]string // port -> the enabled config files with a Listen directive for it
+	// ModuleFiles are, on the RedHat layout, httpd.conf and conf.modules.d/*.conf in load order;
+	// their content is in Facts.Files and Modules is read from their LoadModule lines.
+	ModuleFiles []string
 }
+
+// SELinux is SELinux's state as getenforce and getsebool report it ("" when the tools are absent).
+type SELinux struct {
+	Mode string // Enforcing, Permissive, Disabled, or ""
+	// NetworkConnect is httpd_can_network_connect; NetworkConnectKnown is false when getsebool
+	// said nothing usable (SELinux disabled, or no such boolean).
+	NetworkConnect, NetworkConnectKnown bool
+}
+
+// Active says whether SELinux can block httpd's connections to the applications.
+func (s SELinux) Active() bool { return s.Mode == "Enforcing" || s.Mode == "Permissive" }
 
 // Facts is everything one gather learned about a host.
 type Facts struct {
@@ -48,6 +62,7 @@ type Facts struct {
 	Files      map[string]steps.File
 	Listening  map[int]bool      // TCP ports something listens on (of those asked for)
 	Services   map[string]string // service name -> "systemd", "sysv" or "none"
+	SELinux    SELinux
 	// LockHolder is the owner line of the host's lock ("" when free); LockAcquired says this
 	// gather took it.
 	LockHolder   string
@@ -111,11 +126,17 @@ func (f *Facts) Supported() error {
 		}
 		return nil
 	case RedHat:
-		return fmt.Errorf("%s is detected (family redhat) but not supported yet: frontdoor acts only on Debian and Ubuntu for now; nothing was changed", f.OS.PrettyName)
+		if f.Apache.Layout != "redhat" {
+			return fmt.Errorf("%s (family redhat) has no /etc/httpd/conf/httpd.conf: install Apache first (dnf install httpd, or yum install httpd); nothing was changed", f.OS.PrettyName)
+		}
+		if !slices.Contains(f.Apache.Binaries, "httpd") {
+			return fmt.Errorf("the httpd binary is not on PATH: this Apache is not the distribution's packaged layout")
+		}
+		return nil
 	case Windows:
-		return fmt.Errorf("%s is detected (family windows) but not supported yet: frontdoor acts only on Debian and Ubuntu for now; nothing was changed", f.Windows)
+		return fmt.Errorf("%s is detected (family windows) but not supported yet: frontdoor acts only on Debian/Ubuntu and the Red Hat family for now; nothing was changed", f.Windows)
 	default:
-		return fmt.Errorf("unknown platform %q: frontdoor acts only on Debian and Ubuntu for now; nothing was changed", f.OS.PrettyName)
+		return fmt.Errorf("unknown platform %q: frontdoor acts on Debian/Ubuntu and the Red Hat family (RHEL, CentOS, Rocky, Alma, Fedora, Amazon Linux); nothing was changed", f.OS.PrettyName)
 	}
 }
 

@@ -2,6 +2,7 @@ package distro
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"io/fs"
@@ -101,7 +102,53 @@ func ParseGather(out string) (*Facts, error) {
 		return nil, fmt.Errorf("gather output is truncated (no end marker)")
 	}
 	f.Family = ClassifyOS(f.OS)
+	if f.Apache.Layout == "redhat" {
+		// httpd.conf loads conf.modules.d/*.conf near its top; both are read for LoadModule lines.
+		f.Apache.ModuleFiles = append([]string{"/etc/httpd/conf/httpd.conf"}, f.Apache.ModuleFiles...)
+		for _, p := range f.Apache.ModuleFiles {
+			for _, lm := range LoadModules(f.Files[p].Data) {
+				if !lm.Commented {
+					f.Apache.Modules[lm.Module] = true
+				}
+			}
+		}
+	}
 	return f, nil
+}
+
+// LoadModuleLine is one LoadModule directive of a file, active or commented out.
+type LoadModuleLine struct {
+	Module     string // as Debian names it: "proxy_http" for proxy_http_module
+	Commented  bool
+	Start, End int // byte offsets of the line, without its line ending
+	Hash       int // offset of the "#" that comments it out (Commented only)
+}
+
+var loadModuleRe = regexp.MustCompile(`^[ \t]*(#[ \t]*)?LoadModule[ \t]+([A-Za-z0-9_]+)_module[ \t]+\S+`)
+
+// LoadModules finds the LoadModule lines of an Apache configuration file, in order.
+func LoadModules(data []byte) []LoadModuleLine {
+	var out []LoadModuleLine
+	for start := 0; start < len(data); {
+		end := bytes.IndexByte(data[start:], '\n')
+		next := len(data)
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += start
+			next = end + 1
+		}
+		line := bytes.TrimSuffix(data[start:end], []byte("\r"))
+		if m := loadModuleRe.FindSubmatchIndex(line); m != nil {
+			lm := LoadModuleLine{Module: string(line[m[4]:m[5]]), Start: start, End: start + len(line)}
+			if m[2] >= 0 {
+				lm.Commented, lm.Hash = true, start+m[2]
+			}
+			out = append(out, lm)
+		}
+		start = next
+	}
+	return out
 }
 
 func (f *Facts) section(name, arg string, body []string) error {
@@ -147,6 +194,14 @@ func (f *Facts) section(name, arg string, body []string) error {
 				}
 			case "bin":
 				f.Apache.Binaries = append(f.Apache.Binaries, v)
+			case "selinux":
+				f.SELinux.Mode = strings.TrimSpace(v)
+			case "sebool":
+				// "httpd_can_network_connect --> on"; "getsebool:  SELinux is disabled" otherwise.
+				if _, val, ok := strings.Cut(v, "-->"); ok {
+					f.SELinux.NetworkConnect = strings.TrimSpace(val) == "on"
+					f.SELinux.NetworkConnectKnown = true
+				}
 			}
 		}
 	case "list":
@@ -157,6 +212,8 @@ func (f *Facts) section(name, arg string, body []string) error {
 				set[strings.TrimSuffix(l, ".load")] = true
 			case arg == "sites-enabled" && strings.HasSuffix(l, ".conf"):
 				set[strings.TrimSuffix(l, ".conf")] = true
+			case arg == "conf-modules" && l != "":
+				f.Apache.ModuleFiles = append(f.Apache.ModuleFiles, l)
 			}
 		}
 		switch arg {

@@ -127,8 +127,12 @@ func TestParseGatherErrors(t *testing.T) {
 // Other families are detected and refused before any change, saying so.
 func TestSupported(t *testing.T) {
 	rocky := &Facts{Family: RedHat, OS: ParseOSRelease(fixture(t, "linux/rocky9_os-release.txt"))}
-	if err := rocky.Supported(); err == nil || !strings.Contains(err.Error(), "not supported yet") || !strings.Contains(err.Error(), "Rocky") {
-		t.Errorf("rocky: %v", err)
+	if err := rocky.Supported(); err == nil || !strings.Contains(err.Error(), "dnf install httpd") || !strings.Contains(err.Error(), "Rocky") {
+		t.Errorf("rocky without httpd: %v", err)
+	}
+	rocky.Apache = Apache{Layout: "redhat", Binaries: []string{"httpd", "apachectl"}}
+	if err := rocky.Supported(); err != nil {
+		t.Errorf("rocky with httpd: %v", err)
 	}
 	win := &Facts{Family: Windows, Windows: "Microsoft Windows 10.0.20348"}
 	if err := win.Supported(); err == nil || !strings.Contains(err.Error(), "nothing was changed") {
@@ -144,5 +148,52 @@ func TestScriptQuotesPaths(t *testing.T) {
 	s := Script(Request{Files: []string{"/opt/it's here/server.xml"}})
 	if !strings.Contains(s, `'/opt/it'\''s here/server.xml'`) {
 		t.Errorf("path not quoted:\n%s", s)
+	}
+}
+
+// LoadModule lines of the real CentOS files: commented ones found with the offset of their "#",
+// absolute module paths, UTF-8 comments around them.
+func TestLoadModules(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "fixtures", "apache-distro", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	summary := func(data []byte) string {
+		var out []string
+		for _, lm := range LoadModules(data) {
+			s := lm.Module
+			if lm.Commented {
+				s = "#" + s
+				if data[lm.Hash] != '#' {
+					t.Errorf("%s: Hash does not point at '#'", lm.Module)
+				}
+			}
+			if !strings.Contains(string(data[lm.Start:lm.End]), "LoadModule") || strings.ContainsAny(string(data[lm.Start:lm.End]), "\r\n") {
+				t.Errorf("%s: bad line span %q", lm.Module, data[lm.Start:lm.End])
+			}
+			out = append(out, s)
+		}
+		return strings.Join(out, " ")
+	}
+	for name, want := range map[string]string{
+		"centos7-cbcurrier3-all-commented-00-proxy.conf": "#proxy #lbmethod_bybusyness #lbmethod_byrequests #lbmethod_bytraffic #lbmethod_heartbeat #proxy_ajp #proxy_balancer #proxy_connect #proxy_express #proxy_fcgi #proxy_fdpass #proxy_ftp #proxy_http #proxy_scgi #proxy_wstunnel",
+		"centos7-stock-all-enabled-00-proxy.conf":        "proxy lbmethod_bybusyness lbmethod_byrequests lbmethod_bytraffic lbmethod_heartbeat proxy_ajp proxy_balancer proxy_connect proxy_express proxy_fcgi proxy_fdpass proxy_ftp proxy_http proxy_scgi proxy_wstunnel",
+	} {
+		if got := summary(read(name)); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+	stream9 := summary(read("centos-stream9-robot-dot-win-00-proxy.conf"))
+	if !strings.Contains(stream9, "#proxy_wstunnel") || !strings.Contains(stream9, " proxy_http") {
+		t.Errorf("stream9: %s", stream9)
+	}
+	if k := summary(read("kusanagi-centos-abs-module-paths-00-proxy.conf")); strings.Contains(k, "wstunnel") || !strings.Contains(k, "proxy_http") {
+		t.Errorf("kusanagi: %s", k)
+	}
+	if c6 := summary(read("centos6-httpd22-a-abella-httpd.conf")); !strings.Contains(c6, "proxy_http") {
+		t.Errorf("centos6: %s", c6)
 	}
 }

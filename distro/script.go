@@ -41,13 +41,19 @@ if [ -d /run/systemd/system ]; then echo init=systemd; else echo init=sysv; fi
 for s in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do
   [ -x "$s" ] && { echo "sftp=$s"; break; }
 done
-if [ -f /etc/apache2/apache2.conf ]; then echo apache_layout=debian; elif [ -f /etc/httpd/conf/httpd.conf ]; then echo apache_layout=redhat; fi
+layout=; if [ -f /etc/apache2/apache2.conf ]; then layout=debian; elif [ -f /etc/httpd/conf/httpd.conf ]; then layout=redhat; fi; echo "apache_layout=$layout"
 run=0; for p in /proc/[0-9]*; do read -r c <"$p/comm" 2>/dev/null || continue; case $c in apache2|httpd) run=1; break;; esac; done; echo "apache_running=$run"
 for c in apache2ctl apachectl httpd a2enmod a2ensite systemctl service; do command -v $c >/dev/null 2>&1 && echo "bin=$c"; done
-if command -v apache2ctl >/dev/null 2>&1; then echo "apache_version=$(apache2ctl -v 2>/dev/null | head -n1)"; elif command -v httpd >/dev/null 2>&1; then echo "apache_version=$(httpd -v 2>/dev/null | head -n1)"; fi
+if [ "$layout" != redhat ] && command -v apache2ctl >/dev/null 2>&1; then echo "apache_version=$(apache2ctl -v 2>/dev/null | head -n1)"; elif command -v httpd >/dev/null 2>&1; then echo "apache_version=$(httpd -v 2>/dev/null | head -n1)"; fi
+command -v getenforce >/dev/null 2>&1 && echo "selinux=$(getenforce 2>/dev/null)"
+command -v getsebool >/dev/null 2>&1 && echo "sebool=$(getsebool httpd_can_network_connect 2>/dev/null)"
 echo '@@ list mods-enabled'; ls -1 /etc/apache2/mods-enabled 2>/dev/null
 echo '@@ list sites-enabled'; ls -1 /etc/apache2/sites-enabled 2>/dev/null
-echo '@@ apache-listen'; for f in /etc/apache2/ports.conf /etc/apache2/conf-enabled/*.conf /etc/apache2/sites-enabled/*; do [ -f "$f" ] && awk -v f="$f" 'tolower($1) == "listen" { print f " " $2 }' "$f"; done 2>/dev/null
+echo '@@ apache-listen'; for f in /etc/apache2/ports.conf /etc/apache2/conf-enabled/*.conf /etc/apache2/sites-enabled/* /etc/httpd/conf/httpd.conf /etc/httpd/conf.d/*.conf; do [ -f "$f" ] && awk -v f="$f" 'tolower($1) == "listen" { print f " " $2 }' "$f"; done 2>/dev/null
+# RedHat layout: the files that load modules, whole, so module steps can uncomment their lines.
+echo '@@ list conf-modules'; [ "$layout" = redhat ] && ls -1 /etc/httpd/conf.modules.d/*.conf 2>/dev/null
+if [ "$layout" = redhat ]; then for f in /etc/httpd/conf/httpd.conf /etc/httpd/conf.modules.d/*.conf; do [ -f "$f" ] || continue
+  echo "@@ file $f"; echo "stat $(stat -c '%a %u %g %s' "$f")"; base64 <"$f"; done; fi
 `)
 	for _, f := range r.Files {
 		q := Quote(f)

@@ -36,7 +36,7 @@ func TestLabUpTwiceLeaksNothing(t *testing.T) {
 	env := os.Environ()
 	for _, h := range l.Hosts {
 		env = append(env, fmt.Sprintf("LAB_INIT_OF_%d=%s", h.Index, h.Init),
-			fmt.Sprintf("LAB_PRODUCTS_OF_%d=%s", h.Index, strings.Join(h.Products, " ")))
+			fmt.Sprintf("LAB_PRODUCTS_OF_%d=%s", h.Index, strings.Join(h.Products, " ")), fmt.Sprintf("LAB_FLAVOR_OF_%d=%s", h.Index, h.Flavor))
 	}
 	up := func() {
 		cmd := exec.Command(filepath.Join(l.Dir, "up"), fmt.Sprint(len(l.Hosts)))

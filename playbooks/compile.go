@@ -46,9 +46,11 @@ func (pb *Playbook) Request(host string) distro.Request {
 		r.Ports = append(r.Ports, a.Port)
 		r.Services = append(r.Services, a.Name)
 	}
+	// Both families' paths: the family is only known once the gather has run.
 	for _, v := range pb.vhosts(host) {
-		r.Files = append(r.Files, apache.SitePath(v))
+		r.Files = append(r.Files, apache.SitePath(v), apache.RedHatVHostPath(v))
 	}
+	r.Files = append(r.Files, apache.ModulesFile)
 	return r
 }
 
@@ -63,8 +65,9 @@ func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*step
 		services = append(services, inst.Service(f))
 	}
 	vhosts := apache.ForHost(f, pb.vhosts(host))
-	ss = append(ss, apache.DebianSteps(f, vhosts)...)
-	services = append([]*steps.Service{apache.DebianService(f, vhosts)}, services...)
+	aps, httpd := apache.For(f, vhosts)
+	ss = append(ss, aps...)
+	services = append([]*steps.Service{httpd}, services...)
 	return ss, services
 }
 

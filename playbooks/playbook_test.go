@@ -1,6 +1,7 @@
 package playbooks
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,5 +132,22 @@ func TestCompressionNotes(t *testing.T) {
 	f.Files["/opt/atlassian/jira/conf/server.xml"] = steps.File{Path: "/opt/atlassian/jira/conf/server.xml", Exists: true, Data: []byte(strings.Replace(sx, `compression="on"`, "", 1))}
 	if notes := pb.Notes(f, "h"); len(notes) != 0 {
 		t.Errorf("no compression, notes: %q", notes)
+	}
+}
+
+// A failed verification on a host with SELinux on explains the guide's AH00957 symptom; with
+// SELinux disabled or absent the error is left as it is.
+func TestExplainSELinux(t *testing.T) {
+	base := errors.New("jira: http://jira.example.com/ -> 503")
+	r := &HostRun{Host: &Host{Name: "rocky1"}, Facts: &distro.Facts{SELinux: distro.SELinux{Mode: "Enforcing"}}}
+	err := r.explainSELinux(base)
+	if !errors.Is(err, base) || !strings.Contains(err.Error(), "(13)Permission denied: AH00957") || !strings.Contains(err.Error(), "setsebool -P httpd_can_network_connect 1") {
+		t.Errorf("enforcing: %v", err)
+	}
+	for _, mode := range []string{"Disabled", ""} {
+		r.Facts.SELinux.Mode = mode
+		if err := r.explainSELinux(base); err != base {
+			t.Errorf("SELinux %q: %v", mode, err)
+		}
 	}
 }

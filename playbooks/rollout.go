@@ -235,7 +235,7 @@ func (r *HostRun) Verify(ctx context.Context) error {
 		}
 		r.Verified = append(r.Verified, res)
 		if err != nil {
-			return err
+			return r.explainSELinux(err)
 		}
 	}
 	return nil
@@ -273,4 +273,15 @@ func (r *HostRun) Close() {
 // NewVerifyRun is a HostRun for verification alone (no connection).
 func NewVerifyRun(pb *Playbook, h *Host, opts Options) *HostRun {
 	return &HostRun{Host: h, pb: pb, opts: opts, Started: time.Now()}
+}
+
+// explainSELinux adds the guide's SELinux diagnosis to a failed verification on a host where
+// SELinux is on: the proxy's 503 then usually comes from "(13)Permission denied: AH00957".
+func (r *HostRun) explainSELinux(err error) error {
+	if r.Facts == nil || !r.Facts.SELinux.Active() {
+		return err
+	}
+	return fmt.Errorf("%w\nSELinux is %s on %s: if /var/log/httpd/error_log shows \"(13)Permission denied: AH00957: HTTP: attempt to connect to 127.0.0.1:PORT failed\", "+
+		"SELinux stops httpd from connecting to the application: getsebool httpd_can_network_connect must say on (setsebool -P httpd_can_network_connect 1)",
+		err, strings.ToLower(r.Facts.SELinux.Mode), r.Host.Name)
 }

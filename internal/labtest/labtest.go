@@ -26,6 +26,8 @@ type Host struct {
 	// Products are the Atlassian products the host runs (jira; confluence and bitbucket on hosts
 	// started with LAB_PRODUCTS_OF_<i>).
 	Products []string
+	// Flavor is debian, or rocky for a CentOS-layout host (LAB_FLAVOR_OF_<i>=rocky).
+	Flavor string
 }
 
 // ProductPorts are the HTTP ports the lab's products answer on (testdata/lab/lib.sh product_port).
@@ -91,9 +93,12 @@ func Open(t testing.TB) *Lab {
 		for i := 1; sc.Scan(); i++ {
 			fs := strings.Split(sc.Text(), "\t")
 			if len(fs) >= 3 {
-				h := Host{Index: i, Name: fs[0], Address: fs[1], Init: fs[2], Products: []string{"jira"}}
+				h := Host{Index: i, Name: fs[0], Address: fs[1], Init: fs[2], Products: []string{"jira"}, Flavor: "debian"}
 				if len(fs) >= 4 {
 					h.Products = strings.Split(fs[3], ",")
+				}
+				if len(fs) >= 5 && fs[4] != "" {
+					h.Flavor = fs[4]
 				}
 				l.Hosts = append(l.Hosts, h)
 			}
@@ -136,6 +141,22 @@ func (l *Lab) HostWithInit(t testing.TB, init string) Host {
 		}
 	}
 	msg := "the lab has no " + init + " host: start it with LAB_INIT_OF_2=sysv testdata/lab/up 4"
+	if required() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return Host{}
+}
+
+// HostWithFlavor returns a host of the given flavor (rocky: the CentOS-layout host).
+func (l *Lab) HostWithFlavor(t testing.TB, flavor string) Host {
+	t.Helper()
+	for _, h := range l.Hosts {
+		if h.Flavor == flavor {
+			return h
+		}
+	}
+	msg := "the lab has no " + flavor + " host: start it with LAB_FLAVOR_OF_9=" + flavor + " testdata/lab/up 9 (scripts/test does)"
 	if required() {
 		t.Fatal(msg)
 	}

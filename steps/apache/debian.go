@@ -122,7 +122,7 @@ func DebianService(f *distro.Facts, vhosts []VHost) *steps.Service {
 	validate := []string{"apache2ctl configtest 2>&1"}
 	port := 80
 	for _, v := range vhosts {
-		validate = append(validate, shadowCheck(v.ServerName, v.Port, v.Site()+".conf"))
+		validate = append(validate, shadowCheck("apache2ctl -S", v.ServerName, v.Port, v.Site()+".conf", "disable that site (a2dissite) or give it another ServerName"))
 		port = v.Port
 	}
 	return &steps.Service{
@@ -137,12 +137,12 @@ func DebianService(f *distro.Facts, vhosts []VHost) *steps.Service {
 // shadowCheck fails when another VirtualHost answers for the ServerName first, as Debian's
 // 000-default.conf does when the name is the host's own FQDN (Apache derives the default
 // server's name from it): requests would never reach the proxy.
-func shadowCheck(name string, port int, file string) string {
+func shadowCheck(dump, name string, port int, file, fix string) string {
 	pattern := strings.ReplaceAll(name, ".", `\\.`)
 	// apache2ctl -S lists "port N namevhost NAME (file:line)" when several vhosts share an address,
 	// and "*:N NAME (file:line)" when one is alone on it.
-	return fmt.Sprintf(`{ l=$(apache2ctl -S 2>/dev/null | grep -E "(port %[2]d namevhost %[4]s|^[^[:space:]]*:%[2]d[[:space:]]+%[4]s)[[:space:]]" | head -n1); `+
+	return fmt.Sprintf(`{ l=$(%[5]s 2>/dev/null | grep -E "(port %[2]d namevhost %[4]s|^[^[:space:]]*:%[2]d[[:space:]]+%[4]s)[[:space:]]" | head -n1); `+
 		`case "$l" in *"/%[3]s:"*) ;; *) echo "ServerName %[1]s on port %[2]d is served first by another VirtualHost:${l:- (none found)}. `+
-		`Requests would not reach the proxy: disable that site (a2dissite) or give it another ServerName, or choose another public name." >&2; exit 1;; esac; }`,
-		name, port, file, pattern)
+		`Requests would not reach the proxy: %[6]s, or choose another public name." >&2; exit 1;; esac; }`,
+		name, port, file, pattern, dump, fix)
 }

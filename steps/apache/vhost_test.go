@@ -33,7 +33,7 @@ func TestRender(t *testing.T) {
 }
 
 func TestShadowCheckEscapesTheName(t *testing.T) {
-	s := shadowCheck("jira.example.com", 80, "frontdoor-jira.conf")
+	s := shadowCheck("apache2ctl -S", "jira.example.com", 80, "frontdoor-jira.conf", "disable that site")
 	if !strings.Contains(s, `(port 80 namevhost jira\\.example\\.com|^[^[:space:]]*:80[[:space:]]+jira\\.example\\.com)[[:space:]]`) || !strings.Contains(s, `*"/frontdoor-jira.conf:"*`) {
 		t.Errorf("shadow check: %s", s)
 	}

@@ -87,6 +87,36 @@ host_products() {
 	echo "${!v:-jira}"
 }
 
+# host_flavor I: the platform host i plays: debian (default) or rocky (LAB_FLAVOR_OF_<i>=rocky:
+# the CentOS layout around Debian's Apache binary, Rocky's os-release, SELinux tools emulated).
+host_flavor() {
+	local v=LAB_FLAVOR_OF_$1
+	echo "${!v:-debian}"
+}
+
+# flavor_rocky D: turns host dir D's upper layer into a CentOS-layout host. Real: the CentOS
+# files (httpd.conf, 00-proxy.conf from the fixtures), Rocky 9's os-release, Apache 2.4 itself.
+# Emulated, and named so in each file: httpd/apachectl (Debian's binary on /etc/httpd),
+# getenforce/getsebool/setsebool (state in /etc/selinux/lab-emulated-state, nothing enforced).
+flavor_rocky() {
+	local d=$1 p
+	cp -a "$LAB_DIR/flavors/rocky/." "$d/upper/"
+	mkdir -p "$d/upper/etc/httpd/conf.d" "$d/upper/var/log/httpd" "$d/upper/etc/systemd/system/multi-user.target.wants"
+	ln -s /usr/lib/apache2/modules "$d/upper/etc/httpd/modules"
+	ln -s /var/log/httpd "$d/upper/etc/httpd/logs"
+	ln -s /run/httpd "$d/upper/etc/httpd/run"
+	# Debian's Apache layout and tools hidden (overlayfs whiteouts), its service masked.
+	for p in etc/apache2 etc/init.d/apache2 usr/sbin/apache2ctl usr/sbin/a2enmod usr/sbin/a2dismod usr/sbin/a2ensite \
+		usr/sbin/a2dissite usr/sbin/a2enconf usr/sbin/a2disconf usr/sbin/a2query; do
+		mkdir -p "$(dirname "$d/upper/$p")" && mknod "$d/upper/$p" c 0 0
+	done
+	ln -s /dev/null "$d/upper/etc/systemd/system/apache2.service"
+	ln -s ../httpd.service "$d/upper/etc/systemd/system/multi-user.target.wants/httpd.service"
+	# RHEL's httpd runs as apache (uid 48).
+	{ cat "$LAB_BASE/etc/passwd"; echo 'apache:x:48:48:Apache:/usr/share/httpd:/usr/sbin/nologin'; } >"$d/upper/etc/passwd"
+	{ cat "$LAB_BASE/etc/group"; echo 'apache:x:48:'; } >"$d/upper/etc/group"
+}
+
 # product_port P: the HTTP port product P answers on in the lab (its shipped default).
 product_port() {
 	case $1 in jira) echo 8080 ;; confluence) echo 8090 ;; bitbucket) echo 7990 ;; bamboo) echo 8085 ;; fisheye) echo 8060 ;; crowd) echo 8095 ;; *) die "unknown product $1" ;; esac
@@ -94,7 +124,7 @@ product_port() {
 
 # start_host I N MODE PRODUCTS: fresh state for host i (of n, for /etc/hosts), network, boot.
 start_host() {
-	local i=$1 n=$2 mode=$3 products=$4 ns ip d name veth j p r
+	local i=$1 n=$2 mode=$3 products=$4 flavor=${5:-debian} ns ip d name veth j p r
 	ns=$(host_ns "$i") ip=$(host_ip "$i") d=$(host_dir "$i") name=$(host_name "$i") veth=fdlab-v$i
 	mkdir -p "$LAB_RUN/pids"
 	ip netns add "$ns"
@@ -124,6 +154,11 @@ start_host() {
 		for r in 2 3 4 5; do mkdir -p "$d/upper/etc/rc$r.d" && ln -s "../init.d/$p" "$d/upper/etc/rc$r.d/S01$p"; done
 	done
 	echo "$products" >"$d/products"
+	case $flavor in
+	debian) ;;
+	rocky) [ "$mode" = systemd ] || die "LAB_FLAVOR_OF_$i=rocky needs systemd (LAB_INIT_OF_$i=systemd)"; flavor_rocky "$d" ;;
+	*) die "LAB_FLAVOR_OF_$i must be debian or rocky, got '$flavor'" ;;
+	esac
 
 	if [ "$mode" = sysv ]; then
 		setsid ip netns exec "$ns" unshare --mount --pid --uts --ipc --fork --kill-child \
