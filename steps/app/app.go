@@ -32,10 +32,62 @@ func (a App) ConfigFile() string { return a.Product.ConfigPath(a.Install, a.Home
 
 // Files lists what the steps read, for the gather.
 func (a App) Files() []string {
-	if a.Config == CrowdTomcat {
+	switch a.Config {
+	case CrowdTomcat:
 		return []string{a.ConfigFile(), a.crowdContextFile("/crowd"), a.crowdContextFile(a.ContextPath)}
+	case BitbucketProperties:
+		// Which Bitbucket this is decides the file: 4.x is Tomcat (server.xml), 5.0+ Spring Boot.
+		return append([]string{a.ConfigFile(), a.bitbucket4SharedXML(), a.bitbucket4InstallXML()}, a.bitbucketPoms()...)
 	}
 	return []string{a.ConfigFile()}
+}
+
+func (a App) bitbucket4SharedXML() string  { return path.Join(a.Home, "shared/server.xml") }
+func (a App) bitbucket4InstallXML() string { return path.Join(a.Install, "conf/server.xml") }
+
+// bitbucketPoms are where the webapp's Maven metadata says its version: the webapp lives in
+// atlassian-bitbucket/ up to 4.x (Tomcat) and in app/ from 5.0 (Spring Boot).
+func (a App) bitbucketPoms() []string {
+	const pom = "META-INF/maven/com.atlassian.bitbucket.server/bitbucket-webapp/pom.properties"
+	return []string{path.Join(a.Install, "app", pom), path.Join(a.Install, "atlassian-bitbucket", pom)}
+}
+
+// bitbucketConfig decides, from the install, which file carries Bitbucket's proxy settings:
+// 5.0 and later, <home>/shared/bitbucket.properties; 4.x, <home>/shared/server.xml when it exists
+// (4.x moves it there on upgrade), else the install's conf/server.xml. The version comes from the
+// webapp's pom.properties; without one, an install with conf/server.xml is taken for 4.x (5.0+
+// installs have no conf/). It says what it based the decision on.
+func (a App) bitbucketConfig(f *distro.Facts) (file string, kind ConfigKind, why string, err error) {
+	version := ""
+	for _, p := range a.bitbucketPoms() {
+		if pf := f.File(p); pf.Exists {
+			for _, line := range strings.Split(string(pf.Data), "\n") {
+				if v, ok := strings.CutPrefix(strings.TrimSpace(line), "version="); ok {
+					version = v
+				}
+			}
+		}
+	}
+	shared, inst := f.File(a.bitbucket4SharedXML()), f.File(a.bitbucket4InstallXML())
+	four := false
+	switch {
+	case version != "":
+		major, _ := strconv.Atoi(strings.SplitN(version, ".", 2)[0])
+		four, why = major < 5, "Bitbucket "+version
+	case inst.Exists:
+		four, why = true, "Bitbucket 4.x (the install has conf/server.xml)"
+	default:
+		why = "Bitbucket 5.0+ (the install has no conf/server.xml)"
+	}
+	switch {
+	case !four:
+		return a.ConfigFile(), BitbucketProperties, why, nil
+	case shared.Exists:
+		return shared.Path, ServerXML, why, nil
+	case inst.Exists:
+		return inst.Path, ServerXML, why, nil
+	}
+	return "", 0, why, fmt.Errorf("%s: neither %s nor %s exists: where is its server.xml?", why, shared.Path, inst.Path)
 }
 
 // crowdContextFile is the Tomcat context file that publishes Crowd at ctx: ROOT.xml for "/",
@@ -76,9 +128,21 @@ func (a App) crowdContextSteps(f *distro.Facts) []steps.Step {
 
 // Steps returns the step that configures the app for the proxy; it triggers the app's stop/start.
 func (a App) Steps(f *distro.Facts) []steps.Step {
-	file := a.ConfigFile()
+	file, label := a.ConfigFile(), ""
+	if a.Config == BitbucketProperties {
+		cfg, kind, why, err := a.bitbucketConfig(f)
+		if err != nil {
+			return []steps.Step{&steps.FileStep{Label: a.Name + ": configuration", Current: f.File(a.ConfigFile()),
+				Edit: func([]byte) ([]byte, error) { return nil, err }}}
+		}
+		file = cfg
+		if kind == ServerXML {
+			a.Config = ServerXML // the rest is Tomcat's, as for Jira
+		}
+		label = " [" + why + "]"
+	}
 	step := &steps.FileStep{
-		Label:   a.Name + ": " + path.Base(file),
+		Label:   a.Name + ": " + path.Base(file) + label,
 		Current: f.File(file),
 		Notify:  []string{a.Name},
 		Reason: fmt.Sprintf("%s already has context path %q, proxy %s://%s:%d",

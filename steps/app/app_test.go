@@ -57,3 +57,74 @@ func TestCrowdSteps(t *testing.T) {
 		t.Errorf("at /crowd: %d steps, want 1", n)
 	}
 }
+
+// bitbucketFacts is a host whose Bitbucket files are as given (missing ones absent).
+func bitbucketFacts(a App, files map[string]string) *distro.Facts {
+	f := &distro.Facts{Files: map[string]steps.File{}}
+	for _, p := range a.Files() {
+		f.Files[p] = steps.File{Path: p}
+	}
+	for p, data := range files {
+		f.Files[p] = steps.File{Path: p, Exists: true, Data: []byte(data), Mode: 0o644}
+	}
+	return f
+}
+
+// Bitbucket's version decides its file: 4.x edits server.xml (home/shared first, else the
+// install's conf), 5.0+ bitbucket.properties; the version comes from the webapp's pom.properties,
+// else from the install's layout. Golden: the Bitbucket 4 server.xml (rendered from the chef
+// template in the fixtures) gets the proxy attributes on its HTTP Connector only, never on the
+// SSL one, and the context path on its self-closing Context.
+func TestBitbucketVersions(t *testing.T) {
+	sx, err := os.ReadFile("../../testdata/fixtures/rendered/bitbucket4-chef-stash-server.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := App{Product: Products["bitbucket"], Name: "bitbucket", Install: "/opt/atlassian/bitbucket", Home: "/var/atlassian/application-data/bitbucket",
+		Port: 7990, ContextPath: "/bitbucket", Scheme: "https", ProxyName: "example.com", ProxyPort: 443}
+	shared, inst := a.bitbucket4SharedXML(), a.bitbucket4InstallXML()
+	app5, app4 := a.bitbucketPoms()[0], a.bitbucketPoms()[1]
+	props := a.ConfigFile()
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		want  string // the file edited, and the evidence
+	}{
+		{"4.x pom, shared server.xml", map[string]string{app4: "version=4.14.3\n", shared: string(sx), inst: string(sx)}, shared + " Bitbucket 4.14.3"},
+		{"4.x pom, install server.xml", map[string]string{app4: "version=4.14.3\n", inst: string(sx)}, inst + " Bitbucket 4.14.3"},
+		{"5.x pom, leftover shared server.xml", map[string]string{app5: "version=5.16.0\n", shared: string(sx), props: "server.port=7990\n"}, props + " Bitbucket 5.16.0"},
+		{"no pom, conf/server.xml", map[string]string{inst: string(sx)}, inst + " Bitbucket 4.x (the install has conf/server.xml)"},
+		{"no pom, properties", map[string]string{props: "server.port=7990\n"}, props + " Bitbucket 5.0+ (the install has no conf/server.xml)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := bitbucketFacts(a, c.files)
+			file, _, why, err := a.bitbucketConfig(f)
+			if err != nil || file+" "+why != c.want {
+				t.Fatalf("%s %s %v, want %s", file, why, err, c.want)
+			}
+			ss := a.Steps(f)
+			ch, err := ss[0].Check(context.Background(), nil)
+			if err != nil || ch.Action != steps.Update || !strings.Contains(ch.Summary, file) {
+				t.Fatalf("%+v %v", ch, err)
+			}
+		})
+	}
+	f := bitbucketFacts(a, map[string]string{app4: "version=4.14.3\n", inst: string(sx)})
+	fs := a.Steps(f)[0].(*steps.FileStep)
+	out, err := fs.Edit(sx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(string(sx), `                   redirectPort="8443"
+                   />`, `                   redirectPort="8443"
+                   scheme="https" proxyName="example.com" proxyPort="443" secure="true"
+                   />`, 1) // new attributes: one new line, the tag's own indentation
+
+	want = strings.Replace(want, `                         path=""`, `                         path="/bitbucket"`, 1)
+	if string(out) != want {
+		t.Errorf("Bitbucket 4 server.xml:\n%s", steps.Diff("server.xml", []byte(want), out))
+	}
+	if _, _, _, err := a.bitbucketConfig(bitbucketFacts(a, map[string]string{app4: "version=4.0.0\n"})); err == nil || !strings.Contains(err.Error(), "where is its server.xml") {
+		t.Errorf("4.x without server.xml: %v", err)
+	}
+}
