@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,6 +35,22 @@ func events(t *testing.T, stdout string) []fleet.Event {
 		out = append(out, e)
 	}
 	return out
+}
+
+// startFrontdoor starts frontdoor in the background and returns a scanner over its stdout, so a
+// test can act at a given event.
+func startFrontdoor(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(stdout)
 }
 
 // find returns the events of a type (and host, when given).
@@ -186,17 +203,8 @@ func TestKilledControllerRollback(t *testing.T) {
 	led := filepath.Join(t.TempDir(), "ledger.db")
 	limit := hosts[0].Name + "," + hosts[1].Name + "," + hosts[2].Name + "," + hosts[3].Name
 
-	cmd := exec.Command(bin, "apply", "--yes", "--output", "json", "--ledger", led, "--serial", "1", "-i", l.Inventory, "--limit", limit, playbook(t, "jira-subdomain.yaml"))
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, sc := startFrontdoor(t, "apply", "--yes", "--output", "json", "--ledger", led, "--serial", "1", "-i", l.Inventory, "--limit", limit, playbook(t, "jira-subdomain.yaml"))
 	var run string
-	sc := bufio.NewScanner(stdout)
 	killed := false
 	for sc.Scan() {
 		var e fleet.Event
@@ -302,24 +310,19 @@ func TestConcurrentAppliesOnOneHost(t *testing.T) {
 	h := l.Need(t, 6)[5]
 	l.Reset(t, h)
 	led := filepath.Join(t.TempDir(), "ledger.db")
-	cmd := exec.Command(bin, "apply", "--yes", "--output", "json", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml"))
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, sc := startFrontdoor(t, "apply", "--yes", "--output", "json", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml"))
 	var first []string
 	var second result
-	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		first = append(first, sc.Text())
 		var e fleet.Event
 		json.Unmarshal(sc.Bytes(), &e)
 		if e.Type == fleet.HostProgress && e.Step == "stop jira" && second.stdout == "" {
 			second = frontdoor(t, nil, "apply", "--yes", "--output", "json", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml"))
+			// A live lock is not broken by unlock without --force.
+			if u := frontdoor(t, nil, "unlock", "-i", l.Inventory, "--limit", h.Name); u.code != 1 || !strings.Contains(u.stdout, "still running") {
+				t.Errorf("unlock of a live lock:\n%s", u)
+			}
 		}
 	}
 	if err := cmd.Wait(); err != nil {
@@ -376,5 +379,54 @@ ansible_python_interpreter=/usr/bin/python3
 	}
 	if !strings.Contains(r.stdout, "RECAP") {
 		t.Errorf("no recap:\n%s", r)
+	}
+}
+
+// TestNoBatchRollbackAndRetry: with --no-batch-rollback the changed hosts of a failed batch keep
+// their change for inspection (the failed host is still rolled back by itself); the retry file
+// then drives a second run over exactly the hosts that did not end verified.
+func TestNoBatchRollbackAndRetry(t *testing.T) {
+	l := labtest.Open(t)
+	hosts := l.Need(t, 8)[4:8]
+	l.Reset(t, hosts...)
+	bad := hosts[1]
+	if bad.Init != "sysv" {
+		t.Fatalf("%s should boot with init.d scripts", bad.Name)
+	}
+	l.Exec(t, bad, `printf '%s\n' 'if [ "$1" = start ] && grep -q "proxyName=\"jira\." "$CATALINA_BASE/conf/server.xml"; then echo "lab: refusing to start with a proxied server.xml" >&2; exit 1; fi' >> /opt/atlassian/jira/bin/setenv.sh`)
+	before := snapshots(t, l, hosts)
+	led := filepath.Join(t.TempDir(), "ledger.db")
+	limit := hosts[0].Name + "," + hosts[1].Name + "," + hosts[2].Name + "," + hosts[3].Name
+	r := frontdoor(t, nil, "apply", "--yes", "--ledger", led, "--serial", "2", "--no-batch-rollback", "-i", l.Inventory, "--limit", limit, playbook(t, "jira-subdomain.yaml"))
+	if r.code != 3 || !strings.Contains(r.stdout, "STOPPED") {
+		t.Fatalf("want the rollout stopped at batch 1:\n%s", r)
+	}
+	if snapshot(t, l, hosts[0]) == before[hosts[0].Name] {
+		t.Errorf("%s was rolled back despite --no-batch-rollback", hosts[0].Name)
+	}
+	if snapshot(t, l, bad) != before[bad.Name] {
+		t.Errorf("%s (failed) was not rolled back", bad.Name)
+	}
+	for _, h := range hosts[2:] {
+		if !untouched(t, l, h) {
+			t.Errorf("%s of batch 2 was touched", h.Name)
+		}
+	}
+	m := regexp.MustCompile(`retry those hosts with --limit @(\S+)`).FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("no retry file named:\n%s", r)
+	}
+	if b, _ := os.ReadFile(m[1]); strings.Join(strings.Fields(string(b)), ",") != bad.Name+","+hosts[2].Name+","+hosts[3].Name {
+		t.Errorf("retry file: %q", b)
+	}
+	l.Reset(t, bad) // the cause of the failure fixed
+	again := frontdoor(t, nil, "apply", "--yes", "--ledger", led, "-i", l.Inventory, "--limit", "@"+m[1], playbook(t, "jira-subdomain.yaml"))
+	if again.code != 0 || strings.Contains(again.stdout, hosts[0].Name+":") {
+		t.Fatalf("retry:\n%s", again)
+	}
+	for _, h := range []labtest.Host{bad, hosts[2], hosts[3]} {
+		if !strings.Contains(again.stdout, h.Name+": ok, 6 change(s) applied") {
+			t.Errorf("%s not applied by the retry:\n%s", h.Name, again)
+		}
 	}
 }

@@ -151,3 +151,24 @@ func TestExplainSELinux(t *testing.T) {
 		}
 	}
 }
+
+// The plan confirmed must be the plan applied: the fingerprint changes with any pending change's
+// diff or summary, and ignores steps with nothing to do.
+func TestFingerprint(t *testing.T) {
+	mk := func(diff string, noop string) *steps.Plan {
+		return &steps.Plan{
+			Steps:   []steps.Step{&steps.CommandStep{Label: "a"}, &steps.CommandStep{Label: "b"}},
+			Changes: []steps.Change{{Action: steps.Update, Summary: "edit /x", Diff: diff}, {Action: steps.NoOp, Summary: noop}},
+		}
+	}
+	a := Fingerprint(mk("-1\n+2\n", "right"))
+	if a != Fingerprint(mk("-1\n+2\n", "already right")) {
+		t.Error("a no-op's reason changed the fingerprint")
+	}
+	if a == Fingerprint(mk("-1\n+3\n", "right")) {
+		t.Error("a different diff kept the fingerprint")
+	}
+	if Fingerprint(nil) != "" {
+		t.Error("nil plan")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
+	"regexp"
 
 	"github.com/aymanbagabas/go-udiff"
 )
@@ -98,7 +99,26 @@ func (s *FileStep) Apply(ctx context.Context, h Host, j *Journal) error {
 	return nil
 }
 
-// Diff renders a unified diff of a file's old and new content ("" when equal).
+// Diff renders a unified diff of a file's old and new content ("" when equal), with secrets
+// masked: plans, the ledger and JSON events show diffs, and a changed line's neighbours in
+// bitbucket.properties or server.xml are often a database or keystore password.
 func Diff(path string, old, new []byte) string {
-	return udiff.Unified("a"+path, "b"+path, string(old), string(new))
+	return Redact(udiff.Unified("a"+path, "b"+path, string(old), string(new)))
+}
+
+var (
+	// key=value or key: value where the key names a secret (properties, YAML-ish lines).
+	secretKV = regexp.MustCompile(`(?im)^([ +-]?[ \t]*[^\s=:#!]*(?:password|passwd|secret|token|credential)[^\s=:]*[ \t]*[=:][ \t]*)(\S.*?)(\r?)$`)
+	// name="value" attributes naming a secret (server.xml's keystorePass, a Resource's password).
+	secretAttr = regexp.MustCompile(`(?i)(\b[A-Za-z_.-]*(?:pass|password|passwd|secret|token)[A-Za-z_.-]*\s*=\s*)("[^"]*"|'[^']*')`)
+)
+
+// Redact masks the values of secret-looking keys and attributes in text (a diff or a file).
+func Redact(text string) string {
+	text = secretKV.ReplaceAllString(text, "${1}********${3}")
+	return secretAttr.ReplaceAllStringFunc(text, func(m string) string {
+		sub := secretAttr.FindStringSubmatch(m)
+		q := sub[2][:1]
+		return sub[1] + q + "********" + q
+	})
 }

@@ -264,3 +264,18 @@ func TestStoppingRollsBack(t *testing.T) {
 		}
 	}
 }
+
+// Diffs never show a secret's value, on changed lines or on their context.
+func TestDiffRedactsSecrets(t *testing.T) {
+	old := "jdbc.url=jdbc:postgresql://db:5432/bitbucket\njdbc.user=bitbucket\njdbc.password=S3cr3t!\r\nplugin.x.secret: abc\n"
+	new := old + "server.proxy-name=example.com\n"
+	d := Diff("/bitbucket.properties", []byte(old), []byte(new))
+	if strings.Contains(d, "S3cr3t") || strings.Contains(d, "abc") || !strings.Contains(d, " jdbc.password=********\r\n") || !strings.Contains(d, "+server.proxy-name=example.com") {
+		t.Errorf("properties diff:\n%s", d)
+	}
+	x := `<Connector port="8443" keystorePass="changeit" keystoreFile="/k"/>` + "\n"
+	d = Diff("/server.xml", []byte(x), []byte(x+`<Connector port="8080" proxyName="example.com"/>`+"\n"))
+	if strings.Contains(d, "changeit") || !strings.Contains(d, `keystorePass="********"`) || !strings.Contains(d, `keystoreFile="/k"`) {
+		t.Errorf("server.xml diff:\n%s", d)
+	}
+}

@@ -67,21 +67,26 @@ func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 		out = append(out, toggle("module "+m, f.Apache.Modules[m], "a2enmod -q "+m, "a2dismod -q -f "+m))
 	}
 	for _, v := range vhosts {
-		conf := v.Render()
-		var refuse error
-		if v.Synchrony() && !versionAtLeast(f.Apache.Version, 2, 4, 10) {
-			refuse = fmt.Errorf("Synchrony (Confluence 6.0+) needs Apache 2.4.10 or later (the guide); this host has Apache %s: upgrade Apache, or write synchrony: false", f.Apache.Version)
-		}
-		out = append(out, &steps.FileStep{
-			Label:   "apache: VirtualHost " + v.ServerName,
-			Current: f.File(SitePath(v)),
-			Edit:    func([]byte) ([]byte, error) { return []byte(conf), refuse },
-			NewMode: 0o644, Notify: []string{Service},
-			Reason: SitePath(v) + " already up to date",
-		})
+		out = append(out, vhostStep(f, v, SitePath(v)))
 		out = append(out, toggle("site "+v.Site(), f.Apache.Sites[v.Site()], "a2ensite -q "+v.Site(), "a2dissite -q "+v.Site()))
 	}
 	return out
+}
+
+// vhostStep writes one VirtualHost's file at p; Synchrony is refused below Apache 2.4.10.
+func vhostStep(f *distro.Facts, v VHost, p string) steps.Step {
+	conf := v.Render()
+	var refuse error
+	if v.Synchrony() && !versionAtLeast(f.Apache.Version, 2, 4, 10) {
+		refuse = fmt.Errorf("Synchrony (Confluence 6.0+) needs Apache 2.4.10 or later (the guide); this host has Apache %s: upgrade Apache, or write synchrony: false", f.Apache.Version)
+	}
+	return &steps.FileStep{
+		Label:   "apache: VirtualHost " + v.ServerName,
+		Current: f.File(p),
+		Edit:    func([]byte) ([]byte, error) { return []byte(conf), refuse },
+		NewMode: 0o644, Notify: []string{Service},
+		Reason: p + " already up to date",
+	}
 }
 
 // versionAtLeast compares a dotted version ("2.4.62") with major.minor.patch; an unknown version
@@ -113,23 +118,31 @@ func toggle(what string, enabled bool, enable, disable string) steps.Step {
 // it is the one answering its name, before any restart; restart by systemctl or the init.d
 // script, whichever the host runs.
 func DebianService(f *distro.Facts, vhosts []VHost) *steps.Service {
-	ctl := func(action string) string {
+	return httpdService(f, vhosts, "apache2", "apache2ctl", "apache2ctl -S", "disable that site (a2dissite) or give it another ServerName")
+}
+
+// httpdService is httpd as a Service: ctl's configtest, and for each vhost the check (with dump,
+// apache2ctl -S or httpd -S) that it answers its name, before any restart; unit is the service's
+// name for systemctl or the init.d script, whichever the host runs.
+func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) *steps.Service {
+	svc := func(action string) string {
 		if f.Init == "systemd" {
-			return "systemctl " + action + " apache2"
+			return "systemctl " + action + " " + unit
 		}
-		return "service apache2 " + action
+		return "service " + unit + " " + action
 	}
-	validate := []string{"apache2ctl configtest 2>&1"}
+	configtest := ctl + " configtest 2>&1"
+	validate := []string{configtest}
 	port := 80
 	for _, v := range vhosts {
-		validate = append(validate, shadowCheck("apache2ctl -S", v.ServerName, v.Port, v.Site()+".conf", "disable that site (a2dissite) or give it another ServerName"))
+		validate = append(validate, shadowCheck(dump, v.ServerName, v.Port, v.Site()+".conf", fix))
 		port = v.Port
 	}
 	return &steps.Service{
 		Name: Service, Kind: steps.Proxy, WasRunning: f.Apache.Running,
 		Validate:   strings.Join(validate, " && "),
-		Configtest: "apache2ctl configtest 2>&1",
-		Start:      ctl("start"), Stop: ctl("stop"), Restart: ctl("restart"),
+		Configtest: configtest,
+		Start:      svc("start"), Stop: svc("stop"), Restart: svc("restart"),
 		Ready: steps.HTTPReady(port, "httpd", 60),
 	}
 }

@@ -64,19 +64,7 @@ func RedHatSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 	}
 	out = append(out, selinuxStep(f.SELinux))
 	for _, v := range vhosts {
-		conf := v.Render()
-		p := RedHatVHostPath(v)
-		var refuse error
-		if v.Synchrony() && !versionAtLeast(f.Apache.Version, 2, 4, 10) {
-			refuse = fmt.Errorf("Synchrony (Confluence 6.0+) needs Apache 2.4.10 or later (the guide); this host has Apache %s: upgrade Apache, or write synchrony: false", f.Apache.Version)
-		}
-		out = append(out, &steps.FileStep{
-			Label:   "apache: VirtualHost " + v.ServerName,
-			Current: f.File(p),
-			Edit:    func([]byte) ([]byte, error) { return []byte(conf), refuse },
-			NewMode: 0o644, Notify: []string{Service},
-			Reason: p + " already up to date",
-		})
+		out = append(out, vhostStep(f, v, RedHatVHostPath(v)))
 	}
 	return out
 }
@@ -154,25 +142,7 @@ func selinuxStep(s distro.SELinux) steps.Step {
 // RedHatService is httpd on a RedHat-family host: apachectl configtest and the check that each
 // vhost answers its name (httpd -S), then systemctl or the init.d script.
 func RedHatService(f *distro.Facts, vhosts []VHost) *steps.Service {
-	ctl := func(action string) string {
-		if f.Init == "systemd" {
-			return "systemctl " + action + " httpd"
-		}
-		return "service httpd " + action
-	}
-	validate := []string{"apachectl configtest 2>&1"}
-	port := 80
-	for _, v := range vhosts {
-		validate = append(validate, shadowCheck("httpd -S", v.ServerName, v.Port, v.Site()+".conf", "remove or rename that file in /etc/httpd/conf.d"))
-		port = v.Port
-	}
-	return &steps.Service{
-		Name: Service, Kind: steps.Proxy, WasRunning: f.Apache.Running,
-		Validate:   strings.Join(validate, " && "),
-		Configtest: "apachectl configtest 2>&1",
-		Start:      ctl("start"), Stop: ctl("stop"), Restart: ctl("restart"),
-		Ready: steps.HTTPReady(port, "httpd", 60),
-	}
+	return httpdService(f, vhosts, "httpd", "apachectl", "httpd -S", "remove or rename that file in /etc/httpd/conf.d")
 }
 
 // For returns the steps and the httpd service for the host's platform family.
