@@ -79,8 +79,18 @@ func (f *Facts) ServiceCommand(name, action string) string {
 		return "systemctl " + action + " " + Quote(name)
 	case "sysv":
 		return "service " + Quote(name) + " " + action
+	case "windows":
+		return WinCommand("service", WinParams{Name: name, Action: action})
 	}
 	return ""
+}
+
+// ReadyCommand waits up to seconds for an HTTP answer on 127.0.0.1:port, the host's way.
+func (f *Facts) ReadyCommand(port int, name string, seconds int) string {
+	if f.Family == Windows {
+		return WinCommand("ready", WinParams{Port: port, Seconds: seconds, Name: name})
+	}
+	return steps.HTTPReady(port, name, seconds)
 }
 
 // File returns the gathered file at path (Exists false when it was not there). A path that was
@@ -96,7 +106,10 @@ func (f *Facts) File(path string) steps.File {
 // Describe is a one-line summary, e.g. "Debian GNU/Linux 12 (bookworm), systemd, Apache 2.4.62".
 func (f *Facts) Describe() string {
 	if f.Family == Windows {
-		return f.Windows
+		if f.Apache.Layout == "" {
+			return f.Windows + ", no Apache"
+		}
+		return f.Windows + ", Apache " + f.Apache.Version
 	}
 	s := f.OS.PrettyName
 	if s == "" {
@@ -134,7 +147,10 @@ func (f *Facts) Supported() error {
 		}
 		return nil
 	case Windows:
-		return fmt.Errorf("%s is detected (family windows) but not supported yet: frontdoor acts only on Debian/Ubuntu and the Red Hat family for now; nothing was changed", f.Windows)
+		if f.Apache.Layout != "windows" {
+			return fmt.Errorf("%s: no Apache httpd at the playbook's apache.windows_root (conf\\httpd.conf not found): install Apache (e.g. Apache Lounge in C:\\Apache24) or set apache.windows_root; nothing was changed", f.Windows)
+		}
+		return nil
 	default:
 		return fmt.Errorf("unknown platform %q: frontdoor acts on Debian/Ubuntu and the Red Hat family (RHEL, CentOS, Rocky, Alma, Fedora, Amazon Linux); nothing was changed", f.OS.PrettyName)
 	}

@@ -101,7 +101,30 @@ func ParseGather(out string) (*Facts, error) {
 	if !complete {
 		return nil, fmt.Errorf("gather output is truncated (no end marker)")
 	}
-	f.Family = ClassifyOS(f.OS)
+	if f.Family != Windows {
+		f.Family = ClassifyOS(f.OS)
+	}
+	if f.Apache.Layout == "windows" && len(f.Apache.ModuleFiles) == 1 {
+		// One httpd.conf: its LoadModule lines are the modules, its Listen lines the ports.
+		conf := f.Files[f.Apache.ModuleFiles[0]]
+		for _, lm := range LoadModules(conf.Data) {
+			if !lm.Commented {
+				f.Apache.Modules[lm.Module] = true
+			}
+		}
+		for _, line := range strings.Split(string(conf.Data), "\n") {
+			fs := strings.Fields(line)
+			if len(fs) >= 2 && strings.EqualFold(fs[0], "Listen") {
+				addr := fs[1]
+				if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+					addr = addr[i+1:]
+				}
+				if port, err := strconv.Atoi(addr); err == nil {
+					f.Apache.Listen[port] = append(f.Apache.Listen[port], conf.Path)
+				}
+			}
+		}
+	}
 	if f.Apache.Layout == "redhat" {
 		// httpd.conf loads conf.modules.d/*.conf near its top; both are read for LoadModule lines.
 		f.Apache.ModuleFiles = append([]string{"/etc/httpd/conf/httpd.conf"}, f.Apache.ModuleFiles...)
@@ -194,6 +217,14 @@ func (f *Facts) section(name, arg string, body []string) error {
 				}
 			case "bin":
 				f.Apache.Binaries = append(f.Apache.Binaries, v)
+			case "family":
+				if v == "windows" {
+					f.Family = Windows
+				}
+			case "windows":
+				f.Windows = v
+			case "apache_conf":
+				f.Apache.ModuleFiles = []string{v}
 			case "selinux":
 				f.SELinux.Mode = strings.TrimSpace(v)
 			case "sebool":

@@ -89,3 +89,20 @@ func lockScript(owner string) string {
 `, StateDir)
 	return b.String()
 }
+
+// UnlockCommand removes the host's lock if it still holds owner: quietly when it does not
+// (releasing a lock someone broke and retook), or failing when strict (taking over a stale one).
+func UnlockCommand(family Family, owner string, strict bool) string {
+	if family == Windows {
+		action := ""
+		if strict {
+			action = "strict"
+		}
+		return WinCommand("unlock", WinParams{Owner: owner, StateDir: WinStateDir, Action: action})
+	}
+	cmd := fmt.Sprintf(`[ "$(readlink %[1]s)" = %[2]s ] && rm -f %[1]s`, LockPath, Quote(owner))
+	if !strict {
+		cmd += " || true"
+	}
+	return cmd
+}

@@ -59,7 +59,12 @@ func TestLabSelfTest(t *testing.T) {
 				}
 				return string(out)
 			}
-			if h.Flavor == "rocky" {
+			if h.Flavor == "windows" {
+				// The emulated Windows host answers as cmd.exe (internal/winemu).
+				if out := run("cmd /c ver"); !strings.Contains(out, "Microsoft Windows [Version 10.0.20348") {
+					t.Errorf("ver: %q", out)
+				}
+			} else if h.Flavor == "rocky" {
 				// The CentOS-layout host: Rocky's os-release, httpd on /etc/httpd (no Debian
 				// layout left to find), SELinux emulated as enforcing with the boolean off.
 				if osr := run("cat /etc/os-release"); !strings.Contains(osr, `ID="rocky"`) {
@@ -80,12 +85,14 @@ func TestLabSelfTest(t *testing.T) {
 					t.Errorf("configtest: %s", out)
 				}
 			}
-			if out := run("hostname"); strings.TrimSpace(out) != h.Name {
-				t.Errorf("hostname %q, want %s", out, h.Name)
-			}
-			wantInit := map[string]string{"systemd": "systemd", "sysv": "lab-init.sh"}[h.Init]
-			if out := run("cat /proc/1/comm"); strings.TrimSpace(out) != wantInit {
-				t.Errorf("PID 1 is %q, want %s", out, wantInit)
+			if h.Flavor != "windows" { // no POSIX commands over the emulated Windows host's SSH
+				if out := run("hostname"); strings.TrimSpace(out) != h.Name {
+					t.Errorf("hostname %q, want %s", out, h.Name)
+				}
+				wantInit := map[string]string{"systemd": "systemd", "sysv": "lab-init.sh"}[h.Init]
+				if out := run("cat /proc/1/comm"); strings.TrimSpace(out) != wantInit {
+					t.Errorf("PID 1 is %q, want %s", out, wantInit)
+				}
 			}
 			for _, p := range h.Products {
 				port, ok := labtest.ProductPorts[p]

@@ -20,8 +20,22 @@ const (
 	StateRollbackFailed = "rollback-failed"
 )
 
-// RunDir is where a run's journal and backups live on a host (mode 0700).
-func RunDir(run string) string { return distro.StateDir + "/runs/" + run }
+// RunDir is where a run's journal and backups live on a host (mode 0700); on Windows, under
+// C:\ProgramData\frontdoor (as an SFTP path).
+func RunDir(run string, windows bool) string {
+	if windows {
+		return distro.SFTPPath(distro.WinStateDir) + "/runs/" + run
+	}
+	return distro.StateDir + "/runs/" + run
+}
+
+// mkdirCommand makes dir and its parents, readable by root only on POSIX hosts.
+func mkdirCommand(dir string, windows bool) string {
+	if windows {
+		return distro.WinCommand("mkdir", distro.WinParams{Path: distro.WinPath(dir)})
+	}
+	return fmt.Sprintf("umask 077 && mkdir -p %s", distro.Quote(dir))
+}
 
 // HostJournal is journal.json: what one run did to one host, enough to undo it without the
 // controller. "state" comes first so the gather script can read it with grep.
@@ -44,19 +58,20 @@ type Store struct {
 	h       steps.Host
 	j       HostJournal
 	madeDir bool
+	windows bool
 }
 
 // NewStore starts the journal of run on host h.
-func NewStore(h steps.Host, run string, owner Owner) *Store {
-	return &Store{h: h, j: HostJournal{State: StateApplying, Run: run, Host: h.Name(), Owner: owner.String(),
+func NewStore(h steps.Host, run string, owner Owner, windows bool) *Store {
+	return &Store{h: h, windows: windows, j: HostJournal{State: StateApplying, Run: run, Host: h.Name(), Owner: owner.String(),
 		Started: time.Now().UTC(), Backups: map[int]string{}}}
 }
 
 // Save implements steps.JournalStore.
 func (s *Store) Save(ctx context.Context, j *steps.Journal, added *steps.Entry) error {
-	dir := RunDir(s.j.Run)
+	dir := RunDir(s.j.Run, s.windows)
 	if !s.madeDir {
-		if _, err := s.h.Run(ctx, fmt.Sprintf("umask 077 && mkdir -p %s/backups", distro.Quote(dir)), nil); err != nil {
+		if _, err := s.h.Run(ctx, mkdirCommand(dir+"/backups", s.windows), nil); err != nil {
 			return err
 		}
 		s.madeDir = true
@@ -89,12 +104,12 @@ func (s *Store) write(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.h.WriteFile(ctx, steps.File{Path: RunDir(s.j.Run) + "/journal.json", Exists: true, Data: append(data, '\n'), Mode: 0o600})
+	return s.h.WriteFile(ctx, steps.File{Path: RunDir(s.j.Run, s.windows) + "/journal.json", Exists: true, Data: append(data, '\n'), Mode: 0o600})
 }
 
 // LoadJournal reads run's journal and backups from host h and rebuilds its undo records.
-func LoadJournal(ctx context.Context, h steps.Host, run string) (*HostJournal, *steps.Journal, error) {
-	dir := RunDir(run)
+func LoadJournal(ctx context.Context, h steps.Host, run string, windows bool) (*HostJournal, *steps.Journal, error) {
+	dir := RunDir(run, windows)
 	f, err := h.ReadFile(ctx, dir+"/journal.json")
 	if err != nil {
 		return nil, nil, err
@@ -128,12 +143,13 @@ func LoadJournal(ctx context.Context, h steps.Host, run string) (*HostJournal, *
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s:%s: %w", h.Name(), dir, err)
 	}
+	j.ContentOnly = windows
 	return &hj, j, nil
 }
 
 // SetState rewrites journal.json with a new state (after frontdoor rollback).
-func SetState(ctx context.Context, h steps.Host, hj *HostJournal, state string) error {
-	s := &Store{h: h, j: *hj, madeDir: true}
+func SetState(ctx context.Context, h steps.Host, hj *HostJournal, state string, windows bool) error {
+	s := &Store{h: h, j: *hj, madeDir: true, windows: windows}
 	s.j.State = state
 	return s.write(ctx)
 }

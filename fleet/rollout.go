@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/steps"
 )
@@ -223,7 +224,7 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 		ro.Emit.Emit(PlanEvent(r, hr.Batch))
 	}
 	if r.Err == nil {
-		store := NewStore(r.Conn, ro.Owner.Run, ro.Owner)
+		store := NewStore(r.Conn, ro.Owner.Run, ro.Owner, r.Facts.Family == distro.Windows)
 		r.Store = store
 		r.Apply(ctx)
 		state := StateApplied
@@ -234,7 +235,7 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 			state = StateRollbackFailed
 		}
 		if err := store.Finish(context.WithoutCancel(ctx), state); err != nil && r.Err == nil {
-			r.Err = fmt.Errorf("record the run's end in %s: %w", RunDir(ro.Owner.Run), err)
+			r.Err = fmt.Errorf("record the run's end in %s: %w", RunDir(ro.Owner.Run, store.windows), err)
 		}
 	}
 	hr.Changed, hr.RolledBack, hr.Err = r.Outcome.Changed, r.Outcome.RolledBack, r.Err
@@ -280,7 +281,7 @@ func (ro *Rollout) checkLock(r *playbooks.HostRun) error {
 	sort.Strings(open)
 	if len(open) > 0 {
 		return fmt.Errorf("%s: run %s did not finish here (its journal in %s says %s): undo it first with: frontdoor rollback %s -i INVENTORY --limit %s",
-			r.Host.Name, open[0], RunDir(open[0]), r.Facts.Runs[open[0]], open[0], r.Host.Name)
+			r.Host.Name, open[0], RunDir(open[0], r.Facts.Family == distro.Windows), r.Facts.Runs[open[0]], open[0], r.Host.Name)
 	}
 	return nil
 }

@@ -75,7 +75,8 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 	say := func(msg string) { u.Emit.Emit(Event{Type: HostProgress, Host: h.Name, Step: msg}) }
 	me := u.Owner.String()
 	// Take the lock; a stale lock left by the run being undone is taken over in the same command.
-	f, err := playbooks.Gather(ctx, c, distro.Request{Lock: me})
+	win := &playbooks.WinTarget{ApacheRoot: `C:\Apache24`, ApacheService: "Apache2.4"}
+	f, err := playbooks.Gather(ctx, c, distro.Request{Lock: me}, win)
 	if err != nil {
 		return StatusFailed, err
 	}
@@ -86,11 +87,11 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 			return StatusFailed, LockError(h.Name, holder)
 		}
 		say("take over the stale lock of run " + u.Target)
-		cmd := fmt.Sprintf(`[ "$(readlink %[1]s)" = %[2]s ] && rm -f %[1]s`, distro.LockPath, distro.Quote(f.LockHolder))
-		if _, err := c.Run(ctx, cmd, nil); err != nil {
+		win.Known = f.Family == distro.Windows
+		if _, err := c.Run(ctx, distro.UnlockCommand(f.Family, f.LockHolder, true), nil); err != nil {
 			return StatusFailed, fmt.Errorf("%s: the lock changed while taking it over: %w", h.Name, err)
 		}
-		if f, err = playbooks.Gather(ctx, c, distro.Request{Lock: me}); err != nil {
+		if f, err = playbooks.Gather(ctx, c, distro.Request{Lock: me}, win); err != nil {
 			return StatusFailed, err
 		}
 		if !f.LockAcquired {
@@ -98,7 +99,8 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 		}
 	}
 	c.SetSFTPServer(f.SFTPServer)
-	defer c.Run(context.WithoutCancel(ctx), fmt.Sprintf(`[ "$(readlink %[1]s)" = %[2]s ] && rm -f %[1]s || true`, distro.LockPath, distro.Quote(me)), nil)
+	windows := f.Family == distro.Windows
+	defer c.Run(context.WithoutCancel(ctx), distro.UnlockCommand(f.Family, me, false), nil)
 
 	switch f.Runs[u.Target] {
 	case "":
@@ -106,7 +108,7 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 	case StateRolledBack:
 		return StatusNothing, errAlready
 	}
-	hj, j, err := LoadJournal(ctx, c, u.Target)
+	hj, j, err := LoadJournal(ctx, c, u.Target, windows)
 	if err != nil {
 		return StatusFailed, err
 	}
@@ -132,7 +134,7 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 	if err != nil {
 		state, status = StateRollbackFailed, StatusRollbackFail
 	}
-	if serr := SetState(ctx, c, hj, state); serr != nil && err == nil {
+	if serr := SetState(ctx, c, hj, state, windows); serr != nil && err == nil {
 		return StatusRollbackFail, serr
 	}
 	if err != nil {
@@ -146,7 +148,7 @@ var errAlready = errors.New("already rolled back")
 
 // Unlock breaks a host's lock: only a stale one, unless force.
 func Unlock(ctx context.Context, c playbooks.Conn, force bool) (string, error) {
-	f, err := playbooks.Gather(ctx, c, distro.Request{})
+	f, err := playbooks.Gather(ctx, c, distro.Request{}, &playbooks.WinTarget{ApacheRoot: `C:\Apache24`, ApacheService: "Apache2.4"})
 	if err != nil {
 		return "", err
 	}
@@ -157,8 +159,7 @@ func Unlock(ctx context.Context, c playbooks.Conn, force bool) (string, error) {
 	if stale, why := o.Stale(); !stale && !force {
 		return "", fmt.Errorf("%s is locked by %s; %s: not breaking it (--force breaks a lock whose controller you know is gone)", c.Name(), o.Describe(), why)
 	}
-	cmd := fmt.Sprintf(`[ "$(readlink %[1]s)" = %[2]s ] && rm -f %[1]s`, distro.LockPath, distro.Quote(f.LockHolder))
-	if _, err := c.Run(ctx, cmd, nil); err != nil {
+	if _, err := c.Run(ctx, distro.UnlockCommand(f.Family, f.LockHolder, true), nil); err != nil {
 		return "", fmt.Errorf("%s: the lock changed while breaking it: %w", c.Name(), err)
 	}
 	return "broke the lock of " + o.Describe(), nil

@@ -9,14 +9,37 @@ import (
 	"github.com/frontdoor-dev/frontdoor/steps/app"
 )
 
-// instance is app a as the app package models it, on one host.
-func (pb *Playbook) instance(a App, host string) app.App {
+// instance is app a as the app package models it, on one host (with the Windows install, home
+// and service, as SFTP paths, on a Windows host).
+func (pb *Playbook) instance(a App, host string, windows bool) app.App {
 	p := a.PublicFor(host)
-	return app.App{
+	out := app.App{
 		Product: app.Products[a.Product], Name: a.Name, Install: a.Install, Home: a.Home, Port: a.Port,
 		ContextPath: p.ContextPath, Scheme: p.Scheme, ProxyName: p.Host, ProxyPort: p.Port,
 		ReplacePlaceholders: pb.ReplacePlaceholders,
 	}
+	if windows {
+		out.Install, out.Home, out.ServiceName = distro.SFTPPath(a.WindowsInstall), distro.SFTPPath(a.WindowsHome), a.WindowsService
+	}
+	return out
+}
+
+// windows is where Apache is on this playbook's Windows hosts.
+func (pb *Playbook) windows() apache.Windows {
+	return apache.Windows{Root: pb.Apache.WindowsRoot, Service: pb.Apache.WindowsService}
+}
+
+// WinTarget is what the gather of a Windows host must bring back for this playbook.
+func (pb *Playbook) WinTarget(host string) *WinTarget {
+	var r distro.Request
+	for _, a := range pb.Apps {
+		inst := pb.instance(a, host, true)
+		r.Files = append(r.Files, inst.Files()...)
+		r.Ports = append(r.Ports, a.Port)
+		r.Services = append(r.Services, a.WindowsService)
+	}
+	r.Files = append(r.Files, pb.windows().Files(pb.vhosts(host))...)
+	return &WinTarget{Request: r, ApacheRoot: pb.Apache.WindowsRoot, ApacheService: pb.Apache.WindowsService}
 }
 
 // vhosts groups the apps by public host name and port: one VirtualHost each, in playbook order.
@@ -41,7 +64,7 @@ func (pb *Playbook) vhosts(host string) []apache.VHost {
 func (pb *Playbook) Request(host string) distro.Request {
 	var r distro.Request
 	for _, a := range pb.Apps {
-		inst := pb.instance(a, host)
+		inst := pb.instance(a, host, false)
 		r.Files = append(r.Files, inst.Files()...)
 		r.Ports = append(r.Ports, a.Port)
 		r.Services = append(r.Services, a.Name)
@@ -59,13 +82,14 @@ func (pb *Playbook) Request(host string) distro.Request {
 func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*steps.Service) {
 	var ss []steps.Step
 	var services []*steps.Service
+	win := f.Family == distro.Windows
 	for _, a := range pb.Apps {
-		inst := pb.instance(a, host)
+		inst := pb.instance(a, host, win)
 		ss = append(ss, inst.Steps(f)...)
 		services = append(services, inst.Service(f))
 	}
 	vhosts := apache.ForHost(f, pb.vhosts(host))
-	aps, httpd := apache.For(f, vhosts)
+	aps, httpd := apache.For(f, vhosts, pb.windows())
 	ss = append(ss, aps...)
 	services = append([]*steps.Service{httpd}, services...)
 	return ss, services
@@ -77,7 +101,7 @@ func (pb *Playbook) Notes(f *distro.Facts, host string) []string {
 	var notes []string
 	compressing := false
 	for _, a := range pb.Apps {
-		inst := pb.instance(a, host)
+		inst := pb.instance(a, host, f.Family == distro.Windows)
 		notes = append(notes, inst.Notes(f)...)
 		compressing = compressing || a.Product == "jira" || a.Product == "confluence"
 	}

@@ -37,6 +37,11 @@ type App struct {
 	// URL is the public base URL: scheme://proxyName[:port][/context]. "{{host}}" is replaced by
 	// the inventory name of each host.
 	URL string `yaml:"url"`
+	// On Windows hosts: the install and home (native paths; default the Windows installer's) and
+	// the Windows service's name (default: name).
+	WindowsInstall string `yaml:"windows_install"`
+	WindowsHome    string `yaml:"windows_home"`
+	WindowsService string `yaml:"windows_service"`
 }
 
 // ApacheConfig is the proxy's side. Each public host name gets its own VirtualHost file,
@@ -46,9 +51,14 @@ type ApacheConfig struct {
 	// Directives are extra lines for the VirtualHost (e.g. RequestHeader, Timeout); apachectl
 	// configtest checks them before any restart.
 	Directives []string `yaml:"directives"`
+	// On Windows hosts: Apache's ServerRoot (default C:\Apache24, Apache Lounge's) and its
+	// Windows service (default Apache2.4).
+	WindowsRoot    string `yaml:"windows_root"`
+	WindowsService string `yaml:"windows_service"`
 }
 
 var (
+	winAbsR   = regexp.MustCompile(`^[A-Za-z]:[\\/][^'\n]*$`)
 	nameRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,40}$`)
 	hostnameR = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 )
@@ -102,6 +112,20 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 				return nil, src.errorf(at+"."+d.key, "%s %q must be an absolute path, like %s", d.key, d.val, def.Install)
 			}
 		}
+		if a.WindowsInstall == "" {
+			a.WindowsInstall = def.WinInstall
+		}
+		if a.WindowsHome == "" {
+			a.WindowsHome = def.WinHome
+		}
+		if a.WindowsService == "" {
+			a.WindowsService = a.Name
+		}
+		for _, d := range []struct{ key, val string }{{"windows_install", a.WindowsInstall}, {"windows_home", a.WindowsHome}} {
+			if !winAbsR.MatchString(d.val) {
+				return nil, src.errorf(at+"."+d.key, "%s %q must be an absolute Windows path, like %s", d.key, d.val, def.WinInstall)
+			}
+		}
 		if a.Port == 0 {
 			a.Port = def.Port
 		}
@@ -124,6 +148,15 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 		if err := checkURL(strings.ReplaceAll(a.URL, "{{host}}", "host")); err != nil {
 			return nil, src.errorf(at+".url", "url %q: %v", a.URL, err)
 		}
+	}
+	if pb.Apache.WindowsRoot == "" {
+		pb.Apache.WindowsRoot = `C:\Apache24`
+	}
+	if pb.Apache.WindowsService == "" {
+		pb.Apache.WindowsService = "Apache2.4"
+	}
+	if !winAbsR.MatchString(pb.Apache.WindowsRoot) {
+		return nil, src.errorf("$.apache.windows_root", "windows_root %q must be an absolute Windows path, like C:\\Apache24", pb.Apache.WindowsRoot)
 	}
 	if err := pb.crossCheck(); err != nil {
 		return nil, err

@@ -19,6 +19,8 @@ type Conn interface {
 	steps.Host
 	RoundTrips() int64
 	SetSFTPServer(path string)
+	// SetWindows is called once the host is known to be Windows (no sudo, plain SFTP).
+	SetWindows()
 	Close() error
 }
 
@@ -96,13 +98,29 @@ func Connect(ctx context.Context, inv *Inventory, h *Host, opts Options) (Conn, 
 	return c, nil
 }
 
-// Gather runs the one gather command and parses it. A host whose shell is not POSIX is
-// recognised as Windows by its error, and described with cmd's ver.
-func Gather(ctx context.Context, c Conn, req distro.Request) (*distro.Facts, error) {
+// WinTarget is what a Windows host's gather asks for (its paths differ from the POSIX request's).
+type WinTarget struct {
+	Request                   distro.Request
+	ApacheRoot, ApacheService string
+	// Known: the host is already known to be Windows, so the POSIX attempt is skipped.
+	Known bool
+}
+
+// Gather runs the one gather command and parses it. A host whose shell is not POSIX is Windows:
+// its error says so ("... is not recognized as ..."), and then the Windows gather (one PowerShell
+// command, win's request) runs instead; without win, cmd's ver describes the host.
+func Gather(ctx context.Context, c Conn, req distro.Request, win *WinTarget) (*distro.Facts, error) {
+	if win != nil && win.Known {
+		return gatherWindows(ctx, c, req, win)
+	}
 	out, err := c.Run(ctx, distro.Script(req), nil)
 	if err != nil {
 		var ce *ssh.CommandError
 		if errors.As(err, &ce) && strings.Contains(ce.Stderr+ce.Stdout, "is not recognized as") {
+			c.SetWindows()
+			if win != nil {
+				return gatherWindows(ctx, c, req, win)
+			}
 			ver, verr := c.Run(ctx, "cmd /c ver", nil)
 			if name, ok := distro.ParseVer(string(ver)); verr == nil && ok {
 				return &distro.Facts{Family: distro.Windows, Windows: name}, nil
@@ -115,6 +133,21 @@ func Gather(ctx context.Context, c Conn, req distro.Request) (*distro.Facts, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Name(), err)
 	}
+	return f, nil
+}
+
+func gatherWindows(ctx context.Context, c Conn, req distro.Request, win *WinTarget) (*distro.Facts, error) {
+	r := win.Request
+	r.Lock = req.Lock
+	out, err := c.Run(ctx, distro.WinGather(r, win.ApacheRoot, win.ApacheService), nil)
+	if err != nil {
+		return nil, fmt.Errorf("gather facts (Windows): %w", err)
+	}
+	f, err := distro.ParseGather(string(out))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name(), err)
+	}
+	f.Family = distro.Windows
 	return f, nil
 }
 
@@ -136,8 +169,10 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	r.say("gather facts")
 	req := r.pb.Request(r.Host.Name)
 	req.Lock = r.opts.Lock
+	win := r.pb.WinTarget(r.Host.Name)
+	win.Known = r.Facts != nil && r.Facts.Family == distro.Windows
 	var err error
-	if r.Facts, err = Gather(ctx, r.Conn, req); err != nil {
+	if r.Facts, err = Gather(ctx, r.Conn, req, win); err != nil {
 		r.Err = err
 		return
 	}
@@ -168,8 +203,7 @@ func (r *HostRun) Release(ctx context.Context) error {
 	if !r.Locked() || r.Conn == nil {
 		return nil
 	}
-	q := distro.Quote(r.opts.Lock)
-	_, err := r.Conn.Run(ctx, fmt.Sprintf(`[ "$(readlink %[1]s)" = %[2]s ] && rm -f %[1]s || true`, distro.LockPath, q), nil)
+	_, err := r.Conn.Run(ctx, distro.UnlockCommand(r.Facts.Family, r.opts.Lock, false), nil)
 	if err == nil {
 		r.Facts.LockAcquired = false
 	}
@@ -247,9 +281,12 @@ func (r *HostRun) Apply(ctx context.Context) {
 		return
 	}
 	req := r.pb.Request(r.Host.Name)
+	win := r.pb.WinTarget(r.Host.Name)
+	win.Known = r.Facts.Family == distro.Windows
 	r.Outcome, r.Err = steps.Apply(ctx, r.Conn, r.Plan, steps.Hooks{
+		ContentOnly: win.Known,
 		Recheck: func(ctx context.Context) (*steps.Plan, error) {
-			f, err := Gather(ctx, r.Conn, req)
+			f, err := Gather(ctx, r.Conn, req, win)
 			if err != nil {
 				return nil, err
 			}

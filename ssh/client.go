@@ -83,6 +83,8 @@ type Client struct {
 	conn  *xssh.Client
 	jumps []*xssh.Client // hops, closed after conn
 	trips atomic.Int64
+	// windows: the host is Windows (see SetWindows).
+	windows atomic.Bool
 
 	mu       sync.Mutex
 	sftp     *sftp.Client
@@ -337,7 +339,13 @@ func (c *Client) Close() error {
 	return err
 }
 
-func (c *Client) root() bool { return c.cfg.User == "root" }
+// root says commands and files need no sudo: logged in as root, or on Windows, where the
+// OpenSSH user is an administrator and there is no sudo.
+func (c *Client) root() bool { return c.cfg.User == "root" || c.windows.Load() }
+
+// SetWindows switches the client to a Windows host (once the facts say so): commands go as they
+// are (no sudo), SFTP is the plain subsystem, and writes set no POSIX mode or owner.
+func (c *Client) SetWindows() { c.windows.Store(true) }
 
 // become wraps cmd so it runs as root, and returns the stdin prefix sudo reads the password from.
 func (c *Client) become(cmd string) (string, []byte) {

@@ -131,16 +131,21 @@ func (c *Client) WriteFile(ctx context.Context, f steps.File) error {
 		w.Close()
 		return fail("write", err)
 	}
-	c.trips.Add(3)
-	if err := w.Chmod(f.Mode.Perm()); err != nil {
-		w.Close()
-		return fail("chmod", err)
+	if !c.windows.Load() { // Windows keeps ACLs, not modes and owners: the new file inherits its folder's
+		c.trips.Add(2)
+		if err := w.Chmod(f.Mode.Perm()); err != nil {
+			w.Close()
+			return fail("chmod", err)
+		}
+		if err := w.Chown(f.UID, f.GID); err != nil {
+			w.Close()
+			return fail("chown", err)
+		}
 	}
-	if err := w.Chown(f.UID, f.GID); err != nil {
-		w.Close()
-		return fail("chown", err)
-	}
-	if err := w.Sync(); err != nil {
+	c.trips.Add(1)
+	// fsync@openssh.com makes the bytes durable before the rename; a server without the extension
+	// (some Windows OpenSSH builds) still gets an atomic rename, only without that guarantee.
+	if err := w.Sync(); err != nil && !isUnsupported(err) {
 		w.Close()
 		return fail("fsync", err)
 	}
@@ -165,4 +170,10 @@ func (c *Client) Remove(ctx context.Context, p string) error {
 		return fmt.Errorf("%s: remove %s: %w", c.cfg.Name, p, err)
 	}
 	return nil
+}
+
+// isUnsupported says the SFTP server does not implement the operation.
+func isUnsupported(err error) bool {
+	var se *sftp.StatusError
+	return errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxOpUnsupported
 }

@@ -35,6 +35,7 @@ func NewLocal(name string) (*Local, error) {
 func (l *Local) Name() string         { return l.name }
 func (l *Local) RoundTrips() int64    { return l.trips.Load() }
 func (l *Local) SetSFTPServer(string) {}
+func (l *Local) SetWindows()          {}
 func (l *Local) Close() error         { return nil }
 
 func (l *Local) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {

@@ -18,6 +18,8 @@ type Journal struct {
 	services []*Service
 	// Store, if set, persists the journal; a failed save stops the change it precedes.
 	Store JournalStore
+	// ContentOnly: CheckRestored compares bytes only (Windows keeps ACLs, not modes and owners).
+	ContentOnly bool
 }
 
 // JournalStore saves a journal where it outlives the controller (on the host itself).
@@ -247,7 +249,7 @@ func (j *Journal) CheckRestored(ctx context.Context, h Host) error {
 			errs = append(errs, err)
 		case live.Exists != o.Exists:
 			errs = append(errs, fmt.Errorf("%s: exists=%v after rollback, was %v", o.Path, live.Exists, o.Exists))
-		case o.Exists && (Hash(live.Data) != Hash(o.Data) || live.Mode != o.Mode || live.UID != o.UID || live.GID != o.GID):
+		case o.Exists && (Hash(live.Data) != Hash(o.Data) || (!j.ContentOnly && (live.Mode != o.Mode || live.UID != o.UID || live.GID != o.GID))):
 			errs = append(errs, fmt.Errorf("%s differs from its original after rollback", o.Path))
 		}
 	}

@@ -69,6 +69,9 @@ type Hooks struct {
 	Progress func(msg string)
 	// Store, if set, keeps the journal on the host as it grows (see JournalStore).
 	Store JournalStore
+	// ContentOnly: the host keeps no POSIX mode and owner (Windows), so a rollback is checked on
+	// the files' bytes alone.
+	ContentOnly bool
 	// Stopping, if set, is asked before each step and phase: once it says yes, no further change
 	// starts and the host is rolled back. The command in flight is left to finish.
 	Stopping func() bool
@@ -94,7 +97,7 @@ func Apply(ctx context.Context, h Host, p *Plan, hooks Hooks) (Outcome, error) {
 			hooks.Progress(fmt.Sprintf(format, a...))
 		}
 	}
-	out := Outcome{Journal: &Journal{Store: hooks.Store}}
+	out := Outcome{Journal: &Journal{Store: hooks.Store, ContentOnly: hooks.ContentOnly}}
 	if p.Pending() == 0 {
 		if hooks.Verify != nil {
 			return out, hooks.Verify(ctx)

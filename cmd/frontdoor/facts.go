@@ -34,10 +34,11 @@ func factsCommand() *cli.Command {
 				}
 				defer conn.Close()
 				var req distro.Request
+				win := &playbooks.WinTarget{ApacheRoot: `C:\Apache24`, ApacheService: "Apache2.4"}
 				if l.pb != nil {
-					req = l.pb.Request(h.Name)
+					req, win = l.pb.Request(h.Name), l.pb.WinTarget(h.Name)
 				}
-				f, err := playbooks.Gather(c.Context, conn, req)
+				f, err := playbooks.Gather(c.Context, conn, req, win)
 				if err != nil {
 					l.printf("%s: ERROR: %v\n", h.Name, err)
 					failed++

@@ -145,10 +145,14 @@ func RedHatService(f *distro.Facts, vhosts []VHost) *steps.Service {
 	return httpdService(f, vhosts, "httpd", "apachectl", "httpd -S", "remove or rename that file in /etc/httpd/conf.d")
 }
 
-// For returns the steps and the httpd service for the host's platform family.
-func For(f *distro.Facts, vhosts []VHost) ([]steps.Step, *steps.Service) {
-	if f.Apache.Layout == "redhat" {
+// For returns the steps and the httpd service for the host's platform family (w: where Apache is
+// on Windows hosts).
+func For(f *distro.Facts, vhosts []VHost, w Windows) ([]steps.Step, *steps.Service) {
+	switch f.Apache.Layout {
+	case "redhat":
 		return RedHatSteps(f, vhosts), RedHatService(f, vhosts)
+	case "windows":
+		return WindowsSteps(f, vhosts, w), WindowsService(f, vhosts, w)
 	}
 	return DebianSteps(f, vhosts), DebianService(f, vhosts)
 }

@@ -44,7 +44,7 @@ func plan(t *testing.T, f *distro.Facts, vhosts []VHost) map[string]steps.Change
 			f.Files[RedHatVHostPath(v)] = steps.File{Path: RedHatVHostPath(v)}
 		}
 	}
-	ss, _ := For(f, ForHost(f, vhosts))
+	ss, _ := For(f, ForHost(f, vhosts), Windows{})
 	out := map[string]steps.Change{}
 	for _, s := range ss {
 		ch, err := s.Check(context.Background(), nil)
@@ -125,12 +125,12 @@ func TestRedHatService(t *testing.T) {
 	f := redhatFacts(t, "centos7-stock-all-enabled-00-proxy.conf", distro.SELinux{})
 	vh := []VHost{{ServerName: "jira.example.com", Port: 80}}
 	f.Files[RedHatVHostPath(vh[0])] = steps.File{Path: RedHatVHostPath(vh[0])}
-	_, s := For(f, vh)
+	_, s := For(f, vh, Windows{})
 	if !strings.HasPrefix(s.Validate, "apachectl configtest") || !strings.Contains(s.Validate, "httpd -S") || s.Restart != "systemctl restart httpd" {
 		t.Errorf("%+v", s)
 	}
 	f.Init = "sysv"
-	if _, s := For(f, nil); s.Restart != "service httpd restart" {
+	if _, s := For(f, nil, Windows{}); s.Restart != "service httpd restart" {
 		t.Errorf("sysv: %s", s.Restart)
 	}
 }

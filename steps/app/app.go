@@ -25,6 +25,15 @@ type App struct {
 	ProxyPort   int    // public port
 	// ReplacePlaceholders lets frontdoor overwrite ${...} values in server.xml.
 	ReplacePlaceholders bool
+	// ServiceName is the init or Windows service that runs it (default Name).
+	ServiceName string
+}
+
+func (a App) serviceName() string {
+	if a.ServiceName != "" {
+		return a.ServiceName
+	}
+	return a.Name
 }
 
 // ConfigFile is the file that carries the app's proxy settings.
@@ -141,6 +150,10 @@ func (a App) Steps(f *distro.Facts) []steps.Step {
 		}
 		label = " [" + why + "]"
 	}
+	if f.Family == distro.Windows && f.Services[a.serviceName()] != "windows" {
+		err := fmt.Errorf("no Windows service %q runs %s: set windows_service: to its service name (Get-Service lists them)", a.serviceName(), a.Name)
+		return []steps.Step{&steps.FileStep{Label: a.Name + ": service", Current: f.File(file), Edit: func([]byte) ([]byte, error) { return nil, err }}}
+	}
 	step := &steps.FileStep{
 		Label:   a.Name + ": " + path.Base(file) + label,
 		Current: f.File(file),
@@ -191,15 +204,15 @@ func (a App) editor() func([]byte) ([]byte, error) {
 // or init.d script, as the Atlassian installer sets up), else through the install's stop and
 // start scripts as the guide says. It was running when something listened on its port.
 func (a App) Service(f *distro.Facts) *steps.Service {
-	start, stop := f.ServiceCommand(a.Name, "start"), f.ServiceCommand(a.Name, "stop")
-	if start == "" {
+	start, stop := f.ServiceCommand(a.serviceName(), "start"), f.ServiceCommand(a.serviceName(), "stop")
+	if start == "" && f.Family != distro.Windows {
 		start = distro.Quote(path.Join(a.Install, a.Product.Start))
 		stop = distro.Quote(path.Join(a.Install, a.Product.Stop))
 	}
 	return &steps.Service{
 		Name: a.Name, Kind: steps.App, WasRunning: f.Listening[a.Port],
 		Start: start, Stop: stop,
-		Ready: steps.HTTPReady(a.Port, a.Name, 180),
+		Ready: f.ReadyCommand(a.Port, a.Name, 180),
 	}
 }
 

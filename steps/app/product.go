@@ -34,6 +34,8 @@ type Product struct {
 	// no documented API: AdminPage then tells the admin where to set it.
 	BaseURLAPI string
 	AdminPage  string
+	// WinInstall, WinHome are the Windows installer's defaults (native paths).
+	WinInstall, WinHome string
 }
 
 // Products are the products frontdoor configures.
@@ -43,29 +45,34 @@ var Products = map[string]Product{
 		Config: ServerXML, ConfigRel: "conf/server.xml", Start: "bin/start-jira.sh", Stop: "bin/stop-jira.sh",
 		BaseURLAPI: "jira",
 		AdminPage:  "Administration > System > General configuration > Edit settings > Base URL",
+		WinInstall: `C:\Program Files\Atlassian\JIRA`, WinHome: `C:\Program Files\Atlassian\Application Data\JIRA`,
 	},
 	"confluence": {
 		Name: "confluence", Port: 8090, Install: "/opt/atlassian/confluence", Home: "/var/atlassian/application-data/confluence",
 		Config: ServerXML, ConfigRel: "conf/server.xml", Start: "bin/start-confluence.sh", Stop: "bin/stop-confluence.sh",
 		SynchronyPort: 8091,
 		AdminPage:     "General Configuration > Site Configuration > Server Base URL",
+		WinInstall:    `C:\Program Files\Atlassian\Confluence`, WinHome: `C:\Program Files\Atlassian\Application Data\Confluence`,
 	},
 	"crowd": {
 		Name: "crowd", Port: 8095, Install: "/opt/atlassian/crowd", Home: "/var/atlassian/application-data/crowd",
 		Config: CrowdTomcat, ConfigRel: "apache-tomcat/conf/server.xml", Start: "start_crowd.sh", Stop: "stop_crowd.sh",
-		AdminPage: "Administration > General > Base URL",
+		AdminPage:  "Administration > General > Base URL",
+		WinInstall: `C:\Program Files\Atlassian\Crowd`, WinHome: `C:\Program Files\Atlassian\Application Data\Crowd`,
 	},
 	"fisheye":  fecru("fisheye"),
 	"crucible": fecru("crucible"),
 	"bamboo": {
 		Name: "bamboo", Port: 8085, Install: "/opt/atlassian/bamboo", Home: "/var/atlassian/application-data/bamboo",
 		Config: ServerXML, ConfigRel: "conf/server.xml", Start: "bin/start-bamboo.sh", Stop: "bin/stop-bamboo.sh",
-		AdminPage: "Bamboo administration > System > General configuration > Base URL",
+		AdminPage:  "Bamboo administration > System > General configuration > Base URL",
+		WinInstall: `C:\Program Files\Bamboo`, WinHome: `C:\Program Files\Bamboo\home`,
 	},
 	"bitbucket": {
 		Name: "bitbucket", Port: 7990, Install: "/opt/atlassian/bitbucket", Home: "/var/atlassian/application-data/bitbucket",
 		Config: BitbucketProperties, ConfigRel: "shared/bitbucket.properties", Start: "bin/start-bitbucket.sh", Stop: "bin/stop-bitbucket.sh",
-		AdminPage: "Administration > Server settings > Base URL",
+		AdminPage:  "Administration > Server settings > Base URL",
+		WinInstall: `C:\Atlassian\Bitbucket`, WinHome: `C:\Atlassian\ApplicationData\Bitbucket`,
 	},
 }
 
@@ -83,6 +90,7 @@ func fecru(name string) Product {
 	return Product{
 		Name: name, Port: 8060, Install: "/opt/atlassian/fecru", Home: "/var/atlassian/application-data/fisheye",
 		Config: FecruConfig, ConfigRel: "config.xml", Start: "bin/start.sh", Stop: "bin/stop.sh",
-		AdminPage: "Administration > Global Settings > Server > Web Server (proxy host, port, scheme and Site URL)",
+		AdminPage:  "Administration > Global Settings > Server > Web Server (proxy host, port, scheme and Site URL)",
+		WinInstall: `C:\fecru`, WinHome: `C:\fecru-data`,
 	}
 }

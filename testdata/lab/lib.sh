@@ -117,6 +117,44 @@ flavor_rocky() {
 	{ cat "$LAB_BASE/etc/group"; echo 'apache:x:48:'; } >"$d/upper/etc/group"
 }
 
+# flavor_windows D: turns host dir D's upper layer into an EMULATED Windows host: internal/winemu
+# (built by up) answers SSH and SFTP on :22 as Windows OpenSSH with cmd.exe does, over the
+# directory /C: (drive C:). Real: Apache Lounge's httpd.conf (fixture, with CRLF as on Windows)
+# loaded by the Apache 2.4 binary, Jira's Tomcat (its server.xml with CRLF, reached as
+# C:\Program Files\Atlassian\JIRA), OpenSSH's protocol. See internal/winemu for what is emulated.
+flavor_windows() {
+	local d=$1 c
+	c="$d/upper/C:"
+	mkdir -p "$c/Apache24/conf/extra" "$c/Apache24/logs" "$c/Apache24/htdocs" "$c/Apache24/cgi-bin" "$c/Apache24/bin" \
+		"$c/Program Files/Atlassian" "$c/ProgramData" "$d/upper/usr/local/sbin" "$d/upper/etc/systemd/system/multi-user.target.wants" \
+		"$d/upper/opt/atlassian/jira/conf"
+	sed 's/$/\r/' "$LAB_DIR/../fixtures/apache-distro/windows-apachelounge-2.4.56-original-httpd.conf" >"$c/Apache24/conf/httpd.conf"
+	cp "$LAB_BASE/etc/mime.types" "$c/Apache24/conf/mime.types"
+	printf '<html><body><h1>It works!</h1></body></html>\r\n' >"$c/Apache24/htdocs/index.html"
+	ln -s /usr/lib/apache2/modules "$c/Apache24/modules"
+	ln -s /opt/atlassian/jira "$c/Program Files/Atlassian/JIRA"
+	# Jira's server.xml as the Windows installer leaves it: CRLF (same owner and mode).
+	cp -a "$LAB_BASE/opt/atlassian/jira/conf/server.xml" "$d/upper/opt/atlassian/jira/conf/server.xml"
+	sed 's/$/\r/' "$LAB_BASE/opt/atlassian/jira/conf/server.xml" >"$d/work/server.xml.crlf"
+	cat "$d/work/server.xml.crlf" >"$d/upper/opt/atlassian/jira/conf/server.xml" && rm -f "$d/work/server.xml.crlf"
+	cp "$LAB_ROOT/winemu" "$d/upper/usr/local/sbin/winemu"
+	cat >"$d/upper/etc/systemd/system/winemu.service" <<'UNIT'
+[Unit]
+Description=EMULATED Windows host (frontdoor lab): SSH/SFTP on :22, services Apache2.4 and jira
+After=network.target
+
+[Service]
+ExecStart=/usr/local/sbin/winemu
+KillMode=process
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+	ln -s ../winemu.service "$d/upper/etc/systemd/system/multi-user.target.wants/winemu.service"
+	ln -s /dev/null "$d/upper/etc/systemd/system/ssh.service"
+	ln -s /dev/null "$d/upper/etc/systemd/system/apache2.service"
+}
+
 # product_port P: the HTTP port product P answers on in the lab (its shipped default).
 product_port() {
 	case $1 in jira) echo 8080 ;; confluence) echo 8090 ;; bitbucket) echo 7990 ;; bamboo) echo 8085 ;; fisheye) echo 8060 ;; crowd) echo 8095 ;; *) die "unknown product $1" ;; esac
@@ -157,7 +195,10 @@ start_host() {
 	case $flavor in
 	debian) ;;
 	rocky) [ "$mode" = systemd ] || die "LAB_FLAVOR_OF_$i=rocky needs systemd (LAB_INIT_OF_$i=systemd)"; flavor_rocky "$d" ;;
-	*) die "LAB_FLAVOR_OF_$i must be debian or rocky, got '$flavor'" ;;
+	windows) [ "$mode" = systemd ] || die "LAB_FLAVOR_OF_$i=windows needs systemd (LAB_INIT_OF_$i=systemd)"
+		[ -x "$LAB_ROOT/winemu" ] || die "the Windows emulator is not built: run testdata/lab/up"
+		flavor_windows "$d" ;;
+	*) die "LAB_FLAVOR_OF_$i must be debian, rocky or windows, got '$flavor'" ;;
 	esac
 
 	if [ "$mode" = sysv ]; then
