@@ -1,0 +1,62 @@
+package ledger
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdoor-dev/frontdoor/fleet"
+)
+
+// A run's events fill runs, hosts and changes; a run without run.done stays "running"; a host
+// never reached stays "pending"; ids are found by an unambiguous prefix.
+func TestHostsAndFind(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	l, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	run := fleet.NewRunID(t0)
+	em := fleet.NewEmitter(run, l.Record)
+	em.Emit(fleet.Event{Type: fleet.RunStart, Time: t0, Command: "apply", Controller: "root@ctl", Batches: [][]string{{"a", "b"}, {"c"}}})
+	em.Emit(fleet.Event{Type: fleet.HostPlan, Host: "a", Batch: 1, Address: "x", Platform: "y", Changes: []fleet.Change{{Step: "s", Action: "update", Summary: "edit /x", Diff: "-1\n+2\n"}, {Step: "t", Action: "noop", Summary: "ok"}}})
+	em.Emit(fleet.Event{Type: fleet.HostDone, Host: "a", Batch: 1, Status: fleet.StatusChanged, Changed: 1, DurationMS: 1500})
+	em.Emit(fleet.Event{Type: fleet.HostDone, Host: "b", Batch: 1, Status: fleet.StatusFailed, RolledBack: true, Error: "boom"})
+	em.Emit(fleet.Event{Type: fleet.HostRollback, Host: "a", Batch: 1, Status: fleet.StatusRolledBack, DurationMS: 500})
+	em.Emit(fleet.Event{Type: fleet.RunDone, Status: fleet.RunStopped, Counts: &fleet.Counts{Hosts: 3, Changed: 1, Failed: 1, RolledBack: 2, Skipped: 1}})
+	unfinished := fleet.NewRunID(t0.Add(time.Hour))
+	fleet.NewEmitter(unfinished, l.Record).Emit(fleet.Event{Type: fleet.RunStart, Time: t0.Add(time.Hour), Command: "apply", Controller: "root@ctl", Batches: [][]string{{"a"}}})
+
+	runs, err := l.Runs(0)
+	if err != nil || len(runs) != 2 || runs[0].ID != unfinished || runs[0].Status != "running" || runs[1].Status != fleet.RunStopped || runs[1].Counts.RolledBack != 2 {
+		t.Fatalf("runs: %+v %v", runs, err)
+	}
+	hosts, err := l.Hosts(run)
+	if err != nil || len(hosts) != 3 {
+		t.Fatalf("hosts: %+v %v", hosts, err)
+	}
+	a, b, c := hosts[0], hosts[1], hosts[2]
+	if a.Name != "a" || a.Status != fleet.StatusRolledBack || !a.RolledBack || a.Changed != 1 || a.Duration != 2*time.Second || len(a.Changes) != 2 || a.Changes[0].Diff != "-1\n+2\n" {
+		t.Errorf("a: %+v", a)
+	}
+	if b.Status != fleet.StatusFailed || !b.RolledBack || b.Error != "boom" {
+		t.Errorf("b: %+v", b)
+	}
+	if c.Name != "c" || c.Batch != 2 || c.Status != "pending" {
+		t.Errorf("c (never reached): %+v", c)
+	}
+	if r, err := l.Find(run[:18]); err != nil || r.ID != run {
+		t.Errorf("find by prefix: %v %v", r, err)
+	}
+	if _, err := l.Find("2026"); err == nil || !strings.Contains(err.Error(), "matches 2 runs") {
+		t.Errorf("ambiguous prefix: %v", err)
+	}
+	if evs, err := l.Events(run); err != nil || len(evs) != 6 || evs[5].Type != fleet.RunDone {
+		t.Errorf("events: %d %v", len(evs), err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
