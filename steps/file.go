@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"strconv"
 
 	"github.com/aymanbagabas/go-udiff"
 )
@@ -103,7 +104,44 @@ func (s *FileStep) Apply(ctx context.Context, h Host, j *Journal) error {
 // masked: plans, the ledger and JSON events show diffs, and a changed line's neighbours in
 // bitbucket.properties or server.xml are often a database or keystore password.
 func Diff(path string, old, new []byte) string {
-	return Redact(udiff.Unified("a"+path, "b"+path, string(old), string(new)))
+	return Redact(fixHunks(udiff.Unified("a"+path, "b"+path, string(old), string(new))))
+}
+
+var hunkRe = regexp.MustCompile(`(?m)^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@`)
+
+// fixHunks recomputes each hunk's start line in the new file from the old start and the lines
+// the hunks before it added or removed: go-udiff v0.4.1 leaves the equal lines between two edits
+// of one hunk out of its count, so after such a hunk every new-file line number is too small.
+func fixHunks(d string) string {
+	delta := 0
+	return hunkRe.ReplaceAllStringFunc(d, func(h string) string {
+		m := hunkRe.FindStringSubmatch(h)
+		num := func(s string, def int) int {
+			if s == "" {
+				return def
+			}
+			n, _ := strconv.Atoi(s)
+			return n
+		}
+		a, b, d := num(m[1], 0), num(m[2], 1), num(m[4], 1)
+		c := a + delta
+		switch {
+		case b == 0:
+			c++ // lines inserted after old line a
+		case d == 0:
+			c-- // lines deleted after new line c
+		}
+		delta += d - b
+		out := fmt.Sprintf("@@ -%d", a)
+		if m[2] != "" {
+			out += "," + m[2]
+		}
+		out += fmt.Sprintf(" +%d", c)
+		if m[4] != "" {
+			out += "," + m[4]
+		}
+		return out + " @@"
+	})
 }
 
 var (

@@ -279,3 +279,33 @@ func TestDiffRedactsSecrets(t *testing.T) {
 		t.Errorf("server.xml diff:\n%s", d)
 	}
 }
+
+// Hunk headers give the right new-file line numbers after a hunk that joins several edits
+// (go-udiff v0.4.1 gets them wrong there), and for created and deleted files.
+func TestDiffHunkHeaders(t *testing.T) {
+	var lines []string
+	for i := 1; i <= 60; i++ {
+		lines = append(lines, fmt.Sprintf("#line %d", i))
+	}
+	old := strings.Join(lines, "\r\n") + "\r\n"
+	nw := old
+	for _, n := range []string{"#line 10\r", "#line 14\r", "#line 17\r"} { // three edits within one hunk
+		nw = strings.Replace(nw, n, strings.TrimPrefix(n, "#"), 1)
+	}
+	nw = strings.Replace(nw, "#line 40\r\n", "", 1) + "added\r\n"
+	var heads []string
+	for _, l := range strings.Split(Diff("/f", []byte(old), []byte(nw)), "\n") {
+		if strings.HasPrefix(l, "@@") {
+			heads = append(heads, l)
+		}
+	}
+	if got := strings.Join(heads, " "); got != "@@ -7,14 +7,14 @@ @@ -37,7 +37,6 @@ @@ -58,3 +57,4 @@" {
+		t.Errorf("hunk headers: %s", got)
+	}
+	if h := strings.Split(Diff("/f", nil, []byte("a\nb\n")), "\n")[2]; h != "@@ -0,0 +1,2 @@" {
+		t.Errorf("created file: %s", h)
+	}
+	if h := strings.Split(Diff("/f", []byte("a\nb\n"), nil), "\n")[2]; h != "@@ -1,2 +0,0 @@" {
+		t.Errorf("deleted file: %s", h)
+	}
+}
