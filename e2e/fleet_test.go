@@ -87,10 +87,7 @@ func TestRollingMaxFail(t *testing.T) {
 	hosts := l.Need(t, 8)
 	l.Reset(t, hosts...)
 	bad := hosts[3]
-	if bad.Init != "sysv" {
-		t.Fatalf("%s should boot with init.d scripts (scripts/test starts it so)", bad.Name)
-	}
-	l.Exec(t, bad, `printf '%s\n' 'if [ "$1" = start ] && grep -q "proxyName=\"jira\." "$CATALINA_BASE/conf/server.xml"; then echo "lab: refusing to start with a proxied server.xml" >&2; exit 1; fi' >> /opt/atlassian/jira/bin/setenv.sh`)
+	refuseProxiedJira(t, l, bad)
 	before := snapshots(t, l, hosts)
 	led := filepath.Join(t.TempDir(), "ledger.db")
 
@@ -390,10 +387,7 @@ func TestNoBatchRollbackAndRetry(t *testing.T) {
 	hosts := l.Need(t, 8)[4:8]
 	l.Reset(t, hosts...)
 	bad := hosts[1]
-	if bad.Init != "sysv" {
-		t.Fatalf("%s should boot with init.d scripts", bad.Name)
-	}
-	l.Exec(t, bad, `printf '%s\n' 'if [ "$1" = start ] && grep -q "proxyName=\"jira\." "$CATALINA_BASE/conf/server.xml"; then echo "lab: refusing to start with a proxied server.xml" >&2; exit 1; fi' >> /opt/atlassian/jira/bin/setenv.sh`)
+	refuseProxiedJira(t, l, bad)
 	before := snapshots(t, l, hosts)
 	led := filepath.Join(t.TempDir(), "ledger.db")
 	limit := hosts[0].Name + "," + hosts[1].Name + "," + hosts[2].Name + "," + hosts[3].Name

@@ -185,7 +185,7 @@ func TestRollbackWhenAppDoesNotComeBack(t *testing.T) {
 	l := labtest.Open(t)
 	h := l.HostWithInit(t, "sysv")
 	l.Reset(t, h)
-	l.Exec(t, h, `printf '%s\n' 'if [ "$1" = start ] && grep -q "proxyName=\"jira\." "$CATALINA_BASE/conf/server.xml"; then echo "lab: refusing to start with a proxied server.xml" >&2; exit 1; fi' >> /opt/atlassian/jira/bin/setenv.sh`)
+	refuseProxiedJira(t, l, h)
 	before := snapshot(t, l, h)
 
 	r := frontdoor(t, adminEnv(t, l), "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml"))
@@ -196,6 +196,16 @@ func TestRollbackWhenAppDoesNotComeBack(t *testing.T) {
 		t.Errorf("host not restored:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 	checkAnswersAsBefore(t, h)
+}
+
+// refuseProxiedJira makes Jira on a sysv host refuse to start once its server.xml is proxied (its
+// setenv.sh exits, as a bad JVM option would): the failure the rollback tests inject.
+func refuseProxiedJira(t *testing.T, l *labtest.Lab, h labtest.Host) {
+	t.Helper()
+	if h.Init != "sysv" {
+		t.Fatalf("%s should boot with init.d scripts (scripts/test starts it so): its Jira is started through setenv.sh", h.Name)
+	}
+	l.Exec(t, h, `printf '%s\n' 'if [ "$1" = start ] && grep -q "proxyName=\"jira\." "$CATALINA_BASE/conf/server.xml"; then echo "lab: refusing to start with a proxied server.xml" >&2; exit 1; fi' >> /opt/atlassian/jira/bin/setenv.sh`)
 }
 
 // snapshot is what rollback must restore, read inside the host without frontdoor: every file

@@ -16,7 +16,7 @@ func (pb *Playbook) instance(a App, host string, windows bool) app.App {
 	out := app.App{
 		Product: app.Products[a.Product], Name: a.Name, Install: a.Install, Home: a.Home, Port: a.Port,
 		ContextPath: p.ContextPath, Scheme: p.Scheme, ProxyName: p.Host, ProxyPort: p.Port,
-		ReplacePlaceholders: pb.ReplacePlaceholders,
+		ReplacePlaceholders: pb.ReplacePlaceholders, ServiceName: a.Name,
 	}
 	if windows {
 		out.Install, out.Home, out.ServiceName = distro.SFTPPath(a.WindowsInstall), distro.SFTPPath(a.WindowsHome), a.WindowsService
@@ -31,13 +31,7 @@ func (pb *Playbook) windows() apache.Windows {
 
 // WinTarget is what the gather of a Windows host must bring back for this playbook.
 func (pb *Playbook) WinTarget(host string) *WinTarget {
-	var r distro.Request
-	for _, a := range pb.Apps {
-		inst := pb.instance(a, host, true)
-		r.Files = append(r.Files, inst.Files()...)
-		r.Ports = append(r.Ports, a.Port)
-		r.Services = append(r.Services, a.WindowsService)
-	}
+	r := pb.appsRequest(host, true)
 	r.Files = append(r.Files, pb.windows().Files(pb.vhosts(host))...)
 	return &WinTarget{Request: r, ApacheRoot: pb.Apache.WindowsRoot, ApacheService: pb.Apache.WindowsService}
 }
@@ -60,15 +54,22 @@ func (pb *Playbook) vhosts(host string) []apache.VHost {
 	return out
 }
 
-// Request is what the gather must bring back for this playbook.
-func (pb *Playbook) Request(host string) distro.Request {
+// appsRequest is what the apps' steps read: their files, ports and services, on a POSIX or a
+// Windows host.
+func (pb *Playbook) appsRequest(host string, windows bool) distro.Request {
 	var r distro.Request
 	for _, a := range pb.Apps {
-		inst := pb.instance(a, host, false)
+		inst := pb.instance(a, host, windows)
 		r.Files = append(r.Files, inst.Files()...)
 		r.Ports = append(r.Ports, a.Port)
-		r.Services = append(r.Services, a.Name)
+		r.Services = append(r.Services, inst.ServiceName)
 	}
+	return r
+}
+
+// Request is what the gather must bring back for this playbook.
+func (pb *Playbook) Request(host string) distro.Request {
+	r := pb.appsRequest(host, false)
 	// Both families' paths: the family is only known once the gather has run.
 	for _, v := range pb.vhosts(host) {
 		r.Files = append(r.Files, apache.SitePath(v), apache.RedHatVHostPath(v))
