@@ -63,6 +63,8 @@ type Facts struct {
 	Listening  map[int]bool      // TCP ports something listens on (of those asked for)
 	Services   map[string]string // service name -> "systemd", "sysv" or "none"
 	SELinux    SELinux
+	// WinServices are, on Windows, the services found for each product by name or display name.
+	WinServices map[string][]string
 	// LockHolder is the owner line of the host's lock ("" when free); LockAcquired says this
 	// gather took it.
 	LockHolder   string

@@ -188,6 +188,13 @@ func (f *Facts) section(name, arg string, body []string) error {
 				f.LockHolder = l
 			}
 		}
+	case "winservices":
+		f.WinServices = map[string][]string{}
+		for _, l := range body {
+			if product, svc, ok := strings.Cut(l, "="); ok && svc != "" {
+				f.WinServices[product] = append(f.WinServices[product], svc)
+			}
+		}
 	case "runs":
 		f.Runs = map[string]string{}
 		for _, l := range body {

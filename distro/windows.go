@@ -36,6 +36,8 @@ type WinParams struct {
 	Path          string   `json:"path,omitempty"`   // mkdir (native)
 	Port          int      `json:"port,omitempty"`   // ready
 	Seconds       int      `json:"seconds,omitempty"`
+	// Detect: product names whose Windows services the gather lists (by name or display name).
+	Detect []string `json:"detect,omitempty"`
 }
 
 // WinPath turns an SFTP path (/C:/Program Files/x) into the native one (C:\Program Files\x).
@@ -123,6 +125,8 @@ foreach ($f in $p.files) {
 Get-NetTCPConnection -State Listen | ForEach-Object { '{0:X4}' -f $_.LocalPort } | Sort-Object -Unique
 '@@ services'
 foreach ($s in $p.services) { if (Get-Service -Name $s -ErrorAction SilentlyContinue) { "$s=windows" } else { "$s=none" } }
+'@@ winservices'
+foreach ($n in $p.detect) { Get-Service | Where-Object { $_.Name -like "*$n*" -or $_.DisplayName -like "*$n*" } | ForEach-Object { "$n=$($_.Name)" } }
 '@@ lock'
 $lock = Join-Path $p.state_dir 'lock'
 if ($p.lock) {
@@ -159,6 +163,11 @@ while ((Get-Date) -lt $deadline) {
 }
 [Console]::Error.WriteLine("nothing answers on port $($p.port) after $($p.seconds) s"); exit 1
 `,
+	// script runs an application's own .bat (bin\start-jira.bat), as the guide says to.
+	"script": `$out = & cmd.exe /c "` + "`" + `"$($p.path)` + "`" + `"" 2>&1 | Out-String
+$out
+if ($LASTEXITCODE -ne 0) { [Console]::Error.Write($out); exit 1 }
+`,
 	"mkdir": `New-Item -ItemType Directory -Force -Path $p.path | Out-Null
 `,
 	// unlock removes the lock only if it still holds the given owner line.
@@ -168,8 +177,9 @@ elseif ($p.action -eq 'strict') { [Console]::Error.WriteLine('the lock changed')
 `,
 }
 
-// WinGather is the gather command of a Windows host.
-func WinGather(r Request, apacheRoot, apacheService string) string {
+// WinGather is the gather command of a Windows host; detect names the products whose services
+// are looked for.
+func WinGather(r Request, apacheRoot, apacheService string, detect []string) string {
 	return WinCommand("gather", WinParams{Files: r.Files, Ports: r.Ports, Services: r.Services, ApacheRoot: apacheRoot,
-		ApacheService: apacheService, Lock: r.Lock, StateDir: WinStateDir})
+		ApacheService: apacheService, Lock: r.Lock, StateDir: WinStateDir, Detect: detect})
 }

@@ -19,7 +19,7 @@ func (pb *Playbook) instance(a App, host string, windows bool) app.App {
 		ReplacePlaceholders: pb.ReplacePlaceholders, ServiceName: a.Name,
 	}
 	if windows {
-		out.Install, out.Home, out.ServiceName = distro.SFTPPath(a.WindowsInstall), distro.SFTPPath(a.WindowsHome), a.WindowsService
+		out.Install, out.Home, out.ServiceName, out.Windows = distro.SFTPPath(a.WindowsInstall), distro.SFTPPath(a.WindowsHome), a.WindowsService, true
 	}
 	return out
 }
@@ -33,7 +33,11 @@ func (pb *Playbook) windows() apache.Windows {
 func (pb *Playbook) WinTarget(host string) *WinTarget {
 	r := pb.appsRequest(host, true)
 	r.Files = append(r.Files, pb.windows().Files(pb.vhosts(host))...)
-	return &WinTarget{Request: r, ApacheRoot: pb.Apache.WindowsRoot, ApacheService: pb.Apache.WindowsService}
+	var detect []string
+	for _, a := range pb.Apps {
+		detect = append(detect, a.Product)
+	}
+	return &WinTarget{Request: r, ApacheRoot: pb.Apache.WindowsRoot, ApacheService: pb.Apache.WindowsService, Detect: detect}
 }
 
 // vhosts groups the apps by public host name and port: one VirtualHost each, in playbook order.

@@ -102,6 +102,7 @@ func Connect(ctx context.Context, inv *Inventory, h *Host, opts Options) (Conn, 
 type WinTarget struct {
 	Request                   distro.Request
 	ApacheRoot, ApacheService string
+	Detect                    []string // products whose Windows services are looked for
 	// Known: the host is already known to be Windows, so the POSIX attempt is skipped.
 	Known bool
 }
@@ -139,7 +140,7 @@ func Gather(ctx context.Context, c Conn, req distro.Request, win *WinTarget) (*d
 func gatherWindows(ctx context.Context, c Conn, req distro.Request, win *WinTarget) (*distro.Facts, error) {
 	r := win.Request
 	r.Lock = req.Lock
-	out, err := c.Run(ctx, distro.WinGather(r, win.ApacheRoot, win.ApacheService), nil)
+	out, err := c.Run(ctx, distro.WinGather(r, win.ApacheRoot, win.ApacheService, win.Detect), nil)
 	if err != nil {
 		return nil, fmt.Errorf("gather facts (Windows): %w", err)
 	}

@@ -222,6 +222,17 @@ func (e *emu) powershell(verb string, p distro.WinParams) (string, string, int) 
 			time.Sleep(500 * time.Millisecond)
 		}
 		return "", fmt.Sprintf("nothing answers on port %d after %d s\r\n", p.Port, p.Seconds), 1
+	case "script":
+		// cmd /c "C:\...\bin\start-jira.bat": emulated by the install's own .sh beside it.
+		sh := strings.TrimSuffix(e.native(p.Path), ".bat") + ".sh"
+		if _, err := os.Stat(sh); err != nil {
+			return "", "'" + p.Path + "' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", 1
+		}
+		out, err := exec.Command("/bin/sh", sh).CombinedOutput()
+		if err != nil {
+			return string(out), string(out), 1
+		}
+		return string(out), "", 0
 	case "mkdir":
 		if err := os.MkdirAll(e.native(p.Path), 0o755); err != nil {
 			return "", err.Error(), 1
@@ -287,6 +298,14 @@ func (e *emu) gather(p distro.WinParams) string {
 			w(s + "=none")
 		}
 	}
+	w("@@ winservices")
+	for _, n := range p.Detect {
+		for _, svc := range e.services() {
+			if strings.Contains(strings.ToLower(svc), strings.ToLower(n)) {
+				w(n + "=" + svc)
+			}
+		}
+	}
 	w("@@ lock")
 	state := e.native(p.StateDir)
 	lock := filepath.Join(state, "lock")
@@ -345,6 +364,18 @@ func apacheVersion() string {
 	out, _ := exec.Command("/usr/sbin/apache2", "-v").Output()
 	line, _, _ := strings.Cut(string(out), "\n")
 	return strings.Replace(strings.TrimSpace(line), "(Debian)", "(Win64)", 1)
+}
+
+// services are the names Get-Service lists: Apache2.4 and the host's systemd services.
+func (e *emu) services() []string {
+	out := []string{"Apache2.4"}
+	list, _ := exec.Command("systemctl", "list-units", "--type=service", "--all", "--plain", "--no-legend").Output()
+	for _, l := range strings.Split(string(list), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			out = append(out, strings.TrimSuffix(f[0], ".service"))
+		}
+	}
+	return out
 }
 
 func (e *emu) serviceExists(name string) bool {

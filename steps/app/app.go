@@ -27,6 +27,26 @@ type App struct {
 	ReplacePlaceholders bool
 	// ServiceName is the init or Windows service that runs it (default Name).
 	ServiceName string
+	// Windows: installed on a Windows host (paths are SFTP paths, /C:/...).
+	Windows bool
+}
+
+// winScripts are the application's own start and stop scripts on Windows (bin\start-jira.bat).
+func (a App) winScripts() (start, stop string) {
+	bat := func(s string) string { return path.Join(a.Install, strings.TrimSuffix(s, ".sh")+".bat") }
+	return bat(a.Product.Start), bat(a.Product.Stop)
+}
+
+// winService is the Windows service that runs the app: the configured one if it exists, else the
+// only service whose name or display name has the product's name in it; "" when there is none.
+func (a App) winService(f *distro.Facts) string {
+	if f.Services[a.serviceName()] == "windows" {
+		return a.serviceName()
+	}
+	if c := f.WinServices[a.Product.Name]; len(c) == 1 {
+		return c[0]
+	}
+	return ""
 }
 
 func (a App) serviceName() string {
@@ -47,6 +67,10 @@ func (a App) Files() []string {
 	case BitbucketProperties:
 		// Which Bitbucket this is decides the file: 4.x is Tomcat (server.xml), 5.0+ Spring Boot.
 		return append([]string{a.ConfigFile(), a.bitbucket4SharedXML(), a.bitbucket4InstallXML()}, a.bitbucketPoms()...)
+	}
+	if a.Windows { // without a Windows service, its scripts
+		start, stop := a.winScripts()
+		return []string{a.ConfigFile(), start, stop}
 	}
 	return []string{a.ConfigFile()}
 }
@@ -150,8 +174,9 @@ func (a App) Steps(f *distro.Facts) []steps.Step {
 		}
 		label = " [" + why + "]"
 	}
-	if f.Family == distro.Windows && f.Services[a.serviceName()] != "windows" {
-		err := fmt.Errorf("no Windows service %q runs %s: set windows_service: to its service name (Get-Service lists them)", a.serviceName(), a.Name)
+	if start, _ := a.winScripts(); a.Windows && a.winService(f) == "" && !f.File(start).Exists {
+		err := fmt.Errorf("no Windows service runs %s (none named %q, and %v match %q) and there is no %s: set windows_service: to its service name (Get-Service lists them)",
+			a.Name, a.serviceName(), f.WinServices[a.Product.Name], a.Product.Name, distro.WinPath(start))
 		return []steps.Step{&steps.FileStep{Label: a.Name + ": service", Current: f.File(file), Edit: func([]byte) ([]byte, error) { return nil, err }}}
 	}
 	step := &steps.FileStep{
@@ -164,7 +189,11 @@ func (a App) Steps(f *distro.Facts) []steps.Step {
 	edit := a.editor()
 	step.Edit = func(cur []byte) ([]byte, error) {
 		if cur == nil {
-			return nil, fmt.Errorf("not found: is %s installed there? (set install: and home: in the playbook)", a.Product.Name)
+			keys := "install: and home:"
+			if a.Windows {
+				keys = "windows_install: and windows_home:"
+			}
+			return nil, fmt.Errorf("not found: is %s installed there? (set %s in the playbook)", a.Product.Name, keys)
 		}
 		return edit(cur)
 	}
@@ -205,7 +234,19 @@ func (a App) editor() func([]byte) ([]byte, error) {
 // start scripts as the guide says. It was running when something listened on its port.
 func (a App) Service(f *distro.Facts) *steps.Service {
 	start, stop := f.ServiceCommand(a.serviceName(), "start"), f.ServiceCommand(a.serviceName(), "stop")
-	if start == "" && f.Family != distro.Windows {
+	if a.Windows {
+		if svc := a.winService(f); svc != "" {
+			start, stop = f.ServiceCommand(svc, "start"), f.ServiceCommand(svc, "stop")
+			if start == "" { // found by product name, not asked for by the gather
+				start = distro.WinCommand("service", distro.WinParams{Name: svc, Action: "start"})
+				stop = distro.WinCommand("service", distro.WinParams{Name: svc, Action: "stop"})
+			}
+		} else {
+			s, t := a.winScripts()
+			start = distro.WinCommand("script", distro.WinParams{Path: distro.WinPath(s)})
+			stop = distro.WinCommand("script", distro.WinParams{Path: distro.WinPath(t)})
+		}
+	} else if start == "" {
 		start = distro.Quote(path.Join(a.Install, a.Product.Start))
 		stop = distro.Quote(path.Join(a.Install, a.Product.Stop))
 	}

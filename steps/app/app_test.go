@@ -128,3 +128,52 @@ func TestBitbucketVersions(t *testing.T) {
 		t.Errorf("4.x without server.xml: %v", err)
 	}
 }
+
+// On Windows the app is run by its Windows service: the one configured, else the only service
+// named after the product (Jira's installer names it e.g. JIRA050414092732), else the install's
+// own bin\start-jira.bat and stop-jira.bat; with none of them the plan says what to set.
+func TestWindowsAppService(t *testing.T) {
+	a := App{Product: Products["jira"], Name: "jira", ServiceName: "jira", Windows: true, Install: "/C:/Program Files/Atlassian/JIRA",
+		Port: 8080, Scheme: "http", ProxyName: "jira.example.com", ProxyPort: 80}
+	start, stop := a.winScripts()
+	if start != "/C:/Program Files/Atlassian/JIRA/bin/start-jira.bat" || stop != "/C:/Program Files/Atlassian/JIRA/bin/stop-jira.bat" {
+		t.Fatalf("scripts: %s %s", start, stop)
+	}
+	sx, err := os.ReadFile("../../testdata/fixtures/tomcat-server-xml/shipped/jira-9.15.0-server.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := func(services map[string]string, detected []string, bat bool) *distro.Facts {
+		f := &distro.Facts{Family: distro.Windows, Services: services, WinServices: map[string][]string{"jira": detected}, Listening: map[int]bool{}, Files: map[string]steps.File{}}
+		for _, p := range a.Files() {
+			f.Files[p] = steps.File{Path: p}
+		}
+		f.Files[a.ConfigFile()] = steps.File{Path: a.ConfigFile(), Exists: true, Data: sx}
+		if bat {
+			f.Files[start] = steps.File{Path: start, Exists: true}
+		}
+		return f
+	}
+	for _, c := range []struct {
+		name     string
+		f        *distro.Facts
+		verb, as string
+	}{
+		{"configured", facts(map[string]string{"jira": "windows"}, []string{"jira", "JIRA050414092732"}, false), "service", "jira"},
+		{"detected", facts(map[string]string{"jira": "none"}, []string{"JIRA050414092732"}, false), "service", "JIRA050414092732"},
+		{"scripts", facts(map[string]string{"jira": "none"}, []string{"JIRA1", "JIRA2"}, true), "script", `C:\Program Files\Atlassian\JIRA\bin\start-jira.bat`},
+	} {
+		s := a.Service(c.f)
+		verb, p, err := distro.DecodeWinCommand(s.Start)
+		if err != nil || verb != c.verb || (p.Name != c.as && p.Path != c.as) {
+			t.Errorf("%s: %s %+v %v", c.name, verb, p, err)
+		}
+		if ch, err := a.Steps(c.f)[0].Check(context.Background(), nil); err != nil || ch.Action != steps.Update {
+			t.Errorf("%s: %+v %v", c.name, ch, err)
+		}
+	}
+	_, err = a.Steps(facts(map[string]string{"jira": "none"}, nil, false))[0].Check(context.Background(), nil)
+	if err == nil || !strings.Contains(err.Error(), "set windows_service:") {
+		t.Errorf("no service, no scripts: %v", err)
+	}
+}
