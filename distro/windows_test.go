@@ -46,3 +46,48 @@ func TestWinCommandRoundTrip(t *testing.T) {
 		t.Error("decoded a non-frontdoor command")
 	}
 }
+
+// Windows OpenSSH's SFTP working directory is /C:/Users/ (captured: platform/windows/
+// sftp_pwd_windows_issue476.txt): SFTPPath gives that form, with an upper-case drive letter
+// (/c: is "not found": sftp_ls_drive_error_issue479.txt).
+func TestSFTPPathFromCapture(t *testing.T) {
+	pwd := fixture(t, "windows/sftp_pwd_windows_issue476.txt")
+	if !strings.Contains(pwd, "Remote working directory: "+SFTPPath(`C:\Users\`)) {
+		t.Errorf("%s vs %s", SFTPPath(`C:\Users\`), pwd)
+	}
+	if !strings.Contains(fixture(t, "windows/sftp_ls_drive_error_issue479.txt"), `"/c:" not found`) || SFTPPath("c:") != "/C:" {
+		t.Errorf("lower-case drive: %s", SFTPPath("c:"))
+	}
+}
+
+// cmd.exe's answer to a command it does not know (captured: platform/windows/
+// cmd_default_shell_powershell_cmdlet_not_recognized_issue936.txt) is what tells frontdoor a
+// host is Windows; the wording it relies on is in it.
+func TestCmdNotRecognizedCapture(t *testing.T) {
+	if !strings.Contains(fixture(t, "windows/cmd_default_shell_powershell_cmdlet_not_recognized_issue936.txt"), "is not recognized as") {
+		t.Error("the capture no longer says 'is not recognized as'")
+	}
+}
+
+// getenforce and getsebool outputs, as captured on RHEL/CentOS, read into the SELinux facts.
+func TestSELinuxFromCaptures(t *testing.T) {
+	for _, c := range []struct {
+		enforce, bool string
+		want          SELinux
+		active        bool
+	}{
+		{"selinux/getenforce_enforcing.txt", "selinux/getsebool_httpd_can_network_connect_off.txt", SELinux{Mode: "Enforcing", NetworkConnectKnown: true}, true},
+		{"selinux/getenforce_permissive.txt", "selinux/getsebool_httpd_can_network_connect_off.txt", SELinux{Mode: "Permissive", NetworkConnectKnown: true}, true},
+		{"selinux/getenforce_disabled.txt", "selinux/getsebool_selinux-disabled.txt", SELinux{Mode: "Disabled"}, false},
+	} {
+		out := header + "\n@@ kv\nselinux=" + strings.TrimSpace(fixture(t, c.enforce)) + "\nsebool=" + strings.TrimSpace(fixture(t, c.bool)) + "\n@@ end\n"
+		f, err := ParseGather(out)
+		if err != nil || f.SELinux != c.want || f.SELinux.Active() != c.active {
+			t.Errorf("%s + %s: %+v %v", c.enforce, c.bool, f.SELinux, err)
+		}
+	}
+	on := header + "\n@@ kv\nselinux=Enforcing\nsebool=httpd_can_network_connect --> on\n@@ end\n"
+	if f, _ := ParseGather(on); !f.SELinux.NetworkConnect {
+		t.Errorf("on: %+v", f.SELinux)
+	}
+}
