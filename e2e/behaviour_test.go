@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,4 +111,38 @@ func TestInterruptRollsBack(t *testing.T) {
 		t.Errorf("host not restored after Ctrl-C:\n%s\n->\n%s", before, after)
 	}
 	checkAnswersAsBefore(t, h)
+}
+
+// TestConfirmOnATerminal: on a terminal (a pty, through script(1)), apply shows the plan and asks;
+// "no" applies nothing; "yes" applies the plan that was shown (planned again under the lock and
+// compared), with the live progress view drawing on the terminal.
+func TestConfirmOnATerminal(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.Need(t, 7)[6]
+	l.Reset(t, h)
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatal("script(1) is needed (util-linux)")
+	}
+	before := snapshot(t, l, h)
+	term := func(answer string) (string, error) {
+		line := fmt.Sprintf("stty cols 120 rows 40; HOME=%s %s apply -i %s --limit %s %s", t.TempDir(), bin, l.Inventory, h.Name, playbook(t, "jira-subdomain.yaml"))
+		cmd := exec.Command("script", "-qfec", line, "/dev/null")
+		cmd.Stdin = strings.NewReader(answer + "\n")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := term("no")
+	if err == nil || !strings.Contains(out, "Apply 6 change(s)? Type yes:") || !strings.Contains(out, "not applied") {
+		t.Fatalf("answered no: %v\n%s", err, out)
+	}
+	if s := snapshot(t, l, h); s != before || !untouched(t, l, h) {
+		t.Fatalf("answering no changed the host")
+	}
+	out, err = term("yes")
+	if err != nil || !strings.Contains(out, h.Name+": ok, 6 change(s) applied") || !strings.Contains(out, "batch 1") {
+		t.Fatalf("answered yes: %v\n%s", err, out)
+	}
+	if strings.Count(out, "== "+h.Name+" (") != 1 {
+		t.Errorf("the plan should be shown once, before the question:\n%s", out)
+	}
 }
