@@ -236,6 +236,11 @@ func TestKilledControllerRollback(t *testing.T) {
 		t.Errorf("apply on a host with a stale lock:\n%s", again)
 	}
 
+	// plan sees it too, before anyone tries to apply.
+	if p := frontdoor(t, nil, "plan", "-i", l.Inventory, "--limit", hosts[1].Name, playbook(t, "jira-subdomain.yaml")); !strings.Contains(p.stdout, "WARNING: locked by another run (run="+run) ||
+		!strings.Contains(p.stdout, "WARNING: run "+run+" did not finish here (applying): undo it with frontdoor rollback "+run) {
+		t.Errorf("plan on the half-changed host:\n%s", p)
+	}
 	rb := frontdoor(t, nil, "rollback", "--output", "json", "--ledger", led, "-i", l.Inventory, "--limit", limit, run)
 	if rb.code != 0 {
 		t.Fatalf("rollback:\n%s", rb)

@@ -66,6 +66,7 @@ type Event struct {
 	Changes  []Change `json:"changes,omitempty"`
 	Restarts []string `json:"restarts,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
+	Warnings []string `json:"warnings,omitempty"` // what would stop an apply there (a lock, an unfinished run)
 	// host.progress
 	Step string `json:"step,omitempty"`
 	// host.done, host.rollback, batch.done, run.done

@@ -334,7 +334,7 @@ func (ro *Rollout) rollbackBatch(ctx context.Context, hosts []*playbooks.Host, b
 
 // PlanEvent describes a host's plan as a host.plan event.
 func PlanEvent(r *playbooks.HostRun, batch int) Event {
-	e := Event{Type: HostPlan, Host: r.Host.Name, Batch: batch, Address: r.Host.Address, Platform: r.Facts.Describe(), Notes: r.Notes}
+	e := Event{Type: HostPlan, Host: r.Host.Name, Batch: batch, Address: r.Host.Address, Platform: r.Facts.Describe(), Notes: r.Notes, Warnings: r.Warnings}
 	for i, s := range r.Plan.Steps {
 		c := r.Plan.Changes[i]
 		e.Changes = append(e.Changes, Change{Step: s.Name(), Action: actionName(c.Action), Summary: c.Summary, Diff: c.Diff})

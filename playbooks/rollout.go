@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -49,7 +50,10 @@ type HostRun struct {
 	Outcome  steps.Outcome
 	Verified []verify.Result
 	// Notes are manual checks found in the facts (the guide's Part C: HTTP compression).
-	Notes    []string
+	Notes []string
+	// Warnings are what would stop an apply on this host, seen at plan time: another run's lock,
+	// a run that did not finish here.
+	Warnings []string
 	Err      error
 	Started  time.Time
 	Duration time.Duration
@@ -184,6 +188,16 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	}
 	c.SetSFTPServer(r.Facts.SFTPServer)
 	r.Notes = r.pb.Notes(r.Facts, h.Name)
+	r.Warnings = nil
+	if r.Facts.LockHolder != "" && !r.Facts.LockAcquired {
+		r.Warnings = append(r.Warnings, "locked by another run ("+r.Facts.LockHolder+"): an apply now would be refused")
+	}
+	for id, st := range r.Facts.Runs {
+		if st == "applying" || st == "rollback-failed" {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("run %s did not finish here (%s): undo it with frontdoor rollback %s before applying", id, st, id))
+		}
+	}
+	sort.Strings(r.Warnings)
 	r.Plan, r.Err = r.plan(ctx, r.Facts)
 }
 

@@ -107,6 +107,9 @@ func renderPlan(w io.Writer, e fleet.Event, verbose bool) {
 			fmt.Fprintln(w)
 		}
 	}
+	for _, warn := range e.Warnings {
+		fmt.Fprintf(w, "  WARNING: %s\n", warn)
+	}
 	for _, n := range e.Notes {
 		fmt.Fprintf(w, "  MANUAL CHECK: %s\n", n)
 	}
