@@ -75,7 +75,7 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 	say := func(msg string) { u.Emit.Emit(Event{Type: HostProgress, Host: h.Name, Step: msg}) }
 	me := u.Owner.String()
 	// Take the lock; a stale lock left by the run being undone is taken over in the same command.
-	win := &playbooks.WinTarget{ApacheRoot: `C:\Apache24`, ApacheService: "Apache2.4"}
+	win := playbooks.DefaultWinTarget()
 	f, err := playbooks.Gather(ctx, c, distro.Request{Lock: me}, win)
 	if err != nil {
 		return StatusFailed, err
@@ -148,7 +148,7 @@ var errAlready = errors.New("already rolled back")
 
 // Unlock breaks a host's lock: only a stale one, unless force.
 func Unlock(ctx context.Context, c playbooks.Conn, force bool) (string, error) {
-	f, err := playbooks.Gather(ctx, c, distro.Request{}, &playbooks.WinTarget{ApacheRoot: `C:\Apache24`, ApacheService: "Apache2.4"})
+	f, err := playbooks.Gather(ctx, c, distro.Request{}, playbooks.DefaultWinTarget())
 	if err != nil {
 		return "", err
 	}

@@ -57,6 +57,12 @@ type ApacheConfig struct {
 	WindowsService string `yaml:"windows_service"`
 }
 
+// Apache Lounge's defaults: where Apache lives on Windows hosts and its service's name.
+const (
+	DefaultWindowsRoot    = `C:\Apache24`
+	DefaultWindowsService = "Apache2.4"
+)
+
 var (
 	winAbsR   = regexp.MustCompile(`^[A-Za-z]:[\\/][^'\n]*$`)
 	nameRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,40}$`)
@@ -150,10 +156,10 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 		}
 	}
 	if pb.Apache.WindowsRoot == "" {
-		pb.Apache.WindowsRoot = `C:\Apache24`
+		pb.Apache.WindowsRoot = DefaultWindowsRoot
 	}
 	if pb.Apache.WindowsService == "" {
-		pb.Apache.WindowsService = "Apache2.4"
+		pb.Apache.WindowsService = DefaultWindowsService
 	}
 	if !winAbsR.MatchString(pb.Apache.WindowsRoot) {
 		return nil, src.errorf("$.apache.windows_root", "windows_root %q must be an absolute Windows path, like C:\\Apache24", pb.Apache.WindowsRoot)

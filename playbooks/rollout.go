@@ -111,6 +111,12 @@ type WinTarget struct {
 	Known bool
 }
 
+// DefaultWinTarget is the Windows gather of commands without a playbook (facts, rollback,
+// unlock): Apache where Apache Lounge puts it, no files.
+func DefaultWinTarget() *WinTarget {
+	return &WinTarget{ApacheRoot: DefaultWindowsRoot, ApacheService: DefaultWindowsService}
+}
+
 // Gather runs the one gather command and parses it. A host whose shell is not POSIX is Windows:
 // its error says so ("... is not recognized as ..."), and then the Windows gather (one PowerShell
 // command, win's request) runs instead; without win, cmd's ver describes the host.

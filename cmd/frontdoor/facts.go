@@ -34,7 +34,7 @@ func factsCommand() *cli.Command {
 				}
 				defer conn.Close()
 				var req distro.Request
-				win := &playbooks.WinTarget{ApacheRoot: `C:\Apache24`, ApacheService: "Apache2.4"}
+				win := playbooks.DefaultWinTarget()
 				if l.pb != nil {
 					req, win = l.pb.Request(h.Name), l.pb.WinTarget(h.Name)
 				}
