@@ -129,6 +129,12 @@ func TestRollingMaxFail(t *testing.T) {
 		}
 		checkAnswersAsBefore(t, h)
 	}
+	// The journals on the hosts say so too, so later runs are not refused as "did not finish".
+	for _, h := range hosts[2:4] {
+		if st := l.Exec(t, h, "grep -o '\"state\": \"[a-z-]*\"' /var/lib/frontdoor/runs/"+run+"/journal.json"); strings.TrimSpace(st) != `"state": "rolled-back"` {
+			t.Errorf("%s: journal %s", h.Name, st)
+		}
+	}
 	for _, h := range hosts[4:] {
 		if e := status[h.Name]; e.Status != fleet.StatusSkipped {
 			t.Errorf("%s: %+v, want not started", h.Name, e)

@@ -47,6 +47,7 @@ type HostResult struct {
 	RolledBack bool
 	Err        error
 	Run        *playbooks.HostRun
+	store      *Store // the journal kept on the host, when the apply changed something
 }
 
 // Result is the end of a rollout.
@@ -225,7 +226,7 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 	}
 	if r.Err == nil {
 		store := NewStore(r.Conn, ro.Owner.Run, ro.Owner, r.Facts.Family == distro.Windows)
-		r.Store = store
+		r.Store, hr.store = store, store
 		r.Apply(ctx)
 		state := StateApplied
 		switch {
@@ -318,8 +319,8 @@ func (ro *Rollout) rollbackBatch(ctx context.Context, hosts []*playbooks.Host, b
 		if err != nil {
 			state, status = StateRollbackFailed, StatusRollbackFail
 		}
-		if s, ok := r.Store.(*Store); ok {
-			if ferr := s.Finish(ctx, state); ferr != nil && err == nil {
+		if hr.store != nil {
+			if ferr := hr.store.Finish(ctx, state); ferr != nil && err == nil {
 				err = ferr
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/ssh"
@@ -55,8 +54,6 @@ type HostRun struct {
 	// a run that did not finish here.
 	Warnings []string
 	Err      error
-	Started  time.Time
-	Duration time.Duration
 	// Store, if set before Apply, keeps the journal on the host.
 	Store steps.JournalStore
 
@@ -164,7 +161,7 @@ func gatherWindows(ctx context.Context, c Conn, req distro.Request, win *WinTarg
 
 // Prepare connects, gathers, refuses unsupported platforms before any change, and plans.
 func Prepare(ctx context.Context, inv *Inventory, pb *Playbook, h *Host, opts Options) *HostRun {
-	r := &HostRun{Host: h, pb: pb, opts: opts, Started: time.Now()}
+	r := &HostRun{Host: h, pb: pb, opts: opts}
 	r.say("connect")
 	c, err := Connect(ctx, inv, h, opts)
 	if err != nil {
@@ -318,7 +315,6 @@ func (r *HostRun) Apply(ctx context.Context) {
 		Store:    r.Store,
 		Stopping: r.opts.Stopping,
 	})
-	r.Duration = time.Since(r.Started)
 }
 
 // Close ends the connection.
@@ -330,7 +326,7 @@ func (r *HostRun) Close() {
 
 // NewVerifyRun is a HostRun for verification alone (no connection).
 func NewVerifyRun(pb *Playbook, h *Host, opts Options) *HostRun {
-	return &HostRun{Host: h, pb: pb, opts: opts, Started: time.Now()}
+	return &HostRun{Host: h, pb: pb, opts: opts}
 }
 
 // explainSELinux adds the guide's SELinux diagnosis to a failed verification on a host where

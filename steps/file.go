@@ -104,7 +104,7 @@ func (s *FileStep) Apply(ctx context.Context, h Host, j *Journal) error {
 // masked: plans, the ledger and JSON events show diffs, and a changed line's neighbours in
 // bitbucket.properties or server.xml are often a database or keystore password.
 func Diff(path string, old, new []byte) string {
-	return Redact(fixHunks(udiff.Unified("a"+path, "b"+path, string(old), string(new))))
+	return redact(fixHunks(udiff.Unified("a"+path, "b"+path, string(old), string(new))))
 }
 
 var hunkRe = regexp.MustCompile(`(?m)^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@`)
@@ -151,8 +151,8 @@ var (
 	secretAttr = regexp.MustCompile(`(?i)(\b[A-Za-z_.-]*(?:pass|password|passwd|secret|token)[A-Za-z_.-]*\s*=\s*)("[^"]*"|'[^']*')`)
 )
 
-// Redact masks the values of secret-looking keys and attributes in text (a diff or a file).
-func Redact(text string) string {
+// redact masks the values of secret-looking keys and attributes in text (a diff or a file).
+func redact(text string) string {
 	text = secretKV.ReplaceAllString(text, "${1}********${3}")
 	return secretAttr.ReplaceAllStringFunc(text, func(m string) string {
 		sub := secretAttr.FindStringSubmatch(m)
