@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // Family is a platform family: it decides paths, module handling and service control.
@@ -59,7 +59,7 @@ type Facts struct {
 	Init       string // "systemd" or "sysv"
 	SFTPServer string // path of sftp-server, for file access under sudo
 	Apache     Apache
-	Files      map[string]steps.File
+	Files      map[string]target.File
 	Listening  map[int]bool      // TCP ports something listens on (of those asked for)
 	Services   map[string]string // service name -> "systemd", "sysv" or "none"
 	SELinux    SELinux
@@ -78,9 +78,9 @@ type Facts struct {
 func (f *Facts) ServiceCommand(name, action string) string {
 	switch f.Services[name] {
 	case "systemd":
-		return "systemctl " + action + " " + Quote(name)
+		return "systemctl " + action + " " + target.Quote(name)
 	case "sysv":
-		return "service " + Quote(name) + " " + action
+		return "service " + target.Quote(name) + " " + action
 	case "windows":
 		return WinCommand("service", WinParams{Name: name, Action: action})
 	}
@@ -92,12 +92,12 @@ func (f *Facts) ReadyCommand(port int, name string, seconds int) string {
 	if f.Family == Windows {
 		return WinCommand("ready", WinParams{Port: port, Seconds: seconds, Name: name})
 	}
-	return steps.HTTPReady(port, name, seconds)
+	return HTTPReady(port, name, seconds)
 }
 
 // File returns the gathered file at path (Exists false when it was not there). A path that was
 // not asked for is an error in the caller, so it panics rather than reporting "missing".
-func (f *Facts) File(path string) steps.File {
+func (f *Facts) File(path string) target.File {
 	file, ok := f.Files[path]
 	if !ok {
 		panic(fmt.Sprintf("distro: %s was not gathered", path))
@@ -170,4 +170,12 @@ func ClassifyOS(o OSRelease) Family {
 		}
 	}
 	return Unknown
+}
+
+// Dialect is how the host is spoken to, from its family.
+func (f *Facts) Dialect() target.Dialect {
+	if f.Family == Windows {
+		return target.Windows
+	}
+	return target.POSIX
 }

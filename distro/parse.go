@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // ParseOSRelease parses os-release(5) text: KEY=value lines, values optionally quoted.
@@ -63,7 +63,7 @@ var apacheVersionRe = regexp.MustCompile(`Apache/([0-9][0-9.]*)`)
 
 // ParseGather turns the output of Script into Facts. It is pure, so captured outputs test it.
 func ParseGather(out string) (*Facts, error) {
-	f := &Facts{Files: map[string]steps.File{}, Listening: map[int]bool{}, Services: map[string]string{},
+	f := &Facts{Files: map[string]target.File{}, Listening: map[int]bool{}, Services: map[string]string{},
 		Apache: Apache{Modules: map[string]bool{}, Sites: map[string]bool{}, Listen: map[int][]string{}}}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -299,7 +299,7 @@ func (f *Facts) parseFile(path string, body []string) error {
 		return fmt.Errorf("empty")
 	}
 	if body[0] == "missing" {
-		f.Files[path] = steps.File{Path: path}
+		f.Files[path] = target.File{Path: path}
 		return nil
 	}
 	var mode, uid, gid, size int64
@@ -313,6 +313,6 @@ func (f *Facts) parseFile(path string, body []string) error {
 	if int64(len(data)) != size {
 		return fmt.Errorf("read %d bytes, stat said %d (file changed while gathering?)", len(data), size)
 	}
-	f.Files[path] = steps.File{Path: path, Exists: true, Data: data, Mode: fs.FileMode(mode) & fs.ModePerm, UID: int(uid), GID: int(gid)}
+	f.Files[path] = target.File{Path: path, Exists: true, Data: data, Mode: fs.FileMode(mode) & fs.ModePerm, UID: int(uid), GID: int(gid)}
 	return nil
 }

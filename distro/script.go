@@ -3,6 +3,8 @@ package distro
 import (
 	"fmt"
 	"strings"
+
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 const header = "@@frontdoor-gather v1"
@@ -24,9 +26,6 @@ const StateDir = "/var/lib/frontdoor"
 // LockPath is the host's lock: a symlink whose target is the holder's owner line. Creating a
 // symlink is atomic and fails when one exists, so two runs cannot both take it.
 const LockPath = StateDir + "/lock"
-
-// Quote quotes s for a POSIX shell.
-func Quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // Script is the single POSIX-shell command that gathers Facts; run it as root. It prints sections
 // that ParseGather reads; file contents travel in base64 so any bytes survive.
@@ -56,7 +55,7 @@ if [ "$layout" = redhat ]; then for f in /etc/httpd/conf/httpd.conf /etc/httpd/c
   echo "@@ file $f"; echo "stat $(stat -c '%a %u %g %s' "$f")"; base64 <"$f"; done; fi
 `)
 	for _, f := range r.Files {
-		q := Quote(f)
+		q := target.Quote(f)
 		fmt.Fprintf(&b, "echo '@@ file '%s\nif [ -f %s ]; then echo \"stat $(stat -c '%%a %%u %%g %%s' %s)\"; base64 <%s; else echo missing; fi\n", q, q, q, q)
 	}
 	if len(r.Ports) > 0 {
@@ -67,7 +66,7 @@ if [ "$layout" = redhat ]; then for f in /etc/httpd/conf/httpd.conf /etc/httpd/c
 		b.WriteString("echo '@@ services'\n")
 	}
 	for _, sv := range r.Services {
-		q := Quote(sv)
+		q := target.Quote(sv)
 		fmt.Fprintf(&b, "if [ -d /run/systemd/system ] && systemctl cat %s >/dev/null 2>&1; then echo %s=systemd; elif [ -x /etc/init.d/%s ]; then echo %s=sysv; else echo %s=none; fi\n", q+".service", q, sv, q, q)
 	}
 	b.WriteString(lockScript(r.Lock))
@@ -80,7 +79,7 @@ func lockScript(owner string) string {
 	var b strings.Builder
 	b.WriteString("echo '@@ lock'\n")
 	if owner != "" {
-		fmt.Fprintf(&b, "(umask 077; mkdir -p %s/runs) && ln -s %s %s 2>/dev/null && echo acquired\n", StateDir, Quote(owner), LockPath)
+		fmt.Fprintf(&b, "(umask 077; mkdir -p %s/runs) && ln -s %s %s 2>/dev/null && echo acquired\n", StateDir, target.Quote(owner), LockPath)
 	}
 	fmt.Fprintf(&b, "readlink %s 2>/dev/null\n", LockPath)
 	// Each run kept on the host, with the state its journal records (the first "state" key).
@@ -100,7 +99,7 @@ func UnlockCommand(family Family, owner string, strict bool) string {
 		}
 		return WinCommand("unlock", WinParams{Owner: owner, StateDir: WinStateDir, Action: action})
 	}
-	cmd := fmt.Sprintf(`[ "$(readlink %[1]s)" = %[2]s ] && rm -f %[1]s`, LockPath, Quote(owner))
+	cmd := fmt.Sprintf(`[ "$(readlink %[1]s)" = %[2]s ] && rm -f %[1]s`, LockPath, target.Quote(owner))
 	if !strict {
 		cmd += " || true"
 	}

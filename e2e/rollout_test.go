@@ -13,7 +13,8 @@ import (
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/internal/labtest"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
-	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 func adminEnv(t *testing.T, l *labtest.Lab) []string {
@@ -84,7 +85,7 @@ func TestFreshApplyThenConverged(t *testing.T) {
 
 // counting wraps a connection and counts every command and file operation: the round trips.
 type counting struct {
-	playbooks.Conn
+	target.Conn
 	n atomic.Int64
 }
 
@@ -92,11 +93,11 @@ func (c *counting) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, e
 	c.n.Add(1)
 	return c.Conn.Run(ctx, cmd, stdin)
 }
-func (c *counting) ReadFile(ctx context.Context, p string) (steps.File, error) {
+func (c *counting) ReadFile(ctx context.Context, p string) (target.File, error) {
 	c.n.Add(1)
 	return c.Conn.ReadFile(ctx, p)
 }
-func (c *counting) WriteFile(ctx context.Context, f steps.File) error {
+func (c *counting) WriteFile(ctx context.Context, f target.File) error {
 	c.n.Add(1)
 	return c.Conn.WriteFile(ctx, f)
 }
@@ -107,10 +108,10 @@ func (c *counting) Remove(ctx context.Context, p string) error {
 
 // rollOne applies pb to one host the way frontdoor apply does (lock, journal, verify, release),
 // without printing anything.
-func rollOne(ctx context.Context, inv *playbooks.Inventory, pb *playbooks.Playbook, name string, wrap func(playbooks.Conn) playbooks.Conn) *fleet.HostResult {
+func rollOne(ctx context.Context, inv *playbooks.Inventory, pb *playbooks.Playbook, name string, wrap func(target.Conn) target.Conn) *fleet.HostResult {
 	now := time.Now()
 	owner := fleet.Me(fleet.NewRunID(now), now)
-	ro := &fleet.Rollout{Inventory: inv, Playbook: pb, Hosts: []*playbooks.Host{inv.Hosts[name]}, Opts: playbooks.Options{Wrap: wrap},
+	ro := &fleet.Rollout{Playbook: pb, Hosts: []*playbooks.Host{inv.Hosts[name]}, Opts: session.Options{Dial: labDial(inv), Wrap: wrap},
 		Forks: 1, Emit: fleet.NewEmitter(owner.Run), Owner: owner}
 	return ro.Run(ctx).Hosts[0]
 }
@@ -132,7 +133,7 @@ func TestConvergedRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wrapped *counting
-	wrap := func(c playbooks.Conn) playbooks.Conn { wrapped = &counting{Conn: c}; return wrapped }
+	wrap := func(c target.Conn) target.Conn { wrapped = &counting{Conn: c}; return wrapped }
 	ctx := context.Background()
 
 	if r := rollOne(ctx, inv, pb, h.Name, wrap); r.Err != nil || r.Changed == 0 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // Journal states, as kept in journal.json on the host.
@@ -22,19 +23,19 @@ const (
 
 // RunDir is where a run's journal and backups live on a host (mode 0700); on Windows, under
 // C:\ProgramData\frontdoor (as an SFTP path).
-func RunDir(run string, windows bool) string {
-	if windows {
+func RunDir(run string, d target.Dialect) string {
+	if d == target.Windows {
 		return distro.SFTPPath(distro.WinStateDir) + "/runs/" + run
 	}
 	return distro.StateDir + "/runs/" + run
 }
 
 // mkdirCommand makes dir and its parents, readable by root only on POSIX hosts.
-func mkdirCommand(dir string, windows bool) string {
-	if windows {
+func mkdirCommand(dir string, d target.Dialect) string {
+	if d == target.Windows {
 		return distro.WinCommand("mkdir", distro.WinParams{Path: distro.WinPath(dir)})
 	}
-	return fmt.Sprintf("umask 077 && mkdir -p %s", distro.Quote(dir))
+	return fmt.Sprintf("umask 077 && mkdir -p %s", target.Quote(dir))
 }
 
 // HostJournal is journal.json: what one run did to one host, enough to undo it without the
@@ -55,23 +56,23 @@ type HostJournal struct {
 // Store saves a run's journal on the host as the apply goes (steps.JournalStore). The original
 // of each file goes to backups/<n>-<name> once; journal.json is rewritten atomically each time.
 type Store struct {
-	h       steps.Host
+	h       target.Host
 	j       HostJournal
 	madeDir bool
-	windows bool
+	d       target.Dialect
 }
 
 // NewStore starts the journal of run on host h.
-func NewStore(h steps.Host, run string, owner Owner, windows bool) *Store {
-	return &Store{h: h, windows: windows, j: HostJournal{State: StateApplying, Run: run, Host: h.Name(), Owner: owner.String(),
+func NewStore(h target.Host, run string, owner Owner, d target.Dialect) *Store {
+	return &Store{h: h, d: d, j: HostJournal{State: StateApplying, Run: run, Host: h.Name(), Owner: owner.String(),
 		Started: time.Now().UTC(), Backups: map[int]string{}}}
 }
 
 // Save implements steps.JournalStore.
 func (s *Store) Save(ctx context.Context, j *steps.Journal, added *steps.Entry) error {
-	dir := RunDir(s.j.Run, s.windows)
+	dir := RunDir(s.j.Run, s.d)
 	if !s.madeDir {
-		if _, err := s.h.Run(ctx, mkdirCommand(dir+"/backups", s.windows), nil); err != nil {
+		if _, err := s.h.Run(ctx, mkdirCommand(dir+"/backups", s.d), nil); err != nil {
 			return err
 		}
 		s.madeDir = true
@@ -80,7 +81,7 @@ func (s *Store) Save(ctx context.Context, j *steps.Journal, added *steps.Entry) 
 	if added != nil && added.Path != "" && added.Existed {
 		n := len(entries) - 1
 		name := fmt.Sprintf("%03d-%s", n+1, path.Base(added.Path))
-		if err := s.h.WriteFile(ctx, steps.File{Path: dir + "/backups/" + name, Exists: true, Data: added.Data, Mode: 0o600}); err != nil {
+		if err := s.h.WriteFile(ctx, target.File{Path: dir + "/backups/" + name, Exists: true, Data: added.Data, Mode: 0o600}); err != nil {
 			return err
 		}
 		s.j.Backups[n] = name
@@ -104,12 +105,12 @@ func (s *Store) write(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.h.WriteFile(ctx, steps.File{Path: RunDir(s.j.Run, s.windows) + "/journal.json", Exists: true, Data: append(data, '\n'), Mode: 0o600})
+	return s.h.WriteFile(ctx, target.File{Path: RunDir(s.j.Run, s.d) + "/journal.json", Exists: true, Data: append(data, '\n'), Mode: 0o600})
 }
 
 // LoadJournal reads run's journal and backups from host h and rebuilds its undo records.
-func LoadJournal(ctx context.Context, h steps.Host, run string, windows bool) (*HostJournal, *steps.Journal, error) {
-	dir := RunDir(run, windows)
+func LoadJournal(ctx context.Context, h target.Host, run string, d target.Dialect) (*HostJournal, *steps.Journal, error) {
+	dir := RunDir(run, d)
 	f, err := h.ReadFile(ctx, dir+"/journal.json")
 	if err != nil {
 		return nil, nil, err
@@ -143,13 +144,13 @@ func LoadJournal(ctx context.Context, h steps.Host, run string, windows bool) (*
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s:%s: %w", h.Name(), dir, err)
 	}
-	j.ContentOnly = windows
+	j.Dialect = d
 	return &hj, j, nil
 }
 
 // SetState rewrites journal.json with a new state (after frontdoor rollback).
-func SetState(ctx context.Context, h steps.Host, hj *HostJournal, state string, windows bool) error {
-	s := &Store{h: h, j: *hj, madeDir: true, windows: windows}
+func SetState(ctx context.Context, h target.Host, hj *HostJournal, state string, d target.Dialect) error {
+	s := &Store{h: h, j: *hj, madeDir: true, d: d}
 	s.j.State = state
 	return s.write(ctx)
 }

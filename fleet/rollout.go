@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/session"
 	"github.com/frontdoor-dev/frontdoor/steps"
 )
 
@@ -19,19 +19,18 @@ import (
 // batch's changed hosts are rolled back (unless NoBatchRollback) and later batches are not
 // started.
 type Rollout struct {
-	Inventory *playbooks.Inventory
-	Playbook  *playbooks.Playbook
-	Hosts     []*playbooks.Host
-	Opts      playbooks.Options
-	Forks     int
-	Serial    []Size
+	Playbook *playbooks.Playbook
+	Hosts    []*playbooks.Host
+	Opts     session.Options
+	Forks    int
+	Serial   []Size
 	// MaxFail is the failure threshold of a batch; nil means none when there is one batch (hosts
 	// are independent), and 0 when Serial is set (any failure stops a rolling rollout).
 	MaxFail         *Size
 	NoBatchRollback bool
 	// Prepared are hosts already planned (and shown, and confirmed) by name; each is planned
 	// again under its lock and must come out the same. Hosts not in it are planned in their batch.
-	Prepared map[string]*playbooks.HostRun
+	Prepared map[string]*session.HostRun
 	// Stopping says an interrupt came: no host or step starts after it.
 	Stopping func() bool
 	Emit     *Emitter
@@ -46,7 +45,7 @@ type HostResult struct {
 	Changed    int
 	RolledBack bool
 	Err        error
-	Run        *playbooks.HostRun
+	Run        *session.HostRun
 	store      *Store // the journal kept on the host, when the apply changed something
 }
 
@@ -209,11 +208,11 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 	}
 	r := ro.Prepared[h.Name]
 	if r == nil {
-		r = playbooks.Prepare(ctx, ro.Inventory, ro.Playbook, h, opts)
+		r = session.Prepare(ctx, ro.Playbook, h, opts)
 	} else if r.Err == nil {
-		confirmed := playbooks.Fingerprint(r.Plan)
+		confirmed := session.Fingerprint(r.Plan)
 		r.Replan(ctx, opts)
-		if r.Err == nil && playbooks.Fingerprint(r.Plan) != confirmed {
+		if r.Err == nil && session.Fingerprint(r.Plan) != confirmed {
 			r.Err = fmt.Errorf("%s changed since the plan you confirmed; nothing was applied: run again to see the new plan", h.Name)
 		}
 	}
@@ -225,7 +224,7 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 		ro.Emit.Emit(PlanEvent(r, hr.Batch))
 	}
 	if r.Err == nil {
-		store := NewStore(r.Conn, ro.Owner.Run, ro.Owner, r.Facts.Family == distro.Windows)
+		store := NewStore(r.Conn, ro.Owner.Run, ro.Owner, r.Facts.Dialect())
 		r.Store, hr.store = store, store
 		r.Apply(ctx)
 		state := StateApplied
@@ -236,7 +235,7 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 			state = StateRollbackFailed
 		}
 		if err := store.Finish(context.WithoutCancel(ctx), state); err != nil && r.Err == nil {
-			r.Err = fmt.Errorf("record the run's end in %s: %w", RunDir(ro.Owner.Run, store.windows), err)
+			r.Err = fmt.Errorf("record the run's end in %s: %w", RunDir(ro.Owner.Run, store.d), err)
 		}
 	}
 	hr.Changed, hr.RolledBack, hr.Err = r.Outcome.Changed, r.Outcome.RolledBack, r.Err
@@ -258,7 +257,7 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 }
 
 // VerifiedOf describes what a host run proved through the proxy, app by app.
-func VerifiedOf(pb *playbooks.Playbook, r *playbooks.HostRun) []Verified {
+func VerifiedOf(pb *playbooks.Playbook, r *session.HostRun) []Verified {
 	var out []Verified
 	for i, v := range r.Verified {
 		a := pb.Apps[i]
@@ -269,7 +268,7 @@ func VerifiedOf(pb *playbooks.Playbook, r *playbooks.HostRun) []Verified {
 }
 
 // checkLock refuses a host whose lock another run holds, or that still has an unfinished run.
-func (ro *Rollout) checkLock(r *playbooks.HostRun) error {
+func (ro *Rollout) checkLock(r *session.HostRun) error {
 	if !r.Locked() {
 		return LockError(r.Host.Name, ParseOwner(r.Facts.LockHolder))
 	}
@@ -282,7 +281,7 @@ func (ro *Rollout) checkLock(r *playbooks.HostRun) error {
 	sort.Strings(open)
 	if len(open) > 0 {
 		return fmt.Errorf("%s: run %s did not finish here (its journal in %s says %s): undo it first with: frontdoor rollback %s -i INVENTORY --limit %s",
-			r.Host.Name, open[0], RunDir(open[0], r.Facts.Family == distro.Windows), r.Facts.Runs[open[0]], open[0], r.Host.Name)
+			r.Host.Name, open[0], RunDir(open[0], r.Facts.Dialect()), r.Facts.Runs[open[0]], open[0], r.Host.Name)
 	}
 	return nil
 }
@@ -334,7 +333,7 @@ func (ro *Rollout) rollbackBatch(ctx context.Context, hosts []*playbooks.Host, b
 }
 
 // PlanEvent describes a host's plan as a host.plan event.
-func PlanEvent(r *playbooks.HostRun, batch int) Event {
+func PlanEvent(r *session.HostRun, batch int) Event {
 	e := Event{Type: HostPlan, Host: r.Host.Name, Batch: batch, Address: r.Host.Address, Platform: r.Facts.Describe(), Notes: r.Notes, Warnings: r.Warnings}
 	for i, s := range r.Plan.Steps {
 		c := r.Plan.Changes[i]

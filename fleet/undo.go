@@ -9,6 +9,8 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // Undo undoes a past run on hosts from the journals the run left on them: it works for a run that
@@ -17,14 +19,13 @@ import (
 // unless Force), restored in reverse, its services returned to their state, and the result
 // re-read and compared with the originals.
 type Undo struct {
-	Inventory *playbooks.Inventory
-	Hosts     []*playbooks.Host
-	Opts      playbooks.Options
-	Forks     int
-	Target    string // the run to undo
-	Force     bool   // restore over drift
-	Emit      *Emitter
-	Owner     Owner // this rollback's own run
+	Hosts  []*playbooks.Host
+	Opts   session.Options
+	Forks  int
+	Target string // the run to undo
+	Force  bool   // restore over drift
+	Emit   *Emitter
+	Owner  Owner // this rollback's own run
 }
 
 // Run undoes Target on every host and reports each.
@@ -67,7 +68,7 @@ func (u *Undo) Run(ctx context.Context) *Result {
 }
 
 func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
-	c, err := playbooks.Connect(ctx, u.Inventory, h, u.Opts)
+	c, err := session.Connect(ctx, h, u.Opts)
 	if err != nil {
 		return StatusFailed, err
 	}
@@ -76,7 +77,7 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 	me := u.Owner.String()
 	// Take the lock; a stale lock left by the run being undone is taken over in the same command.
 	win := playbooks.DefaultWinTarget()
-	f, err := playbooks.Gather(ctx, c, distro.Request{Lock: me}, win)
+	f, err := session.Gather(ctx, c, distro.Request{Lock: me}, win)
 	if err != nil {
 		return StatusFailed, err
 	}
@@ -87,11 +88,11 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 			return StatusFailed, LockError(h.Name, holder)
 		}
 		say("take over the stale lock of run " + u.Target)
-		win.Known = f.Family == distro.Windows
+		win.Known = f.Dialect() == target.Windows
 		if _, err := c.Run(ctx, distro.UnlockCommand(f.Family, f.LockHolder, true), nil); err != nil {
 			return StatusFailed, fmt.Errorf("%s: the lock changed while taking it over: %w", h.Name, err)
 		}
-		if f, err = playbooks.Gather(ctx, c, distro.Request{Lock: me}, win); err != nil {
+		if f, err = session.Gather(ctx, c, distro.Request{Lock: me}, win); err != nil {
 			return StatusFailed, err
 		}
 		if !f.LockAcquired {
@@ -99,7 +100,7 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 		}
 	}
 	c.SetSFTPServer(f.SFTPServer)
-	windows := f.Family == distro.Windows
+	d := f.Dialect()
 	defer c.Run(context.WithoutCancel(ctx), distro.UnlockCommand(f.Family, me, false), nil)
 
 	switch f.Runs[u.Target] {
@@ -108,7 +109,7 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 	case StateRolledBack:
 		return StatusNothing, errAlready
 	}
-	hj, j, err := LoadJournal(ctx, c, u.Target, windows)
+	hj, j, err := LoadJournal(ctx, c, u.Target, d)
 	if err != nil {
 		return StatusFailed, err
 	}
@@ -134,7 +135,7 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 	if err != nil {
 		state, status = StateRollbackFailed, StatusRollbackFail
 	}
-	if serr := SetState(ctx, c, hj, state, windows); serr != nil && err == nil {
+	if serr := SetState(ctx, c, hj, state, d); serr != nil && err == nil {
 		return StatusRollbackFail, serr
 	}
 	if err != nil {
@@ -147,8 +148,8 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 var errAlready = errors.New("already rolled back")
 
 // Unlock breaks a host's lock: only a stale one, unless force.
-func Unlock(ctx context.Context, c playbooks.Conn, force bool) (string, error) {
-	f, err := playbooks.Gather(ctx, c, distro.Request{}, playbooks.DefaultWinTarget())
+func Unlock(ctx context.Context, c target.Conn, force bool) (string, error) {
+	f, err := session.Gather(ctx, c, distro.Request{}, playbooks.DefaultWinTarget())
 	if err != nil {
 		return "", err
 	}

@@ -53,7 +53,7 @@ func (pb *Playbook) vhosts(host string) []apache.VHost {
 			index[key] = i
 			out = append(out, apache.VHost{ServerName: p.Host, Port: p.Port, RemoteIP: pb.Apache.RemoteIP, Directives: pb.Apache.Directives})
 		}
-		out[i].Backends = append(out[i].Backends, apache.Backend{Name: a.Name, ContextPath: p.ContextPath, Port: a.Port, SynchronyPort: a.synchronyPort(), TrailingSlash: a.TrailingSlash})
+		out[i].Backends = append(out[i].Backends, apache.Backend{Name: a.Name, ContextPath: p.ContextPath, Port: a.Port, SynchronyPort: a.ProxiedSynchronyPort(), TrailingSlash: a.TrailingSlash})
 	}
 	return out
 }
@@ -116,4 +116,19 @@ func (pb *Playbook) Notes(f *distro.Facts, host string) []string {
 			"(General Configuration > Compress HTTP responses: off), so responses are not compressed twice")
 	}
 	return notes
+}
+
+// WinTarget is what a Windows host's gather asks for (its paths differ from the POSIX request's).
+type WinTarget struct {
+	Request                   distro.Request
+	ApacheRoot, ApacheService string
+	Detect                    []string // products whose Windows services are looked for
+	// Known: the host is already known to be Windows, so the POSIX attempt is skipped.
+	Known bool
+}
+
+// DefaultWinTarget is the Windows gather of commands without a playbook (facts, rollback,
+// unlock): Apache where Apache Lounge puts it, no files.
+func DefaultWinTarget() *WinTarget {
+	return &WinTarget{ApacheRoot: DefaultWindowsRoot, ApacheService: DefaultWindowsService}
 }

@@ -454,9 +454,9 @@ func (inv *Inventory) match(term string) map[string]bool {
 	return out
 }
 
-// becomePassword reads the sudo password, from the file, the inventory or the environment; nil
+// BecomePassword reads the sudo password, from the file, the inventory or the environment; nil
 // when none.
-func (h *Host) becomePassword() ([]byte, error) {
+func (h *Host) BecomePassword() ([]byte, error) {
 	if h.BecomePasswordFile != "" {
 		b, err := os.ReadFile(h.BecomePasswordFile)
 		if err != nil {

@@ -194,7 +194,7 @@ func (pb *Playbook) crossCheck() error {
 	paths := map[string]string{}
 	for i, a := range pb.Apps {
 		at := fmt.Sprintf("$.apps[%d]", i)
-		for _, p := range []int{a.Port, a.synchronyPort()} {
+		for _, p := range []int{a.Port, a.ProxiedSynchronyPort()} {
 			if p == 0 {
 				continue
 			}
@@ -205,7 +205,7 @@ func (pb *Playbook) crossCheck() error {
 		}
 		pub := a.PublicFor("host")
 		claims := []string{pub.ContextPath}
-		if a.synchronyPort() != 0 {
+		if a.ProxiedSynchronyPort() != 0 {
 			claims = append(claims, "/synchrony")
 		}
 		for _, c := range claims {
@@ -224,7 +224,8 @@ func (pb *Playbook) crossCheck() error {
 	return nil
 }
 
-func (a App) synchronyPort() int {
+// ProxiedSynchronyPort is the port of Synchrony when it is proxied, else 0.
+func (a App) ProxiedSynchronyPort() int {
 	if a.Synchrony != nil && *a.Synchrony {
 		return a.SynchronyPort
 	}

@@ -1,14 +1,13 @@
 package playbooks
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
-	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // Validation errors name file:line:column and say what to write instead.
@@ -110,7 +109,7 @@ func TestSeveralAppsDefaults(t *testing.T) {
 		t.Errorf("vhosts: %+v", vh)
 	}
 	off, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: confluence\n    synchrony: false\n    url: http://x.example.com\n"))
-	if err != nil || off.Apps[0].synchronyPort() != 0 {
+	if err != nil || off.Apps[0].ProxiedSynchronyPort() != 0 {
 		t.Errorf("synchrony: false: %v", err)
 	}
 }
@@ -122,53 +121,15 @@ func TestCompressionNotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	sx := "<Server><Service>\n<Connector port=\"8080\" compression=\"on\"/>\n<Engine><Host><Context path=\"\"/></Host></Engine></Service></Server>"
-	f := &distro.Facts{Files: map[string]steps.File{"/opt/atlassian/jira/conf/server.xml": {Path: "/opt/atlassian/jira/conf/server.xml", Exists: true, Data: []byte(sx)}},
+	f := &distro.Facts{Files: map[string]target.File{"/opt/atlassian/jira/conf/server.xml": {Path: "/opt/atlassian/jira/conf/server.xml", Exists: true, Data: []byte(sx)}},
 		Apache: distro.Apache{Modules: map[string]bool{"deflate": true}}}
 	notes := pb.Notes(f, "h")
 	if len(notes) != 2 || !strings.Contains(notes[0], `server.xml line 2: the Connector has compression="on"`) || !strings.Contains(notes[1], "mod_deflate") {
 		t.Errorf("notes: %q", notes)
 	}
 	f.Apache.Modules["deflate"] = false
-	f.Files["/opt/atlassian/jira/conf/server.xml"] = steps.File{Path: "/opt/atlassian/jira/conf/server.xml", Exists: true, Data: []byte(strings.Replace(sx, `compression="on"`, "", 1))}
+	f.Files["/opt/atlassian/jira/conf/server.xml"] = target.File{Path: "/opt/atlassian/jira/conf/server.xml", Exists: true, Data: []byte(strings.Replace(sx, `compression="on"`, "", 1))}
 	if notes := pb.Notes(f, "h"); len(notes) != 0 {
 		t.Errorf("no compression, notes: %q", notes)
-	}
-}
-
-// A failed verification on a host with SELinux on explains the guide's AH00957 symptom; with
-// SELinux disabled or absent the error is left as it is.
-func TestExplainSELinux(t *testing.T) {
-	base := errors.New("jira: http://jira.example.com/ -> 503")
-	r := &HostRun{Host: &Host{Name: "rocky1"}, Facts: &distro.Facts{SELinux: distro.SELinux{Mode: "Enforcing"}}}
-	err := r.explainSELinux(base)
-	if !errors.Is(err, base) || !strings.Contains(err.Error(), "(13)Permission denied: AH00957") || !strings.Contains(err.Error(), "setsebool -P httpd_can_network_connect 1") {
-		t.Errorf("enforcing: %v", err)
-	}
-	for _, mode := range []string{"Disabled", ""} {
-		r.Facts.SELinux.Mode = mode
-		if err := r.explainSELinux(base); err != base {
-			t.Errorf("SELinux %q: %v", mode, err)
-		}
-	}
-}
-
-// The plan confirmed must be the plan applied: the fingerprint changes with any pending change's
-// diff or summary, and ignores steps with nothing to do.
-func TestFingerprint(t *testing.T) {
-	mk := func(diff string, noop string) *steps.Plan {
-		return &steps.Plan{
-			Steps:   []steps.Step{&steps.CommandStep{Label: "a"}, &steps.CommandStep{Label: "b"}},
-			Changes: []steps.Change{{Action: steps.Update, Summary: "edit /x", Diff: diff}, {Action: steps.NoOp, Summary: noop}},
-		}
-	}
-	a := Fingerprint(mk("-1\n+2\n", "right"))
-	if a != Fingerprint(mk("-1\n+2\n", "already right")) {
-		t.Error("a no-op's reason changed the fingerprint")
-	}
-	if a == Fingerprint(mk("-1\n+3\n", "right")) {
-		t.Error("a different diff kept the fingerprint")
-	}
-	if Fingerprint(nil) != "" {
-		t.Error("nil plan")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/frontdoor-dev/frontdoor/target"
 	"github.com/pkg/sftp"
 	"github.com/skeema/knownhosts"
 	xssh "golang.org/x/crypto/ssh"
@@ -83,7 +84,7 @@ type Client struct {
 	conn  *xssh.Client
 	jumps []*xssh.Client // hops, closed after conn
 	trips atomic.Int64
-	// windows: the host is Windows (see SetWindows).
+	// windows: the host is Windows (see SetDialect).
 	windows atomic.Bool
 
 	mu       sync.Mutex
@@ -343,9 +344,9 @@ func (c *Client) Close() error {
 // OpenSSH user is an administrator and there is no sudo.
 func (c *Client) root() bool { return c.cfg.User == "root" || c.windows.Load() }
 
-// SetWindows switches the client to a Windows host (once the facts say so): commands go as they
+// SetDialect switches the client to a Windows host (once the facts say so): commands go as they
 // are (no sudo), SFTP is the plain subsystem, and writes set no POSIX mode or owner.
-func (c *Client) SetWindows() { c.windows.Store(true) }
+func (c *Client) SetDialect(d target.Dialect) { c.windows.Store(d == target.Windows) }
 
 // become wraps cmd so it runs as root, and returns the stdin prefix sudo reads the password from.
 func (c *Client) become(cmd string) (string, []byte) {
@@ -353,15 +354,13 @@ func (c *Client) become(cmd string) (string, []byte) {
 		return cmd, nil
 	}
 	if c.cfg.BecomePassword == nil {
-		return "sudo -n -- sh -c " + shQuote(cmd), nil
+		return "sudo -n -- sh -c " + target.Quote(cmd), nil
 	}
 	// -k: ignore cached credentials, so sudo always reads exactly one password line and the rest
 	// of stdin reaches the command. -p '': no prompt text in the output.
 	pw := append(append([]byte(nil), c.cfg.BecomePassword...), '\n')
-	return "sudo -k -S -p '' -- sh -c " + shQuote(cmd), pw
+	return "sudo -k -S -p '' -- sh -c " + target.Quote(cmd), pw
 }
-
-func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // Run runs cmd as root through a POSIX shell and returns its stdout. A non-zero exit is an error
 // with the exit status and the end of stderr.
@@ -390,27 +389,7 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, err
 		return stdout.Bytes(), fmt.Errorf("%s: command timed out or was cancelled: %w", c.cfg.Name, ctx.Err())
 	}
 	if err != nil {
-		return stdout.Bytes(), &CommandError{Host: c.cfg.Name, Err: err, Stderr: stderr.String(), Stdout: stdout.String()}
+		return stdout.Bytes(), &target.CommandError{Host: c.cfg.Name, Err: err, Stderr: stderr.String(), Stdout: stdout.String()}
 	}
 	return stdout.Bytes(), nil
 }
-
-// CommandError is a command that failed on a host.
-type CommandError struct {
-	Host           string
-	Err            error
-	Stderr, Stdout string
-}
-
-func (e *CommandError) Error() string {
-	msg := strings.TrimSpace(strings.TrimSpace(e.Stderr) + "\n" + strings.TrimSpace(e.Stdout))
-	if len(msg) > 2000 {
-		msg = "..." + msg[len(msg)-2000:]
-	}
-	if strings.Contains(msg, "sudo: a password is required") {
-		msg += " (this user's sudo needs a password: set become_password_file in the inventory or FRONTDOOR_BECOME_PASSWORD)"
-	}
-	return fmt.Sprintf("%s: %v: %s", e.Host, e.Err, msg)
-}
-
-func (e *CommandError) Unwrap() error { return e.Err }

@@ -4,5 +4,5 @@
 // password travels on stdin, never in argv); and file access over SFTP with atomic writes. When
 // the login user is not root, SFTP runs as root by starting sftp-server under sudo on an ordinary
 // session (sftp.NewClientPipe). Local runs the same operations on this machine. Both satisfy
-// steps.Host, and both count their round trips.
+// target.Host, and both count their round trips.
 package ssh

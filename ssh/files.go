@@ -12,9 +12,8 @@ import (
 	"os"
 	"path"
 
+	"github.com/frontdoor-dev/frontdoor/target"
 	"github.com/pkg/sftp"
-
-	"github.com/frontdoor-dev/frontdoor/steps"
 )
 
 // SetSFTPServer tells the client where sftp-server is on this host (from the facts), for SFTP
@@ -75,31 +74,31 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 }
 
 // ReadFile returns a file's bytes, mode and owner; a missing file is File{Exists: false}.
-func (c *Client) ReadFile(ctx context.Context, p string) (steps.File, error) {
+func (c *Client) ReadFile(ctx context.Context, p string) (target.File, error) {
 	cl, err := c.sftpClient()
 	if err != nil {
-		return steps.File{}, err
+		return target.File{}, err
 	}
 	c.trips.Add(1)
 	f, err := cl.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return steps.File{Path: p}, nil
+		return target.File{Path: p}, nil
 	}
 	if err != nil {
-		return steps.File{}, fmt.Errorf("%s: open %s: %w", c.cfg.Name, p, err)
+		return target.File{}, fmt.Errorf("%s: open %s: %w", c.cfg.Name, p, err)
 	}
 	defer f.Close()
 	c.trips.Add(1)
 	st, err := f.Stat()
 	if err != nil {
-		return steps.File{}, fmt.Errorf("%s: stat %s: %w", c.cfg.Name, p, err)
+		return target.File{}, fmt.Errorf("%s: stat %s: %w", c.cfg.Name, p, err)
 	}
 	c.trips.Add(1)
 	data, err := io.ReadAll(f)
 	if err != nil {
-		return steps.File{}, fmt.Errorf("%s: read %s: %w", c.cfg.Name, p, err)
+		return target.File{}, fmt.Errorf("%s: read %s: %w", c.cfg.Name, p, err)
 	}
-	file := steps.File{Path: p, Exists: true, Data: data, Mode: st.Mode().Perm()}
+	file := target.File{Path: p, Exists: true, Data: data, Mode: st.Mode().Perm()}
 	if fst, ok := st.Sys().(*sftp.FileStat); ok {
 		file.UID, file.GID = int(fst.UID), int(fst.GID)
 	}
@@ -109,14 +108,14 @@ func (c *Client) ReadFile(ctx context.Context, p string) (steps.File, error) {
 // WriteFile replaces f.Path atomically: a temporary file in the same directory gets the data,
 // mode and owner and is fsynced, then renamed over the target (posix-rename), so readers see the
 // old or the new file, never half of one.
-func (c *Client) WriteFile(ctx context.Context, f steps.File) error {
+func (c *Client) WriteFile(ctx context.Context, f target.File) error {
 	cl, err := c.sftpClient()
 	if err != nil {
 		return err
 	}
 	var rnd [6]byte
 	rand.Read(rnd[:])
-	tmp := path.Join(path.Dir(f.Path), ".frontdoor-"+path.Base(f.Path)+"."+hex.EncodeToString(rnd[:]))
+	tmp := target.TempName(path.Dir(f.Path), path.Base(f.Path), hex.EncodeToString(rnd[:]))
 	fail := func(op string, err error) error {
 		cl.Remove(tmp)
 		return fmt.Errorf("%s: %s %s: %w", c.cfg.Name, op, f.Path, err)

@@ -3,6 +3,8 @@ package steps
 import (
 	"context"
 	"fmt"
+
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // CommandStep brings one piece of state (a module enabled, a site enabled, a boolean set) to
@@ -20,14 +22,14 @@ type CommandStep struct {
 func (s *CommandStep) Name() string       { return s.Label }
 func (s *CommandStep) Triggers() []string { return s.Notify }
 
-func (s *CommandStep) Check(ctx context.Context, h Host) (Change, error) {
+func (s *CommandStep) Check(ctx context.Context, h target.Host) (Change, error) {
 	if s.Done {
 		return Change{Action: NoOp, Summary: s.Reason}, nil
 	}
 	return Change{Action: Run, Summary: s.Reason, Diff: "$ " + s.Command + "\n"}, nil
 }
 
-func (s *CommandStep) Apply(ctx context.Context, h Host, j *Journal) error {
+func (s *CommandStep) Apply(ctx context.Context, h target.Host, j *Journal) error {
 	if err := j.RecordCommand(ctx, s.Label, s.Undo); err != nil {
 		return err
 	}

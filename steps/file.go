@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/aymanbagabas/go-udiff"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // FileStep makes a file hold what Edit returns for its current content. Current is the file as
@@ -17,7 +18,7 @@ import (
 // editing it), records the original bytes, mode and owner, then writes atomically.
 type FileStep struct {
 	Label   string
-	Current File
+	Current target.File
 	// Edit returns the desired content from the current one (nil when the file does not exist).
 	// A nil result means the file must not exist: an existing one is deleted.
 	Edit func(current []byte) ([]byte, error)
@@ -43,7 +44,7 @@ func (s *FileStep) desired() ([]byte, error) {
 	return out, nil
 }
 
-func (s *FileStep) Check(ctx context.Context, h Host) (Change, error) {
+func (s *FileStep) Check(ctx context.Context, h target.Host) (Change, error) {
 	want, err := s.desired()
 	if err != nil {
 		return Change{}, err
@@ -69,7 +70,7 @@ func (s *FileStep) Check(ctx context.Context, h Host) (Change, error) {
 	return ch, nil
 }
 
-func (s *FileStep) Apply(ctx context.Context, h Host, j *Journal) error {
+func (s *FileStep) Apply(ctx context.Context, h target.Host, j *Journal) error {
 	want, err := s.desired()
 	if err != nil {
 		return err
@@ -90,7 +91,7 @@ func (s *FileStep) Apply(ctx context.Context, h Host, j *Journal) error {
 		}
 		return nil
 	}
-	f := File{Path: s.Current.Path, Exists: true, Data: want, Mode: live.Mode, UID: live.UID, GID: live.GID}
+	f := target.File{Path: s.Current.Path, Exists: true, Data: want, Mode: live.Mode, UID: live.UID, GID: live.GID}
 	if !live.Exists {
 		f.Mode, f.UID, f.GID = s.NewMode, s.NewUID, s.NewGID
 	}

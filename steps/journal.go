@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // Journal holds the undo records of one host's apply, in the order they were made, and the
@@ -18,8 +20,9 @@ type Journal struct {
 	services []*Service
 	// Store, if set, persists the journal; a failed save stops the change it precedes.
 	Store JournalStore
-	// ContentOnly: CheckRestored compares bytes only (Windows keeps ACLs, not modes and owners).
-	ContentOnly bool
+	// Dialect is the host's: CheckRestored compares modes and owners only where it keeps them
+	// (Windows keeps ACLs).
+	Dialect target.Dialect
 }
 
 // JournalStore saves a journal where it outlives the controller (on the host itself).
@@ -31,9 +34,9 @@ type JournalStore interface {
 
 type undo struct {
 	label string
-	file  *File  // the original file (Exists=false: it was created, so delete it)
-	after string // sha256 of what the step writes ("" when it deletes the file)
-	cmd   string // a command that undoes a CommandStep
+	file  *target.File // the original file (Exists=false: it was created, so delete it)
+	after string       // sha256 of what the step writes ("" when it deletes the file)
+	cmd   string       // a command that undoes a CommandStep
 }
 
 // Entry is one undo record as stored: the original file's metadata and hashes (its bytes travel
@@ -72,7 +75,7 @@ func (j *Journal) save(ctx context.Context, added *Entry) error {
 
 // RecordFile keeps the original bytes, mode and owner of a file about to be written with want
 // (nil: about to be deleted), and saves the journal before the write happens.
-func (j *Journal) RecordFile(ctx context.Context, orig File, want []byte) error {
+func (j *Journal) RecordFile(ctx context.Context, orig target.File, want []byte) error {
 	o := orig
 	o.Data = append([]byte(nil), orig.Data...)
 	u := undo{label: "restore " + orig.Path, file: &o}
@@ -133,7 +136,7 @@ func Restore(entries []Entry, services []*Service) (*Journal, error) {
 			if e.Existed && Hash(e.Data) != e.SHA256 {
 				return nil, fmt.Errorf("journal entry %d (%s): the backup's sha256 is not the recorded %s: the backup is damaged", i+1, e.Path, e.SHA256)
 			}
-			u.file = &File{Path: e.Path, Exists: e.Existed, Data: e.Data, Mode: e.Mode, UID: e.UID, GID: e.GID}
+			u.file = &target.File{Path: e.Path, Exists: e.Existed, Data: e.Data, Mode: e.Mode, UID: e.UID, GID: e.GID}
 		} else if e.Command == "" {
 			return nil, fmt.Errorf("journal entry %d (%s) has neither a path nor a command", i+1, e.Label)
 		}
@@ -143,8 +146,8 @@ func Restore(entries []Entry, services []*Service) (*Journal, error) {
 }
 
 // Originals returns the original of every file the journal restores, in the order written.
-func (j *Journal) Originals() []File {
-	var out []File
+func (j *Journal) Originals() []target.File {
+	var out []target.File
 	for _, e := range j.entries {
 		if e.file != nil {
 			out = append(out, *e.file)
@@ -158,7 +161,7 @@ func (j *Journal) Empty() bool { return len(j.entries) == 0 && len(j.services) =
 
 // Drift lists the files the journal would restore that changed since frontdoor wrote them: each
 // must hold what the run wrote, or still its original (the run stopped before writing it).
-func (j *Journal) Drift(ctx context.Context, h Host) ([]string, error) {
+func (j *Journal) Drift(ctx context.Context, h target.Host) ([]string, error) {
 	type want struct {
 		orig, after string
 		origExists  bool
@@ -204,7 +207,7 @@ func (j *Journal) Drift(ctx context.Context, h Host) ([]string, error) {
 // Rollback undoes every record in reverse, then returns each touched service to its previous
 // state with the restored configuration (proxies before apps), and waits until running ones
 // answer again. It carries on past errors so as much as possible is put back, and reports them all.
-func (j *Journal) Rollback(ctx context.Context, h Host) error {
+func (j *Journal) Rollback(ctx context.Context, h target.Host) error {
 	var errs []error
 	for i := len(j.entries) - 1; i >= 0; i-- {
 		e := j.entries[i]
@@ -235,7 +238,7 @@ func (j *Journal) Rollback(ctx context.Context, h Host) error {
 
 // CheckRestored re-reads every restored file and compares it with its original (bytes, mode,
 // owner), so a rollback is proven rather than assumed.
-func (j *Journal) CheckRestored(ctx context.Context, h Host) error {
+func (j *Journal) CheckRestored(ctx context.Context, h target.Host) error {
 	seen := map[string]bool{}
 	var errs []error
 	for _, o := range j.Originals() {
@@ -249,7 +252,7 @@ func (j *Journal) CheckRestored(ctx context.Context, h Host) error {
 			errs = append(errs, err)
 		case live.Exists != o.Exists:
 			errs = append(errs, fmt.Errorf("%s: exists=%v after rollback, was %v", o.Path, live.Exists, o.Exists))
-		case o.Exists && (Hash(live.Data) != Hash(o.Data) || (!j.ContentOnly && (live.Mode != o.Mode || live.UID != o.UID || live.GID != o.GID))):
+		case o.Exists && (Hash(live.Data) != Hash(o.Data) || (j.Dialect.KeepsOwnership() && (live.Mode != o.Mode || live.UID != o.UID || live.GID != o.GID))):
 			errs = append(errs, fmt.Errorf("%s differs from its original after rollback", o.Path))
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // Plan is what would change on one host: every step with its Change, and the services the
@@ -17,7 +19,7 @@ type Plan struct {
 }
 
 // MakePlan runs every Check. It changes nothing.
-func MakePlan(ctx context.Context, h Host, steps []Step, services []*Service) (*Plan, error) {
+func MakePlan(ctx context.Context, h target.Host, steps []Step, services []*Service) (*Plan, error) {
 	p := &Plan{Host: h.Name(), Steps: steps, Services: services}
 	for _, s := range steps {
 		ch, err := s.Check(ctx, h)
@@ -69,9 +71,8 @@ type Hooks struct {
 	Progress func(msg string)
 	// Store, if set, keeps the journal on the host as it grows (see JournalStore).
 	Store JournalStore
-	// ContentOnly: the host keeps no POSIX mode and owner (Windows), so a rollback is checked on
-	// the files' bytes alone.
-	ContentOnly bool
+	// Dialect is the host's (on Windows a rollback is checked on the files' bytes alone).
+	Dialect target.Dialect
 	// Stopping, if set, is asked before each step and phase: once it says yes, no further change
 	// starts and the host is rolled back. The command in flight is left to finish.
 	Stopping func() bool
@@ -91,13 +92,13 @@ type Outcome struct {
 // restarts the triggered proxy, starts the apps and waits for them, re-checks that nothing is left
 // to do, and verifies. Any failure after the first change rolls the host back. A plan with nothing
 // pending touches nothing (no restart) and only verifies.
-func Apply(ctx context.Context, h Host, p *Plan, hooks Hooks) (Outcome, error) {
+func Apply(ctx context.Context, h target.Host, p *Plan, hooks Hooks) (Outcome, error) {
 	say := func(format string, a ...any) {
 		if hooks.Progress != nil {
 			hooks.Progress(fmt.Sprintf(format, a...))
 		}
 	}
-	out := Outcome{Journal: &Journal{Store: hooks.Store, ContentOnly: hooks.ContentOnly}}
+	out := Outcome{Journal: &Journal{Store: hooks.Store, Dialect: hooks.Dialect}}
 	if p.Pending() == 0 {
 		if hooks.Verify != nil {
 			return out, hooks.Verify(ctx)
@@ -121,7 +122,7 @@ func Apply(ctx context.Context, h Host, p *Plan, hooks Hooks) (Outcome, error) {
 	return out, fmt.Errorf("%w (rolled back)", err)
 }
 
-func apply(ctx context.Context, h Host, p *Plan, hooks Hooks, j *Journal, say func(string, ...any), changed *int) error {
+func apply(ctx context.Context, h target.Host, p *Plan, hooks Hooks, j *Journal, say func(string, ...any), changed *int) error {
 	stop := func() error {
 		if hooks.Stopping != nil && hooks.Stopping() {
 			return ErrStopped

@@ -6,16 +6,18 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // memHost is an in-memory Host for the runner's logic; the real transports are tested on the lab.
 type memHost struct {
-	files map[string]File
+	files map[string]target.File
 	log   []string
 	fail  map[string]int // commands that fail, and how many times
 }
 
-func newMem() *memHost { return &memHost{files: map[string]File{}, fail: map[string]int{}} }
+func newMem() *memHost { return &memHost{files: map[string]target.File{}, fail: map[string]int{}} }
 
 func (m *memHost) Name() string { return "mem" }
 func (m *memHost) Run(_ context.Context, cmd string, _ []byte) ([]byte, error) {
@@ -26,13 +28,13 @@ func (m *memHost) Run(_ context.Context, cmd string, _ []byte) ([]byte, error) {
 	}
 	return nil, nil
 }
-func (m *memHost) ReadFile(_ context.Context, p string) (File, error) {
+func (m *memHost) ReadFile(_ context.Context, p string) (target.File, error) {
 	if f, ok := m.files[p]; ok {
 		return f, nil
 	}
-	return File{Path: p}, nil
+	return target.File{Path: p}, nil
 }
-func (m *memHost) WriteFile(_ context.Context, f File) error {
+func (m *memHost) WriteFile(_ context.Context, f target.File) error {
 	m.log = append(m.log, "write "+f.Path)
 	f.Exists = true
 	m.files[f.Path] = f
@@ -70,13 +72,13 @@ func (m *memHost) plan(t *testing.T) *Plan {
 
 func TestApplyOrderAndRecheck(t *testing.T) {
 	m := newMem()
-	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old\n"), Mode: 0o600, UID: 7, GID: 8}
+	m.files["/app.conf"] = target.File{Path: "/app.conf", Exists: true, Data: []byte("old\n"), Mode: 0o600, UID: 7, GID: 8}
 	p := m.plan(t)
 	if p.Pending() != 3 {
 		t.Fatalf("pending %d", p.Pending())
 	}
 	out, err := Apply(context.Background(), m, p, Hooks{Recheck: func(context.Context) (*Plan, error) {
-		m.files["/mod"] = File{Exists: true} // what "enable" did
+		m.files["/mod"] = target.File{Exists: true} // what "enable" did
 		return m.plan(t), nil
 	}})
 	if err != nil || out.Changed != 3 || out.RolledBack {
@@ -93,9 +95,9 @@ func TestApplyOrderAndRecheck(t *testing.T) {
 
 func TestNothingPendingTouchesNothing(t *testing.T) {
 	m := newMem()
-	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("new\n")}
-	m.files["/vhost.conf"] = File{Path: "/vhost.conf", Exists: true, Data: []byte("vhost\n")}
-	m.files["/mod"] = File{Exists: true}
+	m.files["/app.conf"] = target.File{Path: "/app.conf", Exists: true, Data: []byte("new\n")}
+	m.files["/vhost.conf"] = target.File{Path: "/vhost.conf", Exists: true, Data: []byte("vhost\n")}
+	m.files["/mod"] = target.File{Exists: true}
 	p := m.plan(t)
 	verified := false
 	out, err := Apply(context.Background(), m, p, Hooks{Verify: func(context.Context) error { verified = true; return nil }})
@@ -108,7 +110,7 @@ func TestRollbackRestoresEverything(t *testing.T) {
 	for _, failAt := range []string{"validate", "start app", "ready app", "verify", "recheck"} {
 		t.Run(failAt, func(t *testing.T) {
 			m := newMem()
-			orig := File{Path: "/app.conf", Exists: true, Data: []byte("old\n"), Mode: 0o640, UID: 3, GID: 4}
+			orig := target.File{Path: "/app.conf", Exists: true, Data: []byte("old\n"), Mode: 0o640, UID: 3, GID: 4}
 			m.files["/app.conf"] = orig
 			m.fail[failAt] = 1
 			p := m.plan(t)
@@ -123,7 +125,7 @@ func TestRollbackRestoresEverything(t *testing.T) {
 					if failAt == "recheck" {
 						return m.plan(t), nil // still pending: "inconsistent result after apply"
 					}
-					m.files["/mod"] = File{Exists: true}
+					m.files["/mod"] = target.File{Exists: true}
 					return m.plan(t), nil
 				},
 			}
@@ -150,7 +152,7 @@ func TestRollbackRestoresEverything(t *testing.T) {
 
 func TestRollbackAfterFailedStartRetriesStart(t *testing.T) {
 	m := newMem()
-	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old\n")}
+	m.files["/app.conf"] = target.File{Path: "/app.conf", Exists: true, Data: []byte("old\n")}
 	p := m.plan(t)
 	starts := 0
 	m.fail["start app"] = 2
@@ -169,9 +171,9 @@ func TestRollbackAfterFailedStartRetriesStart(t *testing.T) {
 
 func TestFileStepRefusesDrift(t *testing.T) {
 	m := newMem()
-	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old\n")}
+	m.files["/app.conf"] = target.File{Path: "/app.conf", Exists: true, Data: []byte("old\n")}
 	p := m.plan(t)
-	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old and edited by someone\n")}
+	m.files["/app.conf"] = target.File{Path: "/app.conf", Exists: true, Data: []byte("old and edited by someone\n")}
 	_, err := Apply(context.Background(), m, p, Hooks{})
 	if err == nil || !strings.Contains(err.Error(), "changed on the host since the plan") {
 		t.Fatalf("err=%v", err)
@@ -196,8 +198,8 @@ func (s *memStore) Save(_ context.Context, j *Journal, added *Entry) error {
 func TestJournalStoreRestoreAndDrift(t *testing.T) {
 	ctx := context.Background()
 	m := newMem()
-	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old\n"), Mode: 0o640, UID: 7, GID: 8}
-	orig := map[string]File{"/app.conf": m.files["/app.conf"]}
+	m.files["/app.conf"] = target.File{Path: "/app.conf", Exists: true, Data: []byte("old\n"), Mode: 0o640, UID: 7, GID: 8}
+	orig := map[string]target.File{"/app.conf": m.files["/app.conf"]}
 	ss, svcs := m.steps()
 	p, err := MakePlan(ctx, m, ss, svcs)
 	if err != nil {
@@ -223,11 +225,11 @@ func TestJournalStoreRestoreAndDrift(t *testing.T) {
 	if d, err := j.Drift(ctx, m); err != nil || len(d) != 0 {
 		t.Fatalf("drift on an untouched result: %v %v", d, err)
 	}
-	m.files["/vhost.conf"] = File{Path: "/vhost.conf", Exists: true, Data: []byte("edited by hand\n")}
+	m.files["/vhost.conf"] = target.File{Path: "/vhost.conf", Exists: true, Data: []byte("edited by hand\n")}
 	if d, _ := j.Drift(ctx, m); len(d) != 1 || !strings.Contains(d[0], "/vhost.conf was changed") {
 		t.Fatalf("drift not found: %v", d)
 	}
-	m.files["/vhost.conf"] = File{Path: "/vhost.conf", Exists: true, Data: []byte("vhost\n"), Mode: 0o644}
+	m.files["/vhost.conf"] = target.File{Path: "/vhost.conf", Exists: true, Data: []byte("vhost\n"), Mode: 0o644}
 	if err := j.Rollback(ctx, m); err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +249,7 @@ func TestJournalStoreRestoreAndDrift(t *testing.T) {
 func TestStoppingRollsBack(t *testing.T) {
 	ctx := context.Background()
 	m := newMem()
-	m.files["/app.conf"] = File{Path: "/app.conf", Exists: true, Data: []byte("old\n")}
+	m.files["/app.conf"] = target.File{Path: "/app.conf", Exists: true, Data: []byte("old\n")}
 	ss, svcs := m.steps()
 	p, _ := MakePlan(ctx, m, ss, svcs)
 	calls := 0

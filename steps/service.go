@@ -3,6 +3,8 @@ package steps
 import (
 	"context"
 	"fmt"
+
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // ServiceKind says how a service follows configuration changes.
@@ -29,7 +31,7 @@ type Service struct {
 	Ready      string // exits 0 once the service answers; polled by the command itself
 }
 
-func (s *Service) run(ctx context.Context, h Host, what, cmd string) error {
+func (s *Service) run(ctx context.Context, h target.Host, what, cmd string) error {
 	if cmd == "" {
 		return nil
 	}
@@ -39,7 +41,7 @@ func (s *Service) run(ctx context.Context, h Host, what, cmd string) error {
 	return nil
 }
 
-func (s *Service) restart(ctx context.Context, h Host) error {
+func (s *Service) restart(ctx context.Context, h target.Host) error {
 	if s.Restart != "" {
 		return s.run(ctx, h, "restart", s.Restart)
 	}
@@ -50,7 +52,7 @@ func (s *Service) restart(ctx context.Context, h Host) error {
 }
 
 // restore returns the service to the state it was in before the apply.
-func (s *Service) restore(ctx context.Context, h Host) error {
+func (s *Service) restore(ctx context.Context, h target.Host) error {
 	if !s.WasRunning {
 		return s.run(ctx, h, "stop", s.Stop)
 	}
@@ -61,14 +63,4 @@ func (s *Service) restore(ctx context.Context, h Host) error {
 		return err
 	}
 	return s.run(ctx, h, "wait for", s.Ready)
-}
-
-// HTTPReady is a command that waits up to seconds for any HTTP answer on 127.0.0.1:port (curl,
-// or a TCP connect where curl is missing). Tomcat binds its Connector only after the webapp is
-// deployed, so an answer means the app is up.
-func HTTPReady(port int, name string, seconds int) string {
-	return fmt.Sprintf(`i=0; while [ $i -lt %[3]d ]; do
-  if command -v curl >/dev/null 2>&1; then c=$(curl -s -o /dev/null -w '%%{http_code}' --max-time 3 http://127.0.0.1:%[1]d/ 2>/dev/null); [ -n "$c" ] && [ "$c" != 000 ] && exit 0
-  elif (exec 3<>/dev/tcp/127.0.0.1/%[1]d) 2>/dev/null; then exit 0; fi
-  i=$((i+1)); sleep 0.5; done; echo "%[2]s does not answer on port %[1]d after %[4]d s" >&2; exit 1`, port, name, seconds*2, seconds)
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
-	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/session"
 )
 
 func applyCommand() *cli.Command {
@@ -66,7 +66,7 @@ func applyAction(c *cli.Context) error {
 		return &exitErr{exitError, err}
 	}
 	setCurrentRun(owner.Run)
-	ro := &fleet.Rollout{Inventory: l.inv, Playbook: l.pb, Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"),
+	ro := &fleet.Rollout{Playbook: l.pb, Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"),
 		Serial: serial, MaxFail: maxFail, NoBatchRollback: c.Bool("no-batch-rollback"), Stopping: stopping, Emit: out.em, Owner: owner}
 	if !c.Bool("yes") {
 		if ro.Prepared, err = confirm(c, l, out); err != nil {
@@ -122,7 +122,7 @@ func exitFor(res *fleet.Result, retry string) error {
 
 // confirm plans every host (read-only, no lock), shows the plans and asks; the hosts are planned
 // again under their lock in their batch and must come out the same.
-func confirm(c *cli.Context, l *loaded, out *output) (map[string]*playbooks.HostRun, error) {
+func confirm(c *cli.Context, l *loaded, out *output) (map[string]*session.HostRun, error) {
 	if !isatty.IsTerminal(os.Stdin.Fd()) {
 		return nil, fmt.Errorf("not applying: stdin is not a terminal to confirm on; pass --yes")
 	}
@@ -150,7 +150,7 @@ func confirm(c *cli.Context, l *loaded, out *output) (map[string]*playbooks.Host
 			return nil, fmt.Errorf("not applied")
 		}
 	}
-	m := map[string]*playbooks.HostRun{}
+	m := map[string]*session.HostRun{}
 	for _, r := range runs {
 		m[r.Host.Name] = r
 	}

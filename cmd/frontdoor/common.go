@@ -13,6 +13,7 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/session"
 	"github.com/frontdoor-dev/frontdoor/steps/verify"
 )
 
@@ -33,7 +34,7 @@ type loaded struct {
 	inv   *playbooks.Inventory
 	pb    *playbooks.Playbook
 	hosts []*playbooks.Host
-	opts  playbooks.Options
+	opts  session.Options
 	out   io.Writer
 	mu    sync.Mutex
 }
@@ -64,7 +65,7 @@ func loadHosts(c *cli.Context) (*loaded, error) {
 	if l.hosts, err = inv.Select(c.String("limit")); err != nil {
 		return nil, err
 	}
-	l.opts = playbooks.Options{KnownHosts: c.String("known-hosts"), AcceptNew: c.Bool("accept-new-host-keys"), UseAgent: c.Bool("agent")}
+	l.opts = session.Options{Dial: newDial(inv, dialFlags{knownHosts: c.String("known-hosts"), acceptNew: c.Bool("accept-new-host-keys"), useAgent: c.Bool("agent")})}
 	if c.Bool("verbose") {
 		l.opts.Progress = func(host, msg string) { l.printf("%s: %s\n", host, msg) }
 	}
@@ -78,10 +79,10 @@ func (l *loaded) printf(format string, a ...any) {
 }
 
 // prepareAll connects, gathers and plans every selected host, at most forks at once.
-func (l *loaded) prepareAll(ctx context.Context, forks int) []*playbooks.HostRun {
-	runs := make([]*playbooks.HostRun, len(l.hosts))
+func (l *loaded) prepareAll(ctx context.Context, forks int) []*session.HostRun {
+	runs := make([]*session.HostRun, len(l.hosts))
 	fleet.Each(len(l.hosts), forks, func(i int) {
-		runs[i] = playbooks.Prepare(ctx, l.inv, l.pb, l.hosts[i], l.opts)
+		runs[i] = session.Prepare(ctx, l.pb, l.hosts[i], l.opts)
 	})
 	return runs
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/session"
 )
 
 func factsCommand() *cli.Command {
@@ -26,7 +27,7 @@ func factsCommand() *cli.Command {
 			failed := 0
 			fleet.Each(len(l.hosts), c.Int("forks"), func(i int) {
 				h := l.hosts[i]
-				conn, err := playbooks.Connect(c.Context, l.inv, h, l.opts)
+				conn, err := session.Connect(c.Context, h, l.opts)
 				if err != nil {
 					l.printf("%s: ERROR: %v\n", h.Name, err)
 					failed++
@@ -38,7 +39,7 @@ func factsCommand() *cli.Command {
 				if l.pb != nil {
 					req, win = l.pb.Request(h.Name), l.pb.WinTarget(h.Name)
 				}
-				f, err := playbooks.Gather(c.Context, conn, req, win)
+				f, err := session.Gather(c.Context, conn, req, win)
 				if err != nil {
 					l.printf("%s: ERROR: %v\n", h.Name, err)
 					failed++

@@ -10,7 +10,7 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/ledger"
-	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/session"
 )
 
 func rollbackCommand() *cli.Command {
@@ -46,7 +46,7 @@ func rollbackCommand() *cli.Command {
 			}
 			abs, _ := filepath.Abs(c.String("inventory"))
 			out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "rollback", Undoes: target, Inventory: abs, Controller: owner.Controller, Batches: [][]string{names}})
-			u := &fleet.Undo{Inventory: l.inv, Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"), Target: target, Force: c.Bool("force"), Emit: out.em, Owner: owner}
+			u := &fleet.Undo{Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"), Target: target, Force: c.Bool("force"), Emit: out.em, Owner: owner}
 			res := u.Run(c.Context)
 			out.em.Emit(fleet.Event{Type: fleet.RunDone, Status: res.Status, Counts: &res.Counts})
 			if err := out.close(); err != nil {
@@ -75,7 +75,7 @@ func unlockCommand() *cli.Command {
 			}
 			failed := 0
 			for _, h := range l.hosts {
-				conn, err := playbooks.Connect(c.Context, l.inv, h, l.opts)
+				conn, err := session.Connect(c.Context, h, l.opts)
 				if err == nil {
 					var msg string
 					msg, err = fleet.Unlock(c.Context, conn, c.Bool("force"))

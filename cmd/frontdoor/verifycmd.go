@@ -7,7 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
-	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/session"
 )
 
 func verifyCommand() *cli.Command {
@@ -28,7 +28,7 @@ func verifyCommand() *cli.Command {
 			}
 			var failed atomic.Int32
 			fleet.Each(len(l.hosts), c.Int("forks"), func(i int) {
-				r := playbooks.NewVerifyRun(l.pb, l.hosts[i], l.opts)
+				r := session.NewVerifyRun(l.pb, l.hosts[i], l.opts)
 				if err := r.Verify(c.Context); err != nil {
 					l.printf("%s: FAILED: %v\n", r.Host.Name, err)
 					failed.Add(1)

@@ -143,7 +143,7 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 		Validate:   strings.Join(validate, " && "),
 		Configtest: configtest,
 		Start:      svc("start"), Stop: svc("stop"), Restart: svc("restart"),
-		Ready: steps.HTTPReady(port, "httpd", 60),
+		Ready: distro.HTTPReady(port, "httpd", 60),
 	}
 }
 

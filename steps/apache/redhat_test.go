@@ -9,20 +9,21 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
-func fixtureFile(t *testing.T, path, name string) steps.File {
+func fixtureFile(t *testing.T, path, name string) target.File {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fixtures", "apache-distro", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return steps.File{Path: path, Exists: true, Data: b, Mode: 0o644}
+	return target.File{Path: path, Exists: true, Data: b, Mode: 0o644}
 }
 
 // redhatFacts is a CentOS host whose files are the real CentOS ones from the fixtures.
 func redhatFacts(t *testing.T, proxyConf string, se distro.SELinux) *distro.Facts {
-	f := &distro.Facts{Family: distro.RedHat, Init: "systemd", SELinux: se, Files: map[string]steps.File{},
+	f := &distro.Facts{Family: distro.RedHat, Init: "systemd", SELinux: se, Files: map[string]target.File{},
 		Apache: distro.Apache{Layout: "redhat", Version: "2.4.57", Modules: map[string]bool{}, Listen: map[int][]string{80: {"/etc/httpd/conf/httpd.conf"}},
 			ModuleFiles: []string{"/etc/httpd/conf/httpd.conf", "/etc/httpd/conf.modules.d/00-proxy.conf"}}}
 	f.Files["/etc/httpd/conf/httpd.conf"] = fixtureFile(t, "/etc/httpd/conf/httpd.conf", "centos7-cbcurrier3-httpd.conf")
@@ -34,14 +35,14 @@ func redhatFacts(t *testing.T, proxyConf string, se distro.SELinux) *distro.Fact
 			}
 		}
 	}
-	f.Files[ModulesFile] = steps.File{Path: ModulesFile}
+	f.Files[ModulesFile] = target.File{Path: ModulesFile}
 	return f
 }
 
 func plan(t *testing.T, f *distro.Facts, vhosts []VHost) map[string]steps.Change {
 	for _, v := range vhosts {
 		if _, ok := f.Files[RedHatVHostPath(v)]; !ok {
-			f.Files[RedHatVHostPath(v)] = steps.File{Path: RedHatVHostPath(v)}
+			f.Files[RedHatVHostPath(v)] = target.File{Path: RedHatVHostPath(v)}
 		}
 	}
 	ss, _ := For(f, ForHost(f, vhosts), Windows{})
@@ -90,7 +91,7 @@ func TestRedHatModulesUncommentedInPlace(t *testing.T) {
 		t.Errorf("vhost: %+v", ch)
 	}
 	// Applied, the result loads every module: planning again finds them loaded.
-	f.Files["/etc/httpd/conf.modules.d/00-proxy.conf"] = steps.File{Path: "/etc/httpd/conf.modules.d/00-proxy.conf", Exists: true, Data: []byte(got)}
+	f.Files["/etc/httpd/conf.modules.d/00-proxy.conf"] = target.File{Path: "/etc/httpd/conf.modules.d/00-proxy.conf", Exists: true, Data: []byte(got)}
 	f2 := redhatFacts(t, "centos7-cbcurrier3-all-commented-00-proxy.conf", distro.SELinux{Mode: "Enforcing", NetworkConnect: true, NetworkConnectKnown: true})
 	f2.Files["/etc/httpd/conf.modules.d/00-proxy.conf"] = f.Files["/etc/httpd/conf.modules.d/00-proxy.conf"]
 	for _, lm := range distro.LoadModules([]byte(got)) {
@@ -124,7 +125,7 @@ func TestRedHatNothingToDo(t *testing.T) {
 func TestRedHatService(t *testing.T) {
 	f := redhatFacts(t, "centos7-stock-all-enabled-00-proxy.conf", distro.SELinux{})
 	vh := []VHost{{ServerName: "jira.example.com", Port: 80}}
-	f.Files[RedHatVHostPath(vh[0])] = steps.File{Path: RedHatVHostPath(vh[0])}
+	f.Files[RedHatVHostPath(vh[0])] = target.File{Path: RedHatVHostPath(vh[0])}
 	_, s := For(f, vh, Windows{})
 	if !strings.HasPrefix(s.Validate, "apachectl configtest") || !strings.Contains(s.Validate, "httpd -S") || s.Restart != "systemctl restart httpd" {
 		t.Errorf("%+v", s)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // The VirtualHost follows the guide's Part B, context-path backends before "/".
@@ -76,14 +77,14 @@ func TestListenAndTrailingSlash(t *testing.T) {
 	f := &distro.Facts{Apache: distro.Apache{Modules: map[string]bool{}, Sites: map[string]bool{}, Listen: map[int][]string{
 		80:   {"/etc/apache2/ports.conf"},
 		9800: {"/etc/apache2/sites-enabled/" + SitePrefix + "jira.example.com-9800.conf"},
-	}}, Files: map[string]steps.File{}}
+	}}, Files: map[string]target.File{}}
 	vhosts := []VHost{
 		{ServerName: "a.example.com", Port: 80, Backends: []Backend{{Name: "jira", ContextPath: "/jira", Port: 8080, TrailingSlash: true}}},
 		{ServerName: "jira.example.com", Port: 9800, Backends: []Backend{{Name: "bitbucket", Port: 7990}}},
 		{ServerName: "b.example.com", Port: 9800, Backends: []Backend{{Name: "confluence", Port: 8090}}},
 	}
 	for _, v := range vhosts {
-		f.Files[SitePath(v)] = steps.File{Path: SitePath(v)}
+		f.Files[SitePath(v)] = target.File{Path: SitePath(v)}
 	}
 	vhosts = ForHost(f, vhosts)
 	if vhosts[0].Listen || !vhosts[1].Listen || vhosts[2].Listen {
@@ -109,9 +110,9 @@ func TestApache22AndSynchronyVersion(t *testing.T) {
 		version string
 		ok      bool
 	}{{"2.4.10", true}, {"2.4.62", true}, {"2.4.9", false}, {"2.2.15", false}, {"", true}} {
-		f := &distro.Facts{Apache: distro.Apache{Version: c.version, Modules: map[string]bool{}, Sites: map[string]bool{}}, Files: map[string]steps.File{}}
+		f := &distro.Facts{Apache: distro.Apache{Version: c.version, Modules: map[string]bool{}, Sites: map[string]bool{}}, Files: map[string]target.File{}}
 		vh := []VHost{{ServerName: "w.example.com", Port: 80, Backends: []Backend{{Name: "confluence", Port: 8090, SynchronyPort: 8091}}}}
-		f.Files[SitePath(vh[0])] = steps.File{Path: SitePath(vh[0])}
+		f.Files[SitePath(vh[0])] = target.File{Path: SitePath(vh[0])}
 		var err error
 		for _, s := range DebianSteps(f, vh) {
 			if fs, ok := s.(*steps.FileStep); ok {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // windowsFacts is a Windows host with Apache Lounge's shipped httpd.conf in CRLF, as on Windows.
@@ -18,9 +19,9 @@ func windowsFacts(t *testing.T) (*distro.Facts, Windows, string) {
 	}
 	crlf := strings.ReplaceAll(string(b), "\n", "\r\n")
 	w := Windows{Root: `C:\Apache24`, Service: "Apache2.4"}
-	f := &distro.Facts{Family: distro.Windows, Files: map[string]steps.File{}, Apache: distro.Apache{Layout: "windows", Version: "2.4.56",
+	f := &distro.Facts{Family: distro.Windows, Files: map[string]target.File{}, Apache: distro.Apache{Layout: "windows", Version: "2.4.56",
 		Modules: map[string]bool{}, Listen: map[int][]string{}, ModuleFiles: []string{w.conf()}}}
-	f.Files[w.conf()] = steps.File{Path: w.conf(), Exists: true, Data: []byte(crlf)}
+	f.Files[w.conf()] = target.File{Path: w.conf(), Exists: true, Data: []byte(crlf)}
 	for _, lm := range distro.LoadModules([]byte(crlf)) {
 		if !lm.Commented {
 			f.Apache.Modules[lm.Module] = true
@@ -34,7 +35,7 @@ func windowsFacts(t *testing.T) (*distro.Facts, Windows, string) {
 func TestWindowsSteps(t *testing.T) {
 	f, w, orig := windowsFacts(t)
 	vh := []VHost{{ServerName: "wiki.example.com", Port: 80, RemoteIP: true, Backends: []Backend{{Name: "confluence", Port: 8090, SynchronyPort: 8091}}}}
-	f.Files[w.VHostPath(vh[0])] = steps.File{Path: w.VHostPath(vh[0])}
+	f.Files[w.VHostPath(vh[0])] = target.File{Path: w.VHostPath(vh[0])}
 	ss, svc := For(f, ForHost(f, vh), w)
 	conf := ss[0].(*steps.FileStep)
 	got, err := conf.Edit([]byte(orig))
@@ -68,8 +69,8 @@ func TestWindowsSteps(t *testing.T) {
 		t.Errorf("validate: %s %+v", verb, p)
 	}
 	// Applied, nothing is left to do.
-	f.Files[w.conf()] = steps.File{Path: w.conf(), Exists: true, Data: got}
-	f.Files[w.VHostPath(vh[0])] = steps.File{Path: w.VHostPath(vh[0]), Exists: true, Data: v}
+	f.Files[w.conf()] = target.File{Path: w.conf(), Exists: true, Data: got}
+	f.Files[w.VHostPath(vh[0])] = target.File{Path: w.VHostPath(vh[0]), Exists: true, Data: v}
 	f.Apache.Modules = map[string]bool{}
 	for _, lm := range distro.LoadModules(got) {
 		if !lm.Commented {

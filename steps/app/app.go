@@ -10,6 +10,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/steps/props"
 	"github.com/frontdoor-dev/frontdoor/steps/xmledit"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // App is one installed application and where it is published.
@@ -247,8 +248,8 @@ func (a App) Service(f *distro.Facts) *steps.Service {
 			stop = distro.WinCommand("script", distro.WinParams{Path: distro.WinPath(t)})
 		}
 	} else if start == "" {
-		start = distro.Quote(path.Join(a.Install, a.Product.Start))
-		stop = distro.Quote(path.Join(a.Install, a.Product.Stop))
+		start = target.Quote(path.Join(a.Install, a.Product.Start))
+		stop = target.Quote(path.Join(a.Install, a.Product.Stop))
 	}
 	return &steps.Service{
 		Name: a.Name, Kind: steps.App, WasRunning: f.Listening[a.Port],

@@ -8,6 +8,7 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // Crowd at the root: the Connector gets the proxy attributes and the context file moves from
@@ -21,7 +22,7 @@ func TestCrowdSteps(t *testing.T) {
 	a := App{Product: Products["crowd"], Name: "crowd", Install: "/opt/atlassian/crowd", Port: 8095,
 		ContextPath: "", Scheme: "http", ProxyName: "crowd.example.com", ProxyPort: 80}
 	dir := "/opt/atlassian/crowd/apache-tomcat/conf/Catalina/localhost/"
-	f := &distro.Facts{Files: map[string]steps.File{
+	f := &distro.Facts{Files: map[string]target.File{
 		a.ConfigFile():    {Path: a.ConfigFile(), Exists: true, Data: sx, Mode: 0o644},
 		dir + "crowd.xml": {Path: dir + "crowd.xml", Exists: true, Data: ctxFile, Mode: 0o640, UID: 7, GID: 8},
 		dir + "ROOT.xml":  {Path: dir + "ROOT.xml"},
@@ -47,7 +48,7 @@ func TestCrowdSteps(t *testing.T) {
 		t.Errorf("ROOT.xml would not keep crowd.xml's mode and owner: %+v", create)
 	}
 	// Both files present: refused, Tomcat would publish Crowd twice.
-	f.Files[dir+"ROOT.xml"] = steps.File{Path: dir + "ROOT.xml", Exists: true, Data: ctxFile}
+	f.Files[dir+"ROOT.xml"] = target.File{Path: dir + "ROOT.xml", Exists: true, Data: ctxFile}
 	if _, err := a.Steps(f)[1].Check(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "both crowd.xml and ROOT.xml exist") {
 		t.Errorf("both files: %v", err)
 	}
@@ -60,12 +61,12 @@ func TestCrowdSteps(t *testing.T) {
 
 // bitbucketFacts is a host whose Bitbucket files are as given (missing ones absent).
 func bitbucketFacts(a App, files map[string]string) *distro.Facts {
-	f := &distro.Facts{Files: map[string]steps.File{}}
+	f := &distro.Facts{Files: map[string]target.File{}}
 	for _, p := range a.Files() {
-		f.Files[p] = steps.File{Path: p}
+		f.Files[p] = target.File{Path: p}
 	}
 	for p, data := range files {
-		f.Files[p] = steps.File{Path: p, Exists: true, Data: []byte(data), Mode: 0o644}
+		f.Files[p] = target.File{Path: p, Exists: true, Data: []byte(data), Mode: 0o644}
 	}
 	return f
 }
@@ -144,13 +145,13 @@ func TestWindowsAppService(t *testing.T) {
 		t.Fatal(err)
 	}
 	facts := func(services map[string]string, detected []string, bat bool) *distro.Facts {
-		f := &distro.Facts{Family: distro.Windows, Services: services, WinServices: map[string][]string{"jira": detected}, Listening: map[int]bool{}, Files: map[string]steps.File{}}
+		f := &distro.Facts{Family: distro.Windows, Services: services, WinServices: map[string][]string{"jira": detected}, Listening: map[int]bool{}, Files: map[string]target.File{}}
 		for _, p := range a.Files() {
-			f.Files[p] = steps.File{Path: p}
+			f.Files[p] = target.File{Path: p}
 		}
-		f.Files[a.ConfigFile()] = steps.File{Path: a.ConfigFile(), Exists: true, Data: sx}
+		f.Files[a.ConfigFile()] = target.File{Path: a.ConfigFile(), Exists: true, Data: sx}
 		if bat {
-			f.Files[start] = steps.File{Path: start, Exists: true}
+			f.Files[start] = target.File{Path: start, Exists: true}
 		}
 		return f
 	}

@@ -1,4 +1,7 @@
-package playbooks
+// Package session owns one host's run: connect (through the Dial function it is handed; it never
+// picks a transport) -> gather -> compile -> plan -> apply -> verify -> release. playbooks says
+// what the user wrote; fleet runs many sessions in batches.
+package session
 
 import (
 	"context"
@@ -8,32 +11,27 @@ import (
 	"strings"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
-	"github.com/frontdoor-dev/frontdoor/ssh"
+	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/steps/app"
 	"github.com/frontdoor-dev/frontdoor/steps/verify"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
-// Conn is a connected host: steps.Host plus what the rollout needs of the transport.
-type Conn interface {
-	steps.Host
-	RoundTrips() int64
-	SetSFTPServer(path string)
-	// SetWindows is called once the host is known to be Windows (no sudo, plain SFTP).
-	SetWindows()
-	Close() error
-}
+// Dial connects to an inventory host. cmd chooses the transport (SSH, local, or in tests an
+// in-memory host) and hands the function down.
+type Dial func(ctx context.Context, h *playbooks.Host) (target.Conn, error)
 
 // Options are the command-line choices that shape a rollout.
 type Options struct {
-	KnownHosts string // overrides the inventory's known_hosts
-	AcceptNew  bool
-	UseAgent   bool
+	// Dial connects to a host; it must be set for every command that reaches hosts over a
+	// transport.
+	Dial Dial
 	// SetBaseURL, when set, are the admin credentials used to set a differing Base URL.
 	SetBaseURL *verify.Credentials
 	Progress   func(host, msg string)
 	// Wrap, if set, wraps each connection (tests count round trips with it).
-	Wrap func(Conn) Conn
+	Wrap func(target.Conn) target.Conn
 	// Lock, when set, is the owner line with which the gather takes each host's lock.
 	Lock string
 	// Stopping, if set, stops an apply between steps (see steps.Hooks).
@@ -42,8 +40,8 @@ type Options struct {
 
 // HostRun is one host's rollout: connection, facts, plan, and what apply and verify found.
 type HostRun struct {
-	Host     *Host
-	Conn     Conn
+	Host     *playbooks.Host
+	Conn     target.Conn
 	Facts    *distro.Facts
 	Plan     *steps.Plan
 	Outcome  steps.Outcome
@@ -57,41 +55,18 @@ type HostRun struct {
 	// Store, if set before Apply, keeps the journal on the host.
 	Store steps.JournalStore
 
-	pb   *Playbook
+	pb   *playbooks.Playbook
 	opts Options
 }
 
-// Connect opens the host's connection.
-func Connect(ctx context.Context, inv *Inventory, h *Host, opts Options) (Conn, error) {
-	var c Conn
-	if h.Connection == "local" {
-		l, err := ssh.NewLocal(h.Name)
-		if err != nil {
-			return nil, err
-		}
-		c = l
-	} else {
-		pw, err := h.becomePassword()
-		if err != nil {
-			return nil, err
-		}
-		kh := opts.KnownHosts
-		if kh == "" {
-			kh = inv.KnownHosts
-		}
-		cfg := ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, KnownHosts: kh,
-			AcceptNew: opts.AcceptNew, UseAgent: opts.UseAgent || h.Key == "", BecomePassword: pw}
-		if h.Key != "" {
-			cfg.KeyFiles = []string{h.Key}
-		}
-		if cfg.Jump, err = ssh.ParseProxyJump(h.ProxyJump, h.User); err != nil {
-			return nil, fmt.Errorf("%s: %w", h.Name, err)
-		}
-		cl, err := ssh.Dial(ctx, cfg)
-		if err != nil {
-			return nil, err
-		}
-		c = cl
+// Connect opens the host's connection through opts.Dial.
+func Connect(ctx context.Context, h *playbooks.Host, opts Options) (target.Conn, error) {
+	if opts.Dial == nil {
+		return nil, fmt.Errorf("%s: no transport to reach it", h.Name)
+	}
+	c, err := opts.Dial(ctx, h)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Wrap != nil {
 		c = opts.Wrap(c)
@@ -99,33 +74,18 @@ func Connect(ctx context.Context, inv *Inventory, h *Host, opts Options) (Conn, 
 	return c, nil
 }
 
-// WinTarget is what a Windows host's gather asks for (its paths differ from the POSIX request's).
-type WinTarget struct {
-	Request                   distro.Request
-	ApacheRoot, ApacheService string
-	Detect                    []string // products whose Windows services are looked for
-	// Known: the host is already known to be Windows, so the POSIX attempt is skipped.
-	Known bool
-}
-
-// DefaultWinTarget is the Windows gather of commands without a playbook (facts, rollback,
-// unlock): Apache where Apache Lounge puts it, no files.
-func DefaultWinTarget() *WinTarget {
-	return &WinTarget{ApacheRoot: DefaultWindowsRoot, ApacheService: DefaultWindowsService}
-}
-
 // Gather runs the one gather command and parses it. A host whose shell is not POSIX is Windows:
 // its error says so ("... is not recognized as ..."), and then the Windows gather (one PowerShell
 // command, win's request) runs instead; without win, cmd's ver describes the host.
-func Gather(ctx context.Context, c Conn, req distro.Request, win *WinTarget) (*distro.Facts, error) {
+func Gather(ctx context.Context, c target.Conn, req distro.Request, win *playbooks.WinTarget) (*distro.Facts, error) {
 	if win != nil && win.Known {
 		return gatherWindows(ctx, c, req, win)
 	}
 	out, err := c.Run(ctx, distro.Script(req), nil)
 	if err != nil {
-		var ce *ssh.CommandError
-		if errors.As(err, &ce) && strings.Contains(ce.Stderr+ce.Stdout, "is not recognized as") {
-			c.SetWindows()
+		var ce *target.CommandError
+		if errors.As(err, &ce) && ce.NotPOSIX() {
+			c.SetDialect(target.Windows)
 			if win != nil {
 				return gatherWindows(ctx, c, req, win)
 			}
@@ -144,7 +104,7 @@ func Gather(ctx context.Context, c Conn, req distro.Request, win *WinTarget) (*d
 	return f, nil
 }
 
-func gatherWindows(ctx context.Context, c Conn, req distro.Request, win *WinTarget) (*distro.Facts, error) {
+func gatherWindows(ctx context.Context, c target.Conn, req distro.Request, win *playbooks.WinTarget) (*distro.Facts, error) {
 	r := win.Request
 	r.Lock = req.Lock
 	out, err := c.Run(ctx, distro.WinGather(r, win.ApacheRoot, win.ApacheService, win.Detect), nil)
@@ -160,10 +120,10 @@ func gatherWindows(ctx context.Context, c Conn, req distro.Request, win *WinTarg
 }
 
 // Prepare connects, gathers, refuses unsupported platforms before any change, and plans.
-func Prepare(ctx context.Context, inv *Inventory, pb *Playbook, h *Host, opts Options) *HostRun {
+func Prepare(ctx context.Context, pb *playbooks.Playbook, h *playbooks.Host, opts Options) *HostRun {
 	r := &HostRun{Host: h, pb: pb, opts: opts}
 	r.say("connect")
-	c, err := Connect(ctx, inv, h, opts)
+	c, err := Connect(ctx, h, opts)
 	if err != nil {
 		r.Err = err
 		return r
@@ -178,7 +138,7 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	req := r.pb.Request(r.Host.Name)
 	req.Lock = r.opts.Lock
 	win := r.pb.WinTarget(r.Host.Name)
-	win.Known = r.Facts != nil && r.Facts.Family == distro.Windows
+	win.Known = r.Facts != nil && r.Facts.Dialect() == target.Windows
 	var err error
 	if r.Facts, err = Gather(ctx, r.Conn, req, win); err != nil {
 		r.Err = err
@@ -280,7 +240,7 @@ func (r *HostRun) Verify(ctx context.Context) error {
 			res.BaseURLNote = fmt.Sprintf("%s has no REST API for its Base URL: check it is %s in %s", a.Name, p.BaseURL, prod.AdminPage)
 			res.BaseURLManual = true
 		}
-		if err == nil && a.synchronyPort() != 0 {
+		if err == nil && a.ProxiedSynchronyPort() != 0 {
 			var line string
 			line, err = verify.WebSocket(ctx, t, "/synchrony/v1/bayeux-sync1/websocket")
 			res.Chain = append(res.Chain, line)
@@ -300,9 +260,9 @@ func (r *HostRun) Apply(ctx context.Context) {
 	}
 	req := r.pb.Request(r.Host.Name)
 	win := r.pb.WinTarget(r.Host.Name)
-	win.Known = r.Facts.Family == distro.Windows
+	win.Known = r.Facts.Dialect() == target.Windows
 	r.Outcome, r.Err = steps.Apply(ctx, r.Conn, r.Plan, steps.Hooks{
-		ContentOnly: win.Known,
+		Dialect: r.Facts.Dialect(),
 		Recheck: func(ctx context.Context) (*steps.Plan, error) {
 			f, err := Gather(ctx, r.Conn, req, win)
 			if err != nil {
@@ -325,7 +285,7 @@ func (r *HostRun) Close() {
 }
 
 // NewVerifyRun is a HostRun for verification alone (no connection).
-func NewVerifyRun(pb *Playbook, h *Host, opts Options) *HostRun {
+func NewVerifyRun(pb *playbooks.Playbook, h *playbooks.Host, opts Options) *HostRun {
 	return &HostRun{Host: h, pb: pb, opts: opts}
 }
 

@@ -1,4 +1,6 @@
-package ssh
+// Package local owns the transport of "connection: local": the machine frontdoor runs on, with
+// the same operations and guarantees as an SSH host (atomic writes, mode and owner kept).
+package local
 
 import (
 	"bytes"
@@ -14,31 +16,31 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
-// Local runs steps on the machine frontdoor runs on (inventory "connection: local"), with the
+// Host runs steps on the machine frontdoor runs on (inventory "connection: local"), with the
 // same operations and guarantees as an SSH host. It must run as root.
-type Local struct {
+type Host struct {
 	name  string
 	trips atomic.Int64
 }
 
-// NewLocal returns the local host; it refuses when not root, since every step needs root.
-func NewLocal(name string) (*Local, error) {
+// New returns the local host; it refuses when not root, since every step needs root.
+func New(name string) (*Host, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("%s: connection: local needs frontdoor to run as root (run it with sudo)", name)
 	}
-	return &Local{name: name}, nil
+	return &Host{name: name}, nil
 }
 
-func (l *Local) Name() string         { return l.name }
-func (l *Local) RoundTrips() int64    { return l.trips.Load() }
-func (l *Local) SetSFTPServer(string) {}
-func (l *Local) SetWindows()          {}
-func (l *Local) Close() error         { return nil }
+func (l *Host) Name() string              { return l.name }
+func (l *Host) RoundTrips() int64         { return l.trips.Load() }
+func (l *Host) SetSFTPServer(string)      {}
+func (l *Host) SetDialect(target.Dialect) {}
+func (l *Host) Close() error              { return nil }
 
-func (l *Local) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
+func (l *Host) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
 	l.trips.Add(1)
 	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
 	var stdout, stderr bytes.Buffer
@@ -47,36 +49,36 @@ func (l *Local) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, erro
 		c.Stdin = bytes.NewReader(stdin)
 	}
 	if err := c.Run(); err != nil {
-		return stdout.Bytes(), &CommandError{Host: l.name, Err: err, Stderr: stderr.String(), Stdout: stdout.String()}
+		return stdout.Bytes(), &target.CommandError{Host: l.name, Err: err, Stderr: stderr.String(), Stdout: stdout.String()}
 	}
 	return stdout.Bytes(), nil
 }
 
-func (l *Local) ReadFile(ctx context.Context, p string) (steps.File, error) {
+func (l *Host) ReadFile(ctx context.Context, p string) (target.File, error) {
 	l.trips.Add(1)
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return steps.File{Path: p}, nil
+		return target.File{Path: p}, nil
 	}
 	if err != nil {
-		return steps.File{}, fmt.Errorf("%s: %w", l.name, err)
+		return target.File{}, fmt.Errorf("%s: %w", l.name, err)
 	}
 	st, err := os.Stat(p)
 	if err != nil {
-		return steps.File{}, fmt.Errorf("%s: %w", l.name, err)
+		return target.File{}, fmt.Errorf("%s: %w", l.name, err)
 	}
-	f := steps.File{Path: p, Exists: true, Data: data, Mode: st.Mode().Perm()}
+	f := target.File{Path: p, Exists: true, Data: data, Mode: st.Mode().Perm()}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		f.UID, f.GID = int(sys.Uid), int(sys.Gid)
 	}
 	return f, nil
 }
 
-func (l *Local) WriteFile(ctx context.Context, f steps.File) error {
+func (l *Host) WriteFile(ctx context.Context, f target.File) error {
 	l.trips.Add(1)
 	var rnd [6]byte
 	rand.Read(rnd[:])
-	tmp := filepath.Join(filepath.Dir(f.Path), ".frontdoor-"+filepath.Base(f.Path)+"."+hex.EncodeToString(rnd[:]))
+	tmp := target.TempName(filepath.Dir(f.Path), filepath.Base(f.Path), hex.EncodeToString(rnd[:]))
 	w, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.Mode.Perm())
 	if err != nil {
 		return fmt.Errorf("%s: %w", l.name, err)
@@ -106,7 +108,7 @@ func (l *Local) WriteFile(ctx context.Context, f steps.File) error {
 	return nil
 }
 
-func (l *Local) Remove(ctx context.Context, p string) error {
+func (l *Host) Remove(ctx context.Context, p string) error {
 	l.trips.Add(1)
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s: %w", l.name, err)
