@@ -117,6 +117,8 @@ type Emitter struct {
 	mu    sync.Mutex
 	seq   int
 	sinks []func(Event)
+	// Explain, if set, renders errors in events with what to do about them (the CLI's words).
+	Explain func(error) string
 }
 
 // NewEmitter emits the events of run to sinks.

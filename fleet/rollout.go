@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -213,7 +212,7 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 		confirmed := session.Fingerprint(r.Plan)
 		r.Replan(ctx, opts)
 		if r.Err == nil && session.Fingerprint(r.Plan) != confirmed {
-			r.Err = fmt.Errorf("%s changed since the plan you confirmed; nothing was applied: run again to see the new plan", h.Name)
+			r.Err = &PlanChangedError{Host: h.Name}
 		}
 	}
 	hr.Run = r
@@ -221,7 +220,7 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 		r.Err = ro.checkLock(r)
 	}
 	if r.Plan != nil {
-		ro.Emit.Emit(PlanEvent(r, hr.Batch))
+		ro.Emit.Emit(PlanEvent(r, hr.Batch, ro.Emit.explain))
 	}
 	if r.Err == nil {
 		store := NewStore(r.Conn, ro.Owner.Run, ro.Owner, r.Facts.Dialect())
@@ -249,9 +248,7 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 	}
 	e := Event{Type: HostDone, Host: h.Name, Batch: hr.Batch, Status: hr.Status, Changed: hr.Changed, RolledBack: hr.RolledBack,
 		DurationMS: time.Since(start).Milliseconds()}
-	if r.Err != nil {
-		e.Error = r.Err.Error()
-	}
+	e.Error = ro.Emit.explain(r.Err)
 	e.Verified = VerifiedOf(ro.Playbook, r)
 	ro.Emit.Emit(e)
 }
@@ -280,22 +277,9 @@ func (ro *Rollout) checkLock(r *session.HostRun) error {
 	}
 	sort.Strings(open)
 	if len(open) > 0 {
-		return fmt.Errorf("%s: run %s did not finish here (its journal in %s says %s): undo it first with: frontdoor rollback %s -i INVENTORY --limit %s",
-			r.Host.Name, open[0], RunDir(open[0], r.Facts.Dialect()), r.Facts.Runs[open[0]], open[0], r.Host.Name)
+		return &session.UnfinishedError{Host: r.Host.Name, Run: open[0], State: r.Facts.Runs[open[0]], Dir: RunDir(open[0], r.Facts.Dialect())}
 	}
 	return nil
-}
-
-// LockError says who holds a host's lock and what to do about it.
-func LockError(host string, o Owner) error {
-	stale, why := o.Stale()
-	msg := fmt.Sprintf("%s is locked by %s; %s", host, o.Describe(), why)
-	if stale {
-		msg += fmt.Sprintf(". The lock is stale: undo that run with: frontdoor rollback %s -i INVENTORY --limit %s (or break the lock with: frontdoor unlock -i INVENTORY --limit %s)", o.Run, host, host)
-	} else {
-		msg += ": nothing was changed; wait for that run to end"
-	}
-	return errors.New(msg)
 }
 
 // rollbackBatch undoes the hosts of a stopped batch that changed and verified: they ran fine,
@@ -333,8 +317,16 @@ func (ro *Rollout) rollbackBatch(ctx context.Context, hosts []*playbooks.Host, b
 }
 
 // PlanEvent describes a host's plan as a host.plan event.
-func PlanEvent(r *session.HostRun, batch int) Event {
-	e := Event{Type: HostPlan, Host: r.Host.Name, Batch: batch, Address: r.Host.Address, Platform: r.Facts.Describe(), Notes: r.Notes, Warnings: r.Warnings}
+// explain renders the warnings (nil: as they are).
+func PlanEvent(r *session.HostRun, batch int, explain func(error) string) Event {
+	e := Event{Type: HostPlan, Host: r.Host.Name, Batch: batch, Address: r.Host.Address, Platform: r.Facts.Describe(), Notes: r.Notes}
+	for _, w := range r.Warnings {
+		if explain != nil {
+			e.Warnings = append(e.Warnings, explain(w))
+		} else {
+			e.Warnings = append(e.Warnings, w.Error())
+		}
+	}
 	for i, s := range r.Plan.Steps {
 		c := r.Plan.Changes[i]
 		e.Changes = append(e.Changes, Change{Step: s.Name(), Action: actionName(c.Action), Summary: c.Summary, Diff: c.Diff})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
@@ -45,9 +44,7 @@ func (u *Undo) Run(ctx context.Context) *Result {
 			e.Step, err = "already rolled back", nil
 			hr.Err = nil
 		}
-		if err != nil {
-			e.Error = err.Error()
-		}
+		e.Error = u.Emit.explain(err)
 		u.Emit.Emit(e)
 	})
 	for _, hr := range res.Hosts {
@@ -122,7 +119,7 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 		return StatusFailed, err
 	}
 	if len(drift) > 0 && !u.Force {
-		return StatusFailed, fmt.Errorf("%s: refusing to roll back run %s: %s. Someone or something changed these files after the run; look at them, then roll back with --force to restore the originals over those changes", h.Name, u.Target, strings.Join(drift, "; "))
+		return StatusFailed, &DriftError{Host: h.Name, Run: u.Target, Drift: drift}
 	}
 	say("restore")
 	ctx = context.WithoutCancel(ctx)
@@ -158,7 +155,7 @@ func Unlock(ctx context.Context, c target.Conn, force bool) (string, error) {
 	}
 	o := ParseOwner(f.LockHolder)
 	if stale, why := o.Stale(); !stale && !force {
-		return "", fmt.Errorf("%s is locked by %s; %s: not breaking it (--force breaks a lock whose controller you know is gone)", c.Name(), o.Describe(), why)
+		return "", &LockedError{Host: c.Name(), Holder: o, Why: why}
 	}
 	if _, err := c.Run(ctx, distro.UnlockCommand(f.Family, f.LockHolder, true), nil); err != nil {
 		return "", fmt.Errorf("%s: the lock changed while breaking it: %w", c.Name(), err)

@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"net"
+	"slices"
 	"strings"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
@@ -34,6 +36,9 @@ type Options struct {
 	Wrap func(target.Conn) target.Conn
 	// Lock, when set, is the owner line with which the gather takes each host's lock.
 	Lock string
+	// HTTPDial, if set, is how verification reaches a host's Apache (tests: an in-memory host);
+	// by default plain TCP to the host's address.
+	HTTPDial func(host string) func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Stopping, if set, stops an apply between steps (see steps.Hooks).
 	Stopping func() bool
 }
@@ -49,8 +54,8 @@ type HostRun struct {
 	// Notes are manual checks found in the facts (the guide's Part C: HTTP compression).
 	Notes []string
 	// Warnings are what would stop an apply on this host, seen at plan time: another run's lock,
-	// a run that did not finish here.
-	Warnings []string
+	// a run that did not finish here (*UnfinishedError).
+	Warnings []error
 	Err      error
 	// Store, if set before Apply, keeps the journal on the host.
 	Store steps.JournalStore
@@ -153,14 +158,13 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	r.Notes = r.pb.Notes(r.Facts, h.Name)
 	r.Warnings = nil
 	if r.Facts.LockHolder != "" && !r.Facts.LockAcquired {
-		r.Warnings = append(r.Warnings, "locked by another run ("+r.Facts.LockHolder+"): an apply now would be refused")
+		r.Warnings = append(r.Warnings, fmt.Errorf("locked by another run (%s): an apply now would be refused", r.Facts.LockHolder))
 	}
-	for id, st := range r.Facts.Runs {
-		if st == "applying" || st == "rollback-failed" {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("run %s did not finish here (%s): undo it with frontdoor rollback %s before applying", id, st, id))
+	for _, id := range slices.Sorted(maps.Keys(r.Facts.Runs)) {
+		if st := r.Facts.Runs[id]; st == "applying" || st == "rollback-failed" {
+			r.Warnings = append(r.Warnings, &UnfinishedError{Host: h.Name, Run: id, State: st})
 		}
 	}
-	sort.Strings(r.Warnings)
 	r.Plan, r.Err = r.plan(ctx, r.Facts)
 }
 
@@ -231,6 +235,9 @@ func (r *HostRun) Verify(ctx context.Context) error {
 		p := a.PublicFor(r.Host.Name)
 		prod := app.Products[a.Product]
 		t := verify.Target{App: a.Name, BaseURL: p.BaseURL, Address: r.address()}
+		if r.opts.HTTPDial != nil {
+			t.Dial = r.opts.HTTPDial(r.Host.Name)
+		}
 		var res verify.Result
 		var err error
 		if prod.BaseURLAPI == "jira" {

@@ -138,7 +138,7 @@ func confirm(c *cli.Context, l *loaded, out *output) (map[string]*session.HostRu
 			l.printf("== %s: ERROR: %v\n", r.Host.Name, r.Err)
 			continue
 		}
-		renderPlan(l.out, fleet.PlanEvent(r, 0), c.Bool("verbose"))
+		renderPlan(l.out, fleet.PlanEvent(r, 0, explain), c.Bool("verbose"))
 		out.shown[r.Host.Name] = true
 		pending += r.Plan.Pending()
 	}

@@ -78,6 +78,7 @@ func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
 		sinks = append(sinks, o.progress.event)
 	}
 	o.em = fleet.NewEmitter(run, sinks...)
+	o.em.Explain = explain
 	return o, nil
 }
 

@@ -28,7 +28,7 @@ func planCommand() *cli.Command {
 					l.printf("== %s: ERROR: %v\n", r.Host.Name, r.Err)
 					continue
 				}
-				renderPlan(l.out, fleet.PlanEvent(r, 0), c.Bool("verbose"))
+				renderPlan(l.out, fleet.PlanEvent(r, 0, explain), c.Bool("verbose"))
 				pending += r.Plan.Pending()
 			}
 			switch {

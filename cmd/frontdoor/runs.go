@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -86,6 +87,10 @@ func unlockCommand() *cli.Command {
 					}
 				}
 				failed++
+				var le *fleet.LockedError
+				if errors.As(err, &le) {
+					err = fmt.Errorf("%s is locked by %s; %s: not breaking it (--force breaks a lock whose controller you know is gone)", le.Host, le.Holder.Describe(), le.Why)
+				}
 				l.printf("%s: FAILED: %v\n", h.Name, err)
 			}
 			if failed > 0 {

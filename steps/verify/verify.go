@@ -25,6 +25,9 @@ type Target struct {
 	App     string // "jira"
 	BaseURL string // public base URL, no trailing slash: http://jira.example.com or http://x/jira
 	Address string // where the host's Apache is reached from here
+	// Dial, if set, replaces the TCP dial to Address:port (tests reach an in-memory host's
+	// Apache through it).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Credentials are an application admin's, for setting the Base URL. Never logged.
@@ -44,15 +47,19 @@ type Result struct {
 
 // client dials the host's address whatever the URL's host name is, and never follows redirects
 // itself, so each Location can be checked.
-func client(addr string) *http.Client {
-	d := &net.Dialer{Timeout: 10 * time.Second}
+func client(t Target) *http.Client {
+	addr := t.Address
+	dial := (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+	if t.Dial != nil {
+		dial = t.Dial
+	}
 	return &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
 			Proxy: nil,
 			DialContext: func(ctx context.Context, network, hostport string) (net.Conn, error) {
 				_, port, _ := net.SplitHostPort(hostport)
-				return d.DialContext(ctx, network, net.JoinHostPort(addr, port))
+				return dial(ctx, network, net.JoinHostPort(addr, port))
 			},
 			DisableKeepAlives: true,
 		},
@@ -64,7 +71,7 @@ func client(addr string) *http.Client {
 // each one stays under the base URL; the last answer must be 2xx.
 func Proxy(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	c := client(t.Address)
+	c := client(t)
 	next := t.BaseURL + "/"
 	for i := 0; i < 10; i++ {
 		req, err := http.NewRequestWithContext(ctx, "GET", next, nil)
@@ -111,7 +118,7 @@ func JiraBaseURL(ctx context.Context, t Target) (string, error) {
 		return "", err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := client(t.Address).Do(req)
+	resp, err := client(t).Do(req)
 	if err != nil {
 		return "", fmt.Errorf("%s: serverInfo through the proxy: %w", t.App, err)
 	}
@@ -138,7 +145,7 @@ func SetJiraBaseURL(ctx context.Context, t Target, cred Credentials) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(cred.User, cred.Password)
-	resp, err := client(t.Address).Do(req)
+	resp, err := client(t).Do(req)
 	if err != nil {
 		return fmt.Errorf("%s: set Base URL: %w", t.App, err)
 	}

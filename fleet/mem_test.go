@@ -1,0 +1,252 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/frontdoor-dev/frontdoor/memhost"
+	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/target"
+)
+
+// These tests run the fleet's logic on in-memory hosts (memhost: EMULATED Debian hosts), so
+// batches, --max-fail, batch rollback, locks and undo are covered without the lab. The lab's e2e
+// tests prove the same paths on real hosts.
+
+const jiraPlaybook = "apps:\n  - product: jira\n    url: http://{{host}}.example.com\n"
+
+type memRun struct {
+	fl     *memhost.Fleet
+	pb     *playbooks.Playbook
+	hosts  []*playbooks.Host
+	mu     sync.Mutex
+	events []Event
+}
+
+func newMemRun(t *testing.T, names ...string) *memRun {
+	t.Helper()
+	pb, err := playbooks.ParsePlaybook("pb.yaml", []byte(jiraPlaybook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inv strings.Builder
+	inv.WriteString("hosts:\n")
+	for i, n := range names {
+		fmt.Fprintf(&inv, "  %s: {address: 192.0.2.%d}\n", n, i+1)
+	}
+	p := filepath.Join(t.TempDir(), "inventory.yaml")
+	if err := os.WriteFile(p, []byte(inv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, err := playbooks.LoadInventory(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := in.Select("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &memRun{fl: memhost.NewFleet(names...), pb: pb, hosts: hosts}
+	t.Cleanup(m.fl.Close)
+	return m
+}
+
+func (m *memRun) opts() session.Options {
+	return session.Options{
+		Dial:     func(_ context.Context, h *playbooks.Host) (target.Conn, error) { return m.fl.Conn(h.Name) },
+		HTTPDial: m.fl.HTTPDial,
+	}
+}
+
+func (m *memRun) emitter(run string) *Emitter {
+	return NewEmitter(run, func(e Event) { m.mu.Lock(); m.events = append(m.events, e); m.mu.Unlock() })
+}
+
+func (m *memRun) rollout(serial []Size, maxFail *Size) (*Rollout, Owner) {
+	now := time.Now()
+	owner := Me(NewRunID(now), now)
+	return &Rollout{Playbook: m.pb, Hosts: m.hosts, Opts: m.opts(), Forks: 4, Serial: serial, MaxFail: maxFail,
+		Emit: m.emitter(owner.Run), Owner: owner}, owner
+}
+
+func (m *memRun) snapshots() map[string]string {
+	out := map[string]string{}
+	for n, h := range m.fl.Hosts {
+		out[n] = h.Snapshot()
+	}
+	return out
+}
+
+func statuses(res *Result) string {
+	var s []string
+	for _, h := range res.Hosts {
+		x := h.Host + "=" + h.Status
+		if h.RolledBack {
+			x += "+rb"
+		}
+		s = append(s, x)
+	}
+	return strings.Join(s, " ")
+}
+
+// A fresh fleet is changed and verified through the (emulated) proxy, every lock is released, and
+// a second run changes nothing and restarts nothing.
+func TestMemRolloutFreshThenConverged(t *testing.T) {
+	m := newMemRun(t, "a1", "a2", "a3")
+	ro, _ := m.rollout(nil, nil)
+	res := ro.Run(context.Background())
+	if res.Status != RunOK || statuses(res) != "a1=changed a2=changed a3=changed" {
+		t.Fatalf("fresh: %s %s: %v", res.Status, statuses(res), res.Hosts[0].Err)
+	}
+	for n, h := range m.fl.Hosts {
+		if h.Lock != "" {
+			t.Errorf("%s: lock not released: %s", n, h.Lock)
+		}
+		if !h.Sites["frontdoor-"+n+".example.com"] || !h.Modules["proxy_http"] {
+			t.Errorf("%s: site or module not enabled:\n%s", n, h.Snapshot())
+		}
+		if sx := string(h.File("/opt/atlassian/jira/conf/server.xml").Data); !strings.Contains(sx, `proxyName="`+n+`.example.com"`) {
+			t.Errorf("%s: server.xml has no proxyName", n)
+		}
+	}
+	before := m.snapshots()
+	ro, _ = m.rollout(nil, nil)
+	res = ro.Run(context.Background())
+	if res.Status != RunOK || statuses(res) != "a1=ok a2=ok a3=ok" {
+		t.Fatalf("converged: %s %s", res.Status, statuses(res))
+	}
+	for n, s := range m.snapshots() {
+		if s != before[n] {
+			t.Errorf("%s changed on a converged run", n)
+		}
+	}
+	for _, l := range m.fl.Hosts["a1"].Log[len(m.fl.Hosts["a1"].Log)-2:] {
+		if !strings.HasPrefix(l, "run ") {
+			t.Errorf("converged run did more than gather and release: %v", l)
+		}
+	}
+}
+
+// Rolling batches of one with --max-fail 0: the failing host (its Jira does not come back) is
+// rolled back byte-exact by itself, the batch before it is rolled back by the batch rule only
+// when it is in the same batch, and later batches are not started. With --serial 2 the failing
+// batch's other, verified host is rolled back too (batch rollback), unless NoBatchRollback.
+func TestMemRollingMaxFail(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		serial     string
+		noBatchRB  bool
+		want       string
+		wantStatus string
+	}{
+		{"serial 1", "1", false, "a1=changed a2=failed+rb a3=skipped a4=skipped", RunStopped},
+		{"serial 2, batch rolled back", "2", false, "a1=changed+rb a2=failed+rb a3=skipped a4=skipped", RunStopped},
+		{"serial 2, no batch rollback", "2", true, "a1=changed a2=failed+rb a3=skipped a4=skipped", RunStopped},
+		{"one batch, no max-fail", "", false, "a1=changed a2=failed+rb a3=changed a4=changed", RunFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMemRun(t, "a1", "a2", "a3", "a4")
+			// Jira on a2 does not come back after the change (once: with its original
+			// configuration restored it starts again).
+			m.fl.Hosts["a2"].Fail("run", "does not answer on port 8080", 1, "jira does not answer on port 8080 after 180 s")
+			before := m.snapshots()
+			serial, err := ParseSerial(tc.serial)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ro, owner := m.rollout(serial, nil)
+			ro.NoBatchRollback, ro.Forks = tc.noBatchRB, 1 // one at a time: a1 always ends before a2 fails
+			res := ro.Run(context.Background())
+			if statuses(res) != tc.want || res.Status != tc.wantStatus {
+				t.Fatalf("got %s (%s), want %s (%s)", statuses(res), res.Status, tc.want, tc.wantStatus)
+			}
+			for _, hr := range res.Hosts {
+				h := m.fl.Hosts[hr.Host]
+				snap := h.Snapshot()
+				if (hr.RolledBack || hr.Status == StatusSkipped) && snap != before[hr.Host] {
+					t.Errorf("%s (%s) is not back where it was:\nbefore:\n%s\nafter:\n%s", hr.Host, hr.Status, before[hr.Host], snap)
+				}
+				if hr.Status == StatusChanged && !hr.RolledBack && snap == before[hr.Host] {
+					t.Errorf("%s: changed but the host is as before", hr.Host)
+				}
+				if h.Lock != "" {
+					t.Errorf("%s: lock left: %s", hr.Host, h.Lock)
+				}
+				j := h.File(RunDir(owner.Run, target.POSIX) + "/journal.json")
+				if hr.Status == StatusSkipped && j.Exists {
+					t.Errorf("%s: skipped host has a journal", hr.Host)
+				}
+				if hr.RolledBack && !strings.Contains(string(j.Data), `"state": "rolled-back"`) {
+					t.Errorf("%s: journal does not say rolled-back:\n%s", hr.Host, j.Data)
+				}
+			}
+			if !strings.Contains(res.Hosts[1].Err.Error(), "does not answer on port 8080") {
+				t.Errorf("a2's error: %v", res.Hosts[1].Err)
+			}
+		})
+	}
+}
+
+// A host locked by another run is refused before any change; a live holder is waited for, a
+// stale one (its controller's process on this machine is gone) is named with what to do.
+func TestMemLockHeld(t *testing.T) {
+	m := newMemRun(t, "a1")
+	h := m.fl.Hosts["a1"]
+	before := h.Snapshot()
+	live := Owner{Run: "20261201T000000Z-aaaaaa", Controller: Me("x", time.Now()).Controller, PID: os.Getpid(), Started: time.Now()}
+	h.Lock = live.String()
+	ro, _ := m.rollout(nil, nil)
+	res := ro.Run(context.Background())
+	var le *LockedError
+	if res.Hosts[0].Status != StatusFailed || !errors.As(res.Hosts[0].Err, &le) || le.Stale {
+		t.Fatalf("live lock: %s %v", statuses(res), res.Hosts[0].Err)
+	}
+	if h.Snapshot() != before || h.Lock != live.String() {
+		t.Error("a refused host was changed, or its lock broken")
+	}
+	dead := live
+	dead.PID = deadPID(t)
+	h.Lock = dead.String()
+	ro, _ = m.rollout(nil, nil)
+	res = ro.Run(context.Background())
+	if !errors.As(res.Hosts[0].Err, &le) || !le.Stale || le.Holder.Run != dead.Run {
+		t.Fatalf("stale lock: %v", res.Hosts[0].Err)
+	}
+}
+
+// A host where an earlier run did not finish (its journal says applying) is refused until that
+// run is undone.
+func TestMemUnfinishedRun(t *testing.T) {
+	m := newMemRun(t, "a1")
+	h := m.fl.Hosts["a1"]
+	old := "20261201T000000Z-bbbbbb"
+	h.Put(RunDir(old, target.POSIX)+"/journal.json", `{"state": "applying", "run": "`+old+`"}`, 0o600)
+	ro, _ := m.rollout(nil, nil)
+	res := ro.Run(context.Background())
+	var ue *session.UnfinishedError
+	if !errors.As(res.Hosts[0].Err, &ue) || ue.Run != old || ue.State != StateApplying {
+		t.Fatalf("got %v", res.Hosts[0].Err)
+	}
+	if h.Lock != "" {
+		t.Error("lock kept after refusing")
+	}
+}
+
+// deadPID is the PID of a process of this machine that has ended.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	p, err := os.StartProcess("/bin/true", []string{"true"}, &os.ProcAttr{})
+	if err != nil {
+		t.Skip("cannot start /bin/true:", err)
+	}
+	p.Wait()
+	return p.Pid
+}
