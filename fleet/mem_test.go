@@ -14,6 +14,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/memhost"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/target"
 )
 
@@ -249,4 +250,227 @@ func deadPID(t *testing.T) int {
 	}
 	p.Wait()
 	return p.Pid
+}
+
+// frontdoor rollback RUN from the hosts' journals: byte-exact; refused over drift unless Force;
+// a second undo finds it already rolled back; a host the run never touched has nothing to undo.
+func TestMemUndo(t *testing.T) {
+	m := newMemRun(t, "a1", "a2")
+	before := m.snapshots()
+	ro, owner := m.rollout(nil, nil)
+	ro.Hosts = m.hosts[:1] // a2 is not part of the run
+	if res := ro.Run(context.Background()); res.Status != RunOK {
+		t.Fatalf("apply: %s", statuses(res))
+	}
+	a1 := m.fl.Hosts["a1"]
+	undo := func(force bool) *Result {
+		now := time.Now()
+		u := &Undo{Hosts: m.hosts, Opts: m.opts(), Forks: 2, Target: owner.Run, Force: force, Emit: m.emitter("undo"), Owner: Me(NewRunID(now), now)}
+		return u.Run(context.Background())
+	}
+	// Drift: someone edits the vhost frontdoor wrote.
+	site := "/etc/apache2/sites-available/frontdoor-a1.example.com.conf"
+	edited := string(a1.File(site).Data) + "# edited by hand\n"
+	a1.Put(site, edited, 0o644)
+	res := undo(false)
+	var de *DriftError
+	if res.Status != RunFailed || !errors.As(res.Hosts[0].Err, &de) || !strings.Contains(de.Drift[0], site+" was changed") {
+		t.Fatalf("drift: %s %v", statuses(res), res.Hosts[0].Err)
+	}
+	if string(a1.File(site).Data) != edited {
+		t.Fatal("a refused rollback changed the host")
+	}
+	if res.Hosts[1].Status != StatusNothing {
+		t.Errorf("a2: %s", res.Hosts[1].Status)
+	}
+	res = undo(true)
+	if res.Status != RunOK || res.Hosts[0].Status != StatusRolledBack {
+		t.Fatalf("force: %s %v", statuses(res), res.Hosts[0].Err)
+	}
+	for n, s := range m.snapshots() {
+		if s != before[n] {
+			t.Errorf("%s not back where it was:\nbefore:\n%s\nafter:\n%s", n, before[n], s)
+		}
+		if m.fl.Hosts[n].Lock != "" {
+			t.Errorf("%s: lock left", n)
+		}
+	}
+	res = undo(false)
+	if res.Status != RunOK || res.Hosts[0].Status != StatusNothing {
+		t.Errorf("second undo: %s", statuses(res))
+	}
+	var already bool
+	for _, e := range m.events {
+		already = already || (e.Type == HostRollback && e.Host == "a1" && e.Step == "already rolled back")
+	}
+	if !already {
+		t.Error("no 'already rolled back' event")
+	}
+}
+
+// A controller killed in the middle of an apply leaves a stale lock and a journal saying
+// applying: a new apply is refused, rollback takes the stale lock over and restores the host.
+func TestMemUndoAfterKilledController(t *testing.T) {
+	m := newMemRun(t, "a1")
+	a1 := m.fl.Hosts["a1"]
+	before := a1.Snapshot()
+	// The "controller" dies when it writes the vhost: everything before is done and journaled.
+	a1.Fail("write", "sites-available/frontdoor-", 1, "connection lost")
+	now := time.Now()
+	dead := Me(NewRunID(now), now)
+	dead.PID = deadPID(t)
+	ro, _ := m.rollout(nil, nil)
+	ro.Owner, ro.Emit = dead, m.emitter(dead.Run)
+	// Keep the host as a dead controller leaves it: no rollback, no release.
+	ro.Opts.Wrap = func(c target.Conn) target.Conn { return &noUndo{Conn: c} }
+	ro.Run(context.Background())
+	if a1.Lock != dead.String() || !strings.Contains(string(a1.File(RunDir(dead.Run, target.POSIX)+"/journal.json").Data), `"state": "applying"`) {
+		t.Fatalf("the dead controller's host should keep its lock and an applying journal: lock %q", a1.Lock)
+	}
+	if a1.Snapshot() == before {
+		t.Fatal("the dead run changed nothing: the test proves nothing")
+	}
+	ro2, _ := m.rollout(nil, nil)
+	res := ro2.Run(context.Background())
+	var le *LockedError
+	if !errors.As(res.Hosts[0].Err, &le) || !le.Stale || le.Holder.Run != dead.Run {
+		t.Fatalf("apply over a dead run's lock: %v", res.Hosts[0].Err)
+	}
+	u := &Undo{Hosts: m.hosts, Opts: m.opts(), Forks: 1, Target: dead.Run, Emit: m.emitter("undo"), Owner: Me(NewRunID(now), now)}
+	if res := u.Run(context.Background()); res.Status != RunOK || res.Hosts[0].Status != StatusRolledBack {
+		t.Fatalf("undo: %s %v", statuses(res), res.Hosts[0].Err)
+	}
+	if a1.Snapshot() != before || a1.Lock != "" {
+		t.Errorf("not restored:\nbefore:\n%s\nafter:\n%s\nlock %q", before, a1.Snapshot(), a1.Lock)
+	}
+}
+
+// noUndo is a connection whose writes stop working after the first failure, as a controller's
+// would when it dies: nothing after that reaches the host.
+type noUndo struct {
+	target.Conn
+	dead bool
+}
+
+func (c *noUndo) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
+	if c.dead {
+		return nil, errors.New("controller gone")
+	}
+	return c.Conn.Run(ctx, cmd, stdin)
+}
+func (c *noUndo) WriteFile(ctx context.Context, f target.File) error {
+	if c.dead {
+		return errors.New("controller gone")
+	}
+	err := c.Conn.WriteFile(ctx, f)
+	c.dead = err != nil
+	return err
+}
+func (c *noUndo) Remove(ctx context.Context, p string) error {
+	if c.dead {
+		return errors.New("controller gone")
+	}
+	return c.Conn.Remove(ctx, p)
+}
+
+// Unlock breaks only a stale lock, unless forced.
+func TestMemUnlock(t *testing.T) {
+	m := newMemRun(t, "a1")
+	a1 := m.fl.Hosts["a1"]
+	ctx := context.Background()
+	c, _ := m.fl.Conn("a1")
+	if msg, err := Unlock(ctx, c, false); err != nil || msg != "not locked" {
+		t.Fatalf("%q %v", msg, err)
+	}
+	live := Me("20261201T000000Z-cccccc", time.Now())
+	a1.Lock = live.String()
+	var le *LockedError
+	if _, err := Unlock(ctx, c, false); !errors.As(err, &le) || a1.Lock == "" {
+		t.Fatalf("live lock broken: %v", err)
+	}
+	if msg, err := Unlock(ctx, c, true); err != nil || a1.Lock != "" || !strings.Contains(msg, "broke the lock of run 20261201T000000Z-cccccc") {
+		t.Fatalf("force: %q %v", msg, err)
+	}
+	dead := live
+	dead.PID = deadPID(t)
+	a1.Lock = dead.String()
+	if _, err := Unlock(ctx, c, false); err != nil || a1.Lock != "" {
+		t.Fatalf("stale: %v", err)
+	}
+}
+
+// An interrupt before the rollout starts a host skips it; a confirmed plan that changed under
+// the lock is refused without a change.
+func TestMemInterruptAndChangedPlan(t *testing.T) {
+	m := newMemRun(t, "a1", "a2")
+	before := m.snapshots()
+	ro, _ := m.rollout(nil, nil)
+	ro.Stopping = func() bool { return true }
+	res := ro.Run(context.Background())
+	if res.Status != RunInterrupted || statuses(res) != "a1=skipped a2=skipped" {
+		t.Fatalf("interrupted: %s %s", res.Status, statuses(res))
+	}
+	// Plan a1 as apply's confirmation does, then change its server.xml before the apply.
+	opts := m.opts()
+	r := session.Prepare(context.Background(), m.pb, m.hosts[0], opts)
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	sx := "/opt/atlassian/jira/conf/server.xml"
+	m.fl.Hosts["a1"].Put(sx, strings.Replace(memhost.JiraServerXML, `port="8080"`, `port="8080" maxThreads="100"`, 1), 0o644)
+	before["a1"] = m.fl.Hosts["a1"].Snapshot()
+	ro, _ = m.rollout(nil, nil)
+	ro.Hosts = m.hosts[:1]
+	ro.Prepared = map[string]*session.HostRun{"a1": r}
+	res = ro.Run(context.Background())
+	var pe *PlanChangedError
+	if !errors.As(res.Hosts[0].Err, &pe) || m.fl.Hosts["a1"].Snapshot() != before["a1"] || m.fl.Hosts["a1"].Lock != "" {
+		t.Fatalf("changed plan: %v", res.Hosts[0].Err)
+	}
+}
+
+// The journal kept on a host reads back as it was stored, backups included; on a Windows host
+// it lives under C:\ProgramData\frontdoor and is compared on bytes alone.
+func TestMemJournalStoreLoad(t *testing.T) {
+	for _, d := range []target.Dialect{target.POSIX, target.Windows} {
+		h := memhost.New("a1")
+		c := h.Conn()
+		c.SetDialect(d)
+		ctx := context.Background()
+		owner := Me(NewRunID(time.Now()), time.Now())
+		s := NewStore(c, owner.Run, owner, d)
+		j := &steps.Journal{Store: s, Dialect: d}
+		orig := h.File("/etc/apache2/ports.conf")
+		if err := j.RecordFile(ctx, orig, []byte("Listen 80\nListen 9800\n")); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.RecordCommand(ctx, "module proxy", "a2dismod -q -f proxy"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Finish(ctx, StateApplied); err != nil {
+			t.Fatal(err)
+		}
+		dir := RunDir(owner.Run, d)
+		if d == target.Windows && !strings.HasPrefix(dir, "/C:/ProgramData/frontdoor/runs/") {
+			t.Errorf("windows run dir %s", dir)
+		}
+		hj, back, err := LoadJournal(ctx, c, owner.Run, d)
+		if err != nil || hj.State != StateApplied || hj.Run != owner.Run {
+			t.Fatalf("%v: %+v %v", d, hj, err)
+		}
+		if got := back.Originals(); len(got) != 1 || string(got[0].Data) != string(orig.Data) {
+			t.Errorf("%v: originals %+v", d, got)
+		}
+		if back.Dialect != d {
+			t.Errorf("dialect %v", back.Dialect)
+		}
+		// A damaged backup is refused, not restored.
+		h.Put(dir+"/backups/"+hj.Backups[0], "damaged", 0o600)
+		if _, _, err := LoadJournal(ctx, c, owner.Run, d); err == nil || !strings.Contains(err.Error(), "damaged") {
+			t.Errorf("%v: damaged backup: %v", d, err)
+		}
+		if hj, _, err := LoadJournal(ctx, c, "20260101T000000Z-000000", d); hj != nil || err != nil {
+			t.Errorf("no journal: %v %v", hj, err)
+		}
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf16"
 
 	"github.com/frontdoor-dev/frontdoor/target"
 )
@@ -248,6 +249,24 @@ var (
 	runStateRe = regexp.MustCompile(`"state": *"([a-z-]*)"`)
 )
 
+// winPrefix starts every command frontdoor sends a Windows host; its first line names the verb
+// ("# frontdoor:mkdir {...}"). Of those, only mkdir is emulated (for journals in Windows paths).
+const winPrefix = "powershell -NoProfile -NonInteractive -EncodedCommand "
+
+func winVerb(cmd string) string {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(cmd, winPrefix))
+	if err != nil || len(raw)%2 != 0 {
+		return ""
+	}
+	u := make([]uint16, len(raw)/2)
+	for i := range u {
+		u[i] = uint16(raw[2*i]) | uint16(raw[2*i+1])<<8
+	}
+	line, _, _ := strings.Cut(string(utf16.Decode(u)), "\n")
+	verb, _, _ := strings.Cut(strings.TrimPrefix(line, "# frontdoor:"), " ")
+	return verb
+}
+
 func unquote(s string) string { return strings.ReplaceAll(s, `'\''`, "'") }
 
 // modDeps are the modules a2enmod enables along with one, as Debian's .load files declare.
@@ -280,6 +299,10 @@ func (h *Host) run(cmd string) ([]byte, error) {
 		return nil, nil
 	case mkdirRe.MatchString(cmd):
 		return nil, nil
+	case strings.HasPrefix(cmd, winPrefix):
+		if verb := winVerb(cmd); verb == "mkdir" {
+			return nil, nil
+		}
 	}
 	if m := a2Re.FindStringSubmatch(cmd); m != nil {
 		return h.a2(m[1], m[2])

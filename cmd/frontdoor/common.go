@@ -65,7 +65,7 @@ func loadHosts(c *cli.Context) (*loaded, error) {
 	if l.hosts, err = inv.Select(c.String("limit")); err != nil {
 		return nil, err
 	}
-	l.opts = session.Options{Dial: newDial(inv, dialFlags{knownHosts: c.String("known-hosts"), acceptNew: c.Bool("accept-new-host-keys"), useAgent: c.Bool("agent")})}
+	l.opts = session.Options{Dial: newDial(inv, dialFlags{knownHosts: c.String("known-hosts"), acceptNew: c.Bool("accept-new-host-keys"), useAgent: c.Bool("agent")}), HTTPDial: newHTTPDial}
 	if c.Bool("verbose") {
 		l.opts.Progress = func(host, msg string) { l.printf("%s: %s\n", host, msg) }
 	}

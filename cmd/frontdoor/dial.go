@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 
 	"github.com/frontdoor-dev/frontdoor/local"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
@@ -17,6 +18,10 @@ type dialFlags struct {
 	acceptNew  bool
 	useAgent   bool
 }
+
+// newHTTPDial, when set, is how verification reaches hosts' Apache (tests: in-memory hosts);
+// nil is plain TCP to each host's address.
+var newHTTPDial func(host string) func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // newDial is where frontdoor chooses and wires its transports: the machine itself for
 // "connection: local", SSH for every other host. Tests replace it to reach in-memory hosts.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync/atomic"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,13 +25,13 @@ func factsCommand() *cli.Command {
 			if err != nil {
 				return &exitErr{exitError, err}
 			}
-			failed := 0
+			var failed atomic.Int32
 			fleet.Each(len(l.hosts), c.Int("forks"), func(i int) {
 				h := l.hosts[i]
 				conn, err := session.Connect(c.Context, h, l.opts)
 				if err != nil {
 					l.printf("%s: ERROR: %v\n", h.Name, err)
-					failed++
+					failed.Add(1)
 					return
 				}
 				defer conn.Close()
@@ -42,12 +43,12 @@ func factsCommand() *cli.Command {
 				f, err := session.Gather(c.Context, conn, req, win)
 				if err != nil {
 					l.printf("%s: ERROR: %v\n", h.Name, err)
-					failed++
+					failed.Add(1)
 					return
 				}
 				l.printf("%s", describe(h, f))
 			})
-			if failed > 0 {
+			if failed.Load() > 0 {
 				return &exitErr{exitError, nil}
 			}
 			return nil

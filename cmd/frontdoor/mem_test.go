@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdoor-dev/frontdoor/fleet"
+	"github.com/frontdoor-dev/frontdoor/memhost"
+	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/target"
+)
+
+// The CLI end to end on in-memory hosts (memhost: EMULATED Debian hosts): the same commands a
+// user runs, wired to the emulated fleet instead of SSH. The lab's e2e tests run the binary on
+// real hosts.
+func memCLI(t *testing.T, names ...string) (*memhost.Fleet, string) {
+	t.Helper()
+	fl := memhost.NewFleet(names...)
+	t.Cleanup(fl.Close)
+	oldDial, oldHTTP := newDial, newHTTPDial
+	newDial = func(*playbooks.Inventory, dialFlags) session.Dial {
+		return func(_ context.Context, h *playbooks.Host) (target.Conn, error) { return fl.Conn(h.Name) }
+	}
+	newHTTPDial = fl.HTTPDial
+	t.Cleanup(func() { newDial, newHTTPDial = oldDial, oldHTTP })
+	dir := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
+	inv := "hosts:\n"
+	for i, n := range names {
+		inv += fmt.Sprintf("  %s: {address: 192.0.2.%d}\n", n, i+1)
+	}
+	writeTestFile(t, dir+"/inventory.yaml", inv)
+	writeTestFile(t, dir+"/pb.yaml", "apps:\n  - product: jira\n    url: http://{{host}}.example.com\n")
+	return fl, dir
+}
+
+func exitCode(err error) int {
+	var ee *exitErr
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return exitError
+}
+
+var runIDRe = regexp.MustCompile(`run (\d{8}T\d{6}Z-[0-9a-f]{6})`)
+
+// plan -> apply -> plan -> history -> show -> rollback -> plan, as an admin would.
+func TestMemCLIApplyRollback(t *testing.T) {
+	fl, dir := memCLI(t, "j1", "j2", "j3")
+	inv, pb := dir+"/inventory.yaml", dir+"/pb.yaml"
+	before := map[string]string{}
+	for n, h := range fl.Hosts {
+		before[n] = h.Snapshot()
+	}
+	out, err := run(t, "plan", "-i", inv, pb)
+	if exitCode(err) != exitPending || !strings.Contains(out, `proxyName="j1.example.com"`) || !strings.Contains(out, "would restart: httpd, jira") {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	out, err = run(t, "facts", "-i", inv)
+	if err != nil || strings.Count(out, "supported: yes") != 3 {
+		t.Fatalf("facts: %v\n%s", err, out)
+	}
+	out, err = run(t, "apply", "-i", inv, "--yes", "--serial", "1", pb)
+	if err != nil || strings.Count(out, "5 change(s) applied") != 3 {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	m := runIDRe.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no run id in:\n%s", out)
+	}
+	runID := m[1]
+	if out, err := run(t, "plan", "-i", inv, pb); err != nil || strings.Count(out, "no changes") != 3 {
+		t.Fatalf("plan after apply: %v\n%s", err, out)
+	}
+	if out, err := run(t, "verify", "-i", inv, pb); err != nil {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	out, err = run(t, "history")
+	if err != nil || !strings.Contains(out, runID) {
+		t.Fatalf("history: %v\n%s", err, out)
+	}
+	out, err = run(t, "show", "--diff", "-v", runID)
+	if err != nil || !strings.Contains(out, "j2 (batch 2): changed") || !strings.Contains(out, `proxyName="j2.example.com"`) || !strings.Contains(out, "host.done") {
+		t.Fatalf("show: %v\n%s", err, out)
+	}
+	out, err = run(t, "rollback", "-i", inv, "--output", "json", runID)
+	if err != nil {
+		t.Fatalf("rollback: %v\n%s", err, out)
+	}
+	rolled := 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e fleet.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("not a JSON event: %q", line)
+		}
+		if e.Type == fleet.HostRollback && e.Status == fleet.StatusRolledBack {
+			rolled++
+		}
+	}
+	if rolled != 3 {
+		t.Errorf("rolled back %d of 3:\n%s", rolled, out)
+	}
+	for n, h := range fl.Hosts {
+		if h.Snapshot() != before[n] {
+			t.Errorf("%s is not back where it was", n)
+		}
+	}
+}
+
+// A failing host in a rolling apply: exit 3 at --max-fail, the retry file names it, the stale
+// lock of a killed run is explained with the commands to run, and unlock refuses a live lock.
+func TestMemCLIFailures(t *testing.T) {
+	fl, dir := memCLI(t, "j1", "j2")
+	inv, pb := dir+"/inventory.yaml", dir+"/pb.yaml"
+	fl.Hosts["j1"].Fail("run", "a2ensite -q", 1, "ERROR: Site frontdoor-j1.example.com does not exist!")
+	out, err := run(t, "apply", "-i", inv, "--yes", "--serial", "1", pb)
+	if exitCode(err) != exitStopped || !strings.Contains(out, "j1: FAILED, rolled back to where it was") || !strings.Contains(err.Error(), "retry those hosts with --limit @") {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	// Another run's live lock on j2 (this very process): refused, and unlock refuses to break it.
+	fl.Hosts["j2"].Lock = fleet.Me("20261201T000000Z-dddddd", fleetNow()).String()
+	out, err = run(t, "apply", "-i", inv, "--yes", "--limit", "j2", pb)
+	if exitCode(err) != exitError || !strings.Contains(out, "wait for that run to end") {
+		t.Fatalf("locked: %v\n%s", err, out)
+	}
+	out, err = run(t, "unlock", "-i", inv, "--limit", "j2")
+	if exitCode(err) != exitError || !strings.Contains(out, "not breaking it (--force breaks") {
+		t.Fatalf("unlock: %v\n%s", err, out)
+	}
+	if out, err = run(t, "unlock", "-i", inv, "--limit", "j2", "--force"); err != nil || fl.Hosts["j2"].Lock != "" {
+		t.Fatalf("unlock --force: %v\n%s", err, out)
+	}
+	// An unfinished run on j2: plan warns, apply refuses, both naming the command to undo it.
+	old := "20261201T000000Z-eeeeee"
+	fl.Hosts["j2"].Put(fleet.RunDir(old, target.POSIX)+"/journal.json", `{"state": "applying"}`, 0o600)
+	out, _ = run(t, "plan", "-i", inv, "--limit", "j2", pb)
+	if !strings.Contains(out, "WARNING: run "+old+" did not finish here (applying): undo it with frontdoor rollback "+old+" before applying") {
+		t.Fatalf("plan warning:\n%s", out)
+	}
+	out, _ = run(t, "apply", "-i", inv, "--yes", "--limit", "j2", pb)
+	if !strings.Contains(out, "undo it first with: frontdoor rollback "+old+" -i INVENTORY --limit j2") {
+		t.Fatalf("apply refusal:\n%s", out)
+	}
+	// Unreachable hosts fail plan and facts, by name.
+	fl.Down["j1"] = true
+	if out, err = run(t, "facts", "-i", inv); exitCode(err) != exitError || !strings.Contains(out, "j1: ERROR: j1: dial tcp: connect: connection refused") {
+		t.Fatalf("facts: %v\n%s", err, out)
+	}
+	// Several hosts failing at once are counted from concurrent goroutines (go test -race).
+	fl.Down["j2"] = true
+	if out, err = run(t, "facts", "-i", inv); exitCode(err) != exitError || !strings.Contains(out, "j2: ERROR:") || !strings.Contains(out, "j1: ERROR:") {
+		t.Fatalf("facts, two down: %v\n%s", err, out)
+	}
+}
+
+func fleetNow() time.Time { return time.Now() }
