@@ -165,3 +165,33 @@ func TestMemCLIFailures(t *testing.T) {
 }
 
 func fleetNow() time.Time { return time.Now() }
+
+// Refusals that name what to do, before any host is changed.
+func TestMemCLIRefusals(t *testing.T) {
+	fl, dir := memCLI(t, "j1")
+	inv, pb := dir+"/inventory.yaml", dir+"/pb.yaml"
+	before := fl.Hosts["j1"].Snapshot()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"apply", "-i", inv, pb}, "stdin is not a terminal to confirm on; pass --yes"},
+		{[]string{"apply", "-i", inv, "--yes", "--output", "xml", pb}, `--output "xml": write text or json`},
+		{[]string{"apply", "-i", inv, "--yes", "--serial", "0", pb}, "serial"},
+		{[]string{"apply", "-i", inv, "--yes", "--max-fail", "x", pb}, "--max-fail"},
+		{[]string{"rollback", "-i", inv, "not-a-run"}, "give the run id to undo"},
+		{[]string{"show", "20990101T000000Z-000000"}, "20990101T000000Z-000000"},
+		{[]string{"show"}, "give a run id"},
+	} {
+		out, err := run(t, tc.args...)
+		if exitCode(err) != exitError || !strings.Contains(fmt.Sprint(err)+out, tc.want) {
+			t.Errorf("%v: %v\n%s", tc.args, err, out)
+		}
+	}
+	if out, err := run(t, "history"); err != nil || !strings.Contains(out, "no runs recorded yet") {
+		t.Errorf("history: %v %s", err, out)
+	}
+	if fl.Hosts["j1"].Snapshot() != before || len(fl.Hosts["j1"].Log) != 0 {
+		t.Errorf("a refused command reached the host: %v", fl.Hosts["j1"].Log)
+	}
+}
