@@ -9,7 +9,6 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/session"
-	"github.com/frontdoor-dev/frontdoor/steps"
 )
 
 // Rollout applies a playbook to hosts in batches. Each host takes its lock in the gather, keeps
@@ -75,17 +74,8 @@ func (ro *Rollout) Run(ctx context.Context) *Result {
 	if maxFail == nil && len(ro.Serial) > 0 {
 		maxFail = &Size{N: 0}
 	}
-	var batches [][]*playbooks.Host
-	var names [][]string
-	for i, k := 0, 0; k < len(sizes); k++ {
-		batches = append(batches, ro.Hosts[i:i+sizes[k]])
-		var ns []string
-		for _, h := range ro.Hosts[i : i+sizes[k]] {
-			ns = append(ns, h.Name)
-		}
-		names = append(names, ns)
-		i += sizes[k]
-	}
+	batches := Split(ro.Hosts, sizes)
+	names := BatchNames(batches)
 	res := &Result{Status: RunOK}
 	byName := map[string]*HostResult{}
 	for _, h := range ro.Hosts {
@@ -329,7 +319,7 @@ func PlanEvent(r *session.HostRun, batch int, explain func(error) string) Event 
 	}
 	for i, s := range r.Plan.Steps {
 		c := r.Plan.Changes[i]
-		e.Changes = append(e.Changes, Change{Step: s.Name(), Action: actionName(c.Action), Summary: c.Summary, Diff: c.Diff})
+		e.Changes = append(e.Changes, Change{Step: s.Name(), Action: c.Action.Name(), Summary: c.Summary, Diff: c.Diff})
 	}
 	for _, s := range r.Plan.Triggered() {
 		e.Restarts = append(e.Restarts, s.Name)
@@ -337,8 +327,28 @@ func PlanEvent(r *session.HostRun, batch int, explain func(error) string) Event 
 	return e
 }
 
-func actionName(a steps.Action) string {
-	return [...]string{"noop", "create", "update", "delete", "run"}[a]
+// Split cuts hosts into consecutive batches of the given sizes (as Batches gives them).
+func Split(hosts []*playbooks.Host, sizes []int) [][]*playbooks.Host {
+	var out [][]*playbooks.Host
+	i := 0
+	for _, n := range sizes {
+		out = append(out, hosts[i:i+n])
+		i += n
+	}
+	return out
+}
+
+// BatchNames are the names of each batch's hosts.
+func BatchNames(batches [][]*playbooks.Host) [][]string {
+	var out [][]string
+	for _, b := range batches {
+		var ns []string
+		for _, h := range b {
+			ns = append(ns, h.Name)
+		}
+		out = append(out, ns)
+	}
+	return out
 }
 
 // Each runs f for 0..n-1, at most forks at once.

@@ -17,9 +17,22 @@ const (
 	Run
 )
 
+var actions = [...]struct{ name, symbol string }{{"noop", "="}, {"create", "+"}, {"update", "~"}, {"delete", "-"}, {"run", "!"}}
+
 // Symbol is the plan marker of an action.
-func (a Action) Symbol() string {
-	return [...]string{"=", "+", "~", "-", "!"}[a]
+func (a Action) Symbol() string { return actions[a].symbol }
+
+// Name is the action as events and the ledger write it ("noop", "create", ...).
+func (a Action) Name() string { return actions[a].name }
+
+// ActionSymbol is the plan marker of an action written by Name ("" for an unknown one).
+func ActionSymbol(name string) string {
+	for _, x := range actions {
+		if x.name == name {
+			return x.symbol
+		}
+	}
+	return ""
 }
 
 // Change is the outcome of a Check: what Apply would do, and why nothing when it is a no-op.

@@ -74,16 +74,7 @@ func applyAction(c *cli.Context) error {
 			return &exitErr{exitError, err}
 		}
 	}
-	var batches [][]string
-	i := 0
-	for _, n := range fleet.Batches(len(l.hosts), serial) {
-		var names []string
-		for _, h := range l.hosts[i : i+n] {
-			names = append(names, h.Name)
-		}
-		batches = append(batches, names)
-		i += n
-	}
+	batches := fleet.BatchNames(fleet.Split(l.hosts, fleet.Batches(len(l.hosts), serial)))
 	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
 	out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Playbook: abs(c.Args().First()), Inventory: abs(c.String("inventory")),
 		Controller: owner.Controller, Batches: batches})

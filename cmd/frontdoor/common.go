@@ -14,6 +14,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/steps/verify"
 )
 
@@ -100,7 +101,7 @@ func renderPlan(w io.Writer, e fleet.Event, verbose bool) {
 			continue
 		}
 		pending++
-		fmt.Fprintf(w, "  %s %s: %s\n", actionSymbol[ch.Action], ch.Step, ch.Summary)
+		fmt.Fprintf(w, "  %s %s: %s\n", steps.ActionSymbol(ch.Action), ch.Step, ch.Summary)
 		if ch.Diff != "" && ch.Action != "run" {
 			for _, line := range strings.SplitAfter(strings.TrimRight(ch.Diff, "\n"), "\n") {
 				fmt.Fprintf(w, "      %s", line)
@@ -120,8 +121,6 @@ func renderPlan(w io.Writer, e fleet.Event, verbose bool) {
 		fmt.Fprintf(w, "  %d change(s) pending; would restart: %s\n", pending, strings.Join(e.Restarts, ", "))
 	}
 }
-
-var actionSymbol = map[string]string{"create": "+", "update": "~", "delete": "-", "run": "!"}
 
 // credentials reads the app admin's credentials for --set-base-url: from --credentials-file
 // (YAML: user, password) or FRONTDOOR_ADMIN_USER / FRONTDOOR_ADMIN_PASSWORD; never from argv.

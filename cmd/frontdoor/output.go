@@ -22,7 +22,7 @@ import (
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text, or json: one event per line (docs/events.md)"},
-		&cli.StringFlag{Name: "ledger", Usage: "the run ledger, an SQLite `FILE` (default: $XDG_STATE_HOME/frontdoor/ledger.db, else ~/.local/state/frontdoor/ledger.db)"},
+		ledgerFlag(),
 		&cli.BoolFlag{Name: "no-progress", Usage: "plain lines even on a terminal"},
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/ledger"
 	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/steps"
 )
 
 func rollbackCommand() *cli.Command {
@@ -210,7 +211,7 @@ func showCommand() *cli.Command {
 					if ch.Action == "noop" {
 						continue
 					}
-					fmt.Fprintf(w, "  %s %s: %s\n", actionSymbol[ch.Action], ch.Step, ch.Summary)
+					fmt.Fprintf(w, "  %s %s: %s\n", steps.ActionSymbol(ch.Action), ch.Step, ch.Summary)
 					if c.Bool("diff") && ch.Diff != "" {
 						for _, line := range strings.SplitAfter(strings.TrimRight(ch.Diff, "\n"), "\n") {
 							fmt.Fprintf(w, "      %s", line)
