@@ -122,93 +122,135 @@ func Apply(ctx context.Context, h target.Host, p *Plan, hooks Hooks) (Outcome, e
 	return out, fmt.Errorf("%w (rolled back)", err)
 }
 
-func apply(ctx context.Context, h target.Host, p *Plan, hooks Hooks, j *Journal, say func(string, ...any), changed *int) error {
-	stop := func() error {
-		if hooks.Stopping != nil && hooks.Stopping() {
-			return ErrStopped
-		}
-		return nil
+// applyRun is one apply in progress: the host, the plan, the journal and the phases' helpers.
+type applyRun struct {
+	h       target.Host
+	p       *Plan
+	hooks   Hooks
+	j       *Journal
+	say     func(string, ...any)
+	changed *int
+}
+
+func (a *applyRun) stop() error {
+	if a.hooks.Stopping != nil && a.hooks.Stopping() {
+		return ErrStopped
 	}
+	return nil
+}
+
+func apply(ctx context.Context, h target.Host, p *Plan, hooks Hooks, j *Journal, say func(string, ...any), changed *int) error {
+	a := &applyRun{h: h, p: p, hooks: hooks, j: j, say: say, changed: changed}
 	triggered := p.Triggered()
+	for _, phase := range []func(context.Context, []*Service) error{a.stopApps, a.applySteps, a.restartProxies, a.startApps, a.recheckAndVerify} {
+		if err := phase(ctx, triggered); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stopApps stops the apps whose configuration changes (the guide's Part A step 1).
+func (a *applyRun) stopApps(ctx context.Context, triggered []*Service) error {
 	for _, s := range triggered {
-		if err := stop(); err != nil {
+		if err := a.stop(); err != nil {
 			return err
 		}
 		if s.Kind == App && s.WasRunning {
-			say("stop %s", s.Name)
+			a.say("stop %s", s.Name)
 			// Touched only once stopped: a failed stop changed nothing, so there is nothing to undo.
-			if err := s.run(ctx, h, "stop", s.Stop); err != nil {
+			if err := s.run(ctx, a.h, "stop", s.Stop); err != nil {
 				return err
 			}
-			if err := j.TouchService(ctx, s); err != nil {
+			if err := a.j.TouchService(ctx, s); err != nil {
 				return err
 			}
 		}
 	}
-	for i, s := range p.Steps {
-		if p.Changes[i].Action == NoOp {
+	return nil
+}
+
+// applySteps applies every pending step, each journaling its undo first.
+func (a *applyRun) applySteps(ctx context.Context, _ []*Service) error {
+	for i, s := range a.p.Steps {
+		if a.p.Changes[i].Action == NoOp {
 			continue
 		}
-		if err := stop(); err != nil {
+		if err := a.stop(); err != nil {
 			return err
 		}
-		say("apply %s", s.Name())
-		if err := s.Apply(ctx, h, j); err != nil {
+		a.say("apply %s", s.Name())
+		if err := s.Apply(ctx, a.h, a.j); err != nil {
 			return fmt.Errorf("apply %s: %w", s.Name(), err)
 		}
-		*changed++
+		*a.changed++
 	}
+	return nil
+}
+
+// restartProxies validates the proxy's new configuration, then restarts (or starts) it.
+func (a *applyRun) restartProxies(ctx context.Context, triggered []*Service) error {
 	for _, s := range triggered {
 		if s.Kind != Proxy {
 			continue
 		}
-		if err := stop(); err != nil {
+		if err := a.stop(); err != nil {
 			return err
 		}
-		say("check the configuration of %s", s.Name)
-		if err := s.run(ctx, h, "check the new configuration of", s.Validate); err != nil {
+		a.say("check the configuration of %s", s.Name)
+		if err := s.run(ctx, a.h, "check the new configuration of", s.Validate); err != nil {
 			return err
 		}
-		if err := j.TouchService(ctx, s); err != nil {
+		if err := a.j.TouchService(ctx, s); err != nil {
 			return err
 		}
-		say("restart %s", s.Name)
+		a.say("restart %s", s.Name)
 		if s.WasRunning {
-			if err := s.restart(ctx, h); err != nil {
+			if err := s.restart(ctx, a.h); err != nil {
 				return err
 			}
-		} else if err := s.run(ctx, h, "start", s.Start); err != nil {
+		} else if err := s.run(ctx, a.h, "start", s.Start); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// startApps starts the changed apps and waits until they answer.
+func (a *applyRun) startApps(ctx context.Context, triggered []*Service) error {
 	for _, s := range triggered {
 		if s.Kind != App {
 			continue
 		}
-		if err := stop(); err != nil {
+		if err := a.stop(); err != nil {
 			return err
 		}
-		if err := j.TouchService(ctx, s); err != nil {
+		if err := a.j.TouchService(ctx, s); err != nil {
 			return err
 		}
-		say("start %s", s.Name)
-		if err := s.run(ctx, h, "start", s.Start); err != nil {
+		a.say("start %s", s.Name)
+		if err := s.run(ctx, a.h, "start", s.Start); err != nil {
 			return err
 		}
-		if err := stop(); err != nil {
+		if err := a.stop(); err != nil {
 			return err
 		}
-		say("wait for %s", s.Name)
-		if err := s.run(ctx, h, "wait for", s.Ready); err != nil {
+		a.say("wait for %s", s.Name)
+		if err := s.run(ctx, a.h, "wait for", s.Ready); err != nil {
 			return err
 		}
 	}
-	if err := stop(); err != nil {
+	return nil
+}
+
+// recheckAndVerify plans again (nothing may be left to do) and proves the result.
+func (a *applyRun) recheckAndVerify(ctx context.Context, _ []*Service) error {
+	if err := a.stop(); err != nil {
 		return err
 	}
-	if hooks.Recheck != nil {
-		say("re-check")
-		p2, err := hooks.Recheck(ctx)
+	if a.hooks.Recheck != nil {
+		a.say("re-check")
+		p2, err := a.hooks.Recheck(ctx)
 		if err != nil {
 			return fmt.Errorf("re-check after apply: %w", err)
 		}
@@ -222,9 +264,9 @@ func apply(ctx context.Context, h target.Host, p *Plan, hooks Hooks, j *Journal,
 			return errors.New("inconsistent result after apply: still pending: " + strings.Join(names, "; "))
 		}
 	}
-	if hooks.Verify != nil {
-		say("verify")
-		if err := hooks.Verify(ctx); err != nil {
+	if a.hooks.Verify != nil {
+		a.say("verify")
+		if err := a.hooks.Verify(ctx); err != nil {
 			return err
 		}
 	}
