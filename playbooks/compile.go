@@ -84,20 +84,24 @@ func (pb *Playbook) Request(host string) distro.Request {
 
 // Compile turns the playbook and one host's facts into the host's ordered steps and services:
 // the apps' configuration first (the guide's Part A), then Apache (Part B).
-func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*steps.Service) {
+func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*steps.Service, error) {
 	var ss []steps.Step
 	var services []*steps.Service
 	win := f.Family == distro.Windows
 	for _, a := range pb.Apps {
 		inst := pb.instance(a, host, win)
-		ss = append(ss, inst.Steps(f)...)
+		as, err := inst.Steps(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		ss = append(ss, as...)
 		services = append(services, inst.Service(f))
 	}
 	vhosts := apache.ForHost(f, pb.vhosts(host))
 	aps, httpd := apache.For(f, vhosts, pb.windows())
 	ss = append(ss, aps...)
 	services = append([]*steps.Service{httpd}, services...)
-	return ss, services
+	return ss, services, nil
 }
 
 // Notes are the manual checks the guide's Part C asks for, from one host's facts: compression in

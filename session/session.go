@@ -208,7 +208,10 @@ func Fingerprint(p *steps.Plan) string {
 }
 
 func (r *HostRun) plan(ctx context.Context, f *distro.Facts) (*steps.Plan, error) {
-	ss, services := r.pb.Compile(f, r.Host.Name)
+	ss, services, err := r.pb.Compile(f, r.Host.Name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.Host.Name, err)
+	}
 	return steps.MakePlan(ctx, r.Conn, ss, services)
 }
 

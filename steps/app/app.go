@@ -161,13 +161,14 @@ func (a App) crowdContextSteps(f *distro.Facts) []steps.Step {
 }
 
 // Steps returns the step that configures the app for the proxy; it triggers the app's stop/start.
-func (a App) Steps(f *distro.Facts) []steps.Step {
+// An install that cannot be configured (no server.xml to be found, no way to run the service) is
+// an error, before any change.
+func (a App) Steps(f *distro.Facts) ([]steps.Step, error) {
 	file, label := a.ConfigFile(), ""
 	if a.Config == BitbucketProperties {
 		cfg, kind, why, err := a.bitbucketConfig(f)
 		if err != nil {
-			return []steps.Step{&steps.FileStep{Label: a.Name + ": configuration", Current: f.File(a.ConfigFile()),
-				Edit: func([]byte) ([]byte, error) { return nil, err }}}
+			return nil, fmt.Errorf("%s: %w", a.Name, err)
 		}
 		file = cfg
 		if kind == ServerXML {
@@ -176,9 +177,8 @@ func (a App) Steps(f *distro.Facts) []steps.Step {
 		label = " [" + why + "]"
 	}
 	if start, _ := a.winScripts(); a.Windows && a.winService(f) == "" && !f.File(start).Exists {
-		err := fmt.Errorf("no Windows service runs %s (none named %q, and %v match %q) and there is no %s: set windows_service: to its service name (Get-Service lists them)",
+		return nil, fmt.Errorf("no Windows service runs %s (none named %q, and %v match %q) and there is no %s: set windows_service: to its service name (Get-Service lists them)",
 			a.Name, a.serviceName(), f.WinServices[a.Product.Name], a.Product.Name, distro.WinPath(start))
-		return []steps.Step{&steps.FileStep{Label: a.Name + ": service", Current: f.File(file), Edit: func([]byte) ([]byte, error) { return nil, err }}}
 	}
 	step := &steps.FileStep{
 		Label:   a.Name + ": " + path.Base(file) + label,
@@ -199,9 +199,9 @@ func (a App) Steps(f *distro.Facts) []steps.Step {
 		return edit(cur)
 	}
 	if a.Config == CrowdTomcat {
-		return append([]steps.Step{step}, a.crowdContextSteps(f)...)
+		return append([]steps.Step{step}, a.crowdContextSteps(f)...), nil
 	}
-	return []steps.Step{step}
+	return []steps.Step{step}, nil
 }
 
 // editor is the pure edit of the app's configuration file, by the kind of file.

@@ -27,7 +27,7 @@ func TestCrowdSteps(t *testing.T) {
 		dir + "crowd.xml": {Path: dir + "crowd.xml", Exists: true, Data: ctxFile, Mode: 0o640, UID: 7, GID: 8},
 		dir + "ROOT.xml":  {Path: dir + "ROOT.xml"},
 	}}
-	ss := a.Steps(f)
+	ss := mustSteps(t, a, f)
 	if len(ss) != 3 {
 		t.Fatalf("%d steps", len(ss))
 	}
@@ -49,12 +49,12 @@ func TestCrowdSteps(t *testing.T) {
 	}
 	// Both files present: refused, Tomcat would publish Crowd twice.
 	f.Files[dir+"ROOT.xml"] = target.File{Path: dir + "ROOT.xml", Exists: true, Data: ctxFile}
-	if _, err := a.Steps(f)[1].Check(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "both crowd.xml and ROOT.xml exist") {
+	if _, err := mustSteps(t, a, f)[1].Check(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "both crowd.xml and ROOT.xml exist") {
 		t.Errorf("both files: %v", err)
 	}
 	// At /crowd nothing moves.
 	a.ContextPath = "/crowd"
-	if n := len(a.Steps(f)); n != 1 {
+	if n := len(mustSteps(t, a, f)); n != 1 {
 		t.Errorf("at /crowd: %d steps, want 1", n)
 	}
 }
@@ -103,7 +103,7 @@ func TestBitbucketVersions(t *testing.T) {
 			if err != nil || file+" "+why != c.want {
 				t.Fatalf("%s %s %v, want %s", file, why, err, c.want)
 			}
-			ss := a.Steps(f)
+			ss := mustSteps(t, a, f)
 			ch, err := ss[0].Check(context.Background(), nil)
 			if err != nil || ch.Action != steps.Update || !strings.Contains(ch.Summary, file) {
 				t.Fatalf("%+v %v", ch, err)
@@ -111,7 +111,7 @@ func TestBitbucketVersions(t *testing.T) {
 		})
 	}
 	f := bitbucketFacts(a, map[string]string{app4: "version=4.14.3\n", inst: string(sx)})
-	fs := a.Steps(f)[0].(*steps.FileStep)
+	fs := mustSteps(t, a, f)[0].(*steps.FileStep)
 	out, err := fs.Edit(sx)
 	if err != nil {
 		t.Fatal(err)
@@ -169,12 +169,25 @@ func TestWindowsAppService(t *testing.T) {
 		if err != nil || verb != c.verb || (p.Name != c.as && p.Path != c.as) {
 			t.Errorf("%s: %s %+v %v", c.name, verb, p, err)
 		}
-		if ch, err := a.Steps(c.f)[0].Check(context.Background(), nil); err != nil || ch.Action != steps.Update {
+		ss, err := a.Steps(c.f)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if ch, err := ss[0].Check(context.Background(), nil); err != nil || ch.Action != steps.Update {
 			t.Errorf("%s: %+v %v", c.name, ch, err)
 		}
 	}
-	_, err = a.Steps(facts(map[string]string{"jira": "none"}, nil, false))[0].Check(context.Background(), nil)
+	_, err = a.Steps(facts(map[string]string{"jira": "none"}, nil, false))
 	if err == nil || !strings.Contains(err.Error(), "set windows_service:") {
 		t.Errorf("no service, no scripts: %v", err)
 	}
+}
+
+func mustSteps(t *testing.T, a App, f *distro.Facts) []steps.Step {
+	t.Helper()
+	ss, err := a.Steps(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss
 }
