@@ -40,10 +40,10 @@ func ParseSerial(s string) ([]Size, error) {
 	for _, f := range strings.Split(s, ",") {
 		sz, err := ParseSize(f)
 		if err != nil {
-			return nil, fmt.Errorf("--serial %w", err)
+			return nil, err
 		}
 		if sz.N == 0 {
-			return nil, fmt.Errorf("--serial %q: a batch of 0 hosts would never end", f)
+			return nil, fmt.Errorf("%q: a batch of 0 hosts would never end", f)
 		}
 		out = append(out, sz)
 	}

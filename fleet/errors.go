@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -47,6 +48,9 @@ type PlanChangedError struct{ Host string }
 func (e *PlanChangedError) Error() string {
 	return e.Host + " changed since the plan you confirmed; nothing was applied"
 }
+
+// ErrStoppedAtMaxFail is why a host of a later batch was not started.
+var ErrStoppedAtMaxFail = errors.New("not started: the rollout stopped: a batch's failures went over its threshold")
 
 // explain renders err for an event: through the Emitter's Explain when the CLI set one.
 func (em *Emitter) explain(err error) string {

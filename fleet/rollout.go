@@ -158,7 +158,7 @@ func (ro *Rollout) skipReason(stopped bool) string {
 		return "not started: interrupted"
 	}
 	if stopped {
-		return "not started: the rollout stopped at --max-fail"
+		return ro.Emit.explain(ErrStoppedAtMaxFail)
 	}
 	return ""
 }

@@ -377,19 +377,19 @@ func (inv *Inventory) Select(pattern string) ([]*Host, error) {
 	if strings.HasPrefix(pattern, "@") {
 		data, err := os.ReadFile(pattern[1:])
 		if err != nil {
-			return nil, fmt.Errorf("--limit %s: %w", pattern, err)
+			return nil, fmt.Errorf("%s: %w", pattern, err)
 		}
 		var names []string
 		for _, l := range strings.Split(string(data), "\n") {
 			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
 				if _, ok := inv.Hosts[l]; !ok {
-					return nil, fmt.Errorf("--limit %s: host %q is not in the inventory", pattern, l)
+					return nil, fmt.Errorf("%s: host %q is not in the inventory", pattern, l)
 				}
 				names = append(names, l)
 			}
 		}
 		if len(names) == 0 {
-			return nil, fmt.Errorf("--limit %s: the file names no host", pattern)
+			return nil, fmt.Errorf("%s: the file names no host", pattern)
 		}
 		pattern = strings.Join(names, ",")
 	}
@@ -431,7 +431,7 @@ func (inv *Inventory) Select(pattern string) ([]*Host, error) {
 			groups = append(groups, g)
 		}
 		sort.Strings(groups)
-		return nil, fmt.Errorf("--limit %q matches no host of the inventory (hosts: %s; groups: %s)", pattern, strings.Join(inv.Names(), ", "), strings.Join(groups, ", "))
+		return nil, fmt.Errorf("%q matches no host of the inventory (hosts: %s; groups: %s)", pattern, strings.Join(inv.Names(), ", "), strings.Join(groups, ", "))
 	}
 	return out, nil
 }

@@ -101,11 +101,26 @@ type HostKeyError struct {
 
 func (e *HostKeyError) Error() string {
 	return fmt.Sprintf("%s: HOST KEY CHANGED (it does not match %s): this may be an attack, or the host was reinstalled. "+
-		"Refusing to connect. If the change is expected, remove the old key with: ssh-keygen -R %s -f %s (and connect again with --accept-new-host-keys)",
+		"Refusing to connect. If the change is expected, remove the old key with: ssh-keygen -R %s -f %s",
 		e.Host, e.KnownHosts, e.Host, e.KnownHosts)
 }
 
 func (e *HostKeyError) Unwrap() error { return e.Err }
+
+// UnknownHostError is a host absent from known_hosts (or no known_hosts file at all: Key empty),
+// refused because recording new keys was not asked for.
+type UnknownHostError struct {
+	Host, KnownHosts string
+	// Key is the presented key's type and SHA256 fingerprint ("" when the file does not exist).
+	Key string
+}
+
+func (e *UnknownHostError) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("known_hosts file %s does not exist", e.KnownHosts)
+	}
+	return fmt.Sprintf("%s: host key not in %s (%s): verify it and add it", e.Host, e.KnownHosts, e.Key)
+}
 
 func (c *Config) defaults() error {
 	if c.Port == 0 {
@@ -172,7 +187,7 @@ func (c *Config) auth() ([]xssh.AuthMethod, error) {
 func (c *Config) hostKeyCallback() (xssh.HostKeyCallback, *knownhosts.HostKeyDB, error) {
 	if _, err := os.Stat(c.KnownHosts); errors.Is(err, os.ErrNotExist) {
 		if !c.AcceptNew {
-			return nil, nil, fmt.Errorf("known_hosts file %s does not exist: give --known-hosts FILE, or --accept-new-host-keys to record the keys of new hosts", c.KnownHosts)
+			return nil, nil, &UnknownHostError{Host: c.Name, KnownHosts: c.KnownHosts}
 		}
 		if err := os.MkdirAll(filepath.Dir(c.KnownHosts), 0o700); err != nil {
 			return nil, nil, err
@@ -195,8 +210,7 @@ func (c *Config) hostKeyCallback() (xssh.HostKeyCallback, *knownhosts.HostKeyDB,
 		}
 		if knownhosts.IsHostUnknown(err) {
 			if !c.AcceptNew {
-				return fmt.Errorf("%s: host key not in %s (%s %s): verify it and add it, or pass --accept-new-host-keys to record it",
-					c.Name, c.KnownHosts, key.Type(), xssh.FingerprintSHA256(key))
+				return &UnknownHostError{Host: c.Name, KnownHosts: c.KnownHosts, Key: key.Type() + " " + xssh.FingerprintSHA256(key)}
 			}
 			f, ferr := os.OpenFile(c.KnownHosts, os.O_APPEND|os.O_WRONLY, 0o600)
 			if ferr != nil {

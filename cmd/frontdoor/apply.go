@@ -49,7 +49,7 @@ func applyAction(c *cli.Context) error {
 	}
 	serial, err := fleet.ParseSerial(c.String("serial"))
 	if err != nil {
-		return &exitErr{exitError, err}
+		return &exitErr{exitError, fmt.Errorf("--serial %w", err)}
 	}
 	var maxFail *fleet.Size
 	if s := c.String("max-fail"); s != "" {
@@ -126,7 +126,7 @@ func confirm(c *cli.Context, l *loaded, out *output) (map[string]*session.HostRu
 	pending := 0
 	for _, r := range runs {
 		if r.Err != nil {
-			l.printf("== %s: ERROR: %v\n", r.Host.Name, r.Err)
+			l.printf("== %s: ERROR: %s\n", r.Host.Name, explain(r.Err))
 			continue
 		}
 		renderPlan(l.out, fleet.PlanEvent(r, 0, explain), c.Bool("verbose"))

@@ -64,7 +64,7 @@ func loadHosts(c *cli.Context) (*loaded, error) {
 	}
 	l := &loaded{inv: inv, out: c.App.Writer}
 	if l.hosts, err = inv.Select(c.String("limit")); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--limit %w", err)
 	}
 	l.opts = session.Options{Dial: newDial(inv, dialFlags{knownHosts: c.String("known-hosts"), acceptNew: c.Bool("accept-new-host-keys"), useAgent: c.Bool("agent")}), HTTPDial: newHTTPDial}
 	if c.Bool("verbose") {

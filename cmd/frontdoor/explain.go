@@ -6,6 +6,8 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/ssh"
+	"github.com/frontdoor-dev/frontdoor/steps/xmledit"
 )
 
 // explain renders an error with what to run about it: the packages below say what happened,
@@ -19,6 +21,9 @@ func explain(err error) string {
 		ue *session.UnfinishedError
 		de *fleet.DriftError
 		pe *fleet.PlanChangedError
+		uh *ssh.UnknownHostError
+		hk *ssh.HostKeyError
+		ph *xmledit.PlaceholderError
 	)
 	switch {
 	case errors.As(err, &le) && le.Stale:
@@ -32,6 +37,16 @@ func explain(err error) string {
 		return fmt.Sprintf("%s; look at them, then roll back with --force to restore the originals over those changes", err)
 	case errors.As(err, &pe):
 		return fmt.Sprintf("%s: run again to see the new plan", err)
+	case errors.Is(err, fleet.ErrStoppedAtMaxFail):
+		return "not started: the rollout stopped at --max-fail"
+	case errors.As(err, &uh) && uh.Key == "":
+		return fmt.Sprintf("%s: give --known-hosts FILE, or --accept-new-host-keys to record the keys of new hosts", err)
+	case errors.As(err, &uh):
+		return fmt.Sprintf("%s, or pass --accept-new-host-keys to record it", err)
+	case errors.As(err, &hk):
+		return fmt.Sprintf("%s (and connect again with --accept-new-host-keys)", err)
+	case errors.As(err, &ph):
+		return fmt.Sprintf("%s, or set replace_placeholders: true in the playbook to overwrite it", err)
 	}
 	return err.Error()
 }

@@ -30,7 +30,7 @@ func factsCommand() *cli.Command {
 				h := l.hosts[i]
 				conn, err := session.Connect(c.Context, h, l.opts)
 				if err != nil {
-					l.printf("%s: ERROR: %v\n", h.Name, err)
+					l.printf("%s: ERROR: %s\n", h.Name, explain(err))
 					failed.Add(1)
 					return
 				}
@@ -42,7 +42,7 @@ func factsCommand() *cli.Command {
 				}
 				f, err := session.Gather(c.Context, conn, req, win)
 				if err != nil {
-					l.printf("%s: ERROR: %v\n", h.Name, err)
+					l.printf("%s: ERROR: %s\n", h.Name, explain(err))
 					failed.Add(1)
 					return
 				}

@@ -99,11 +99,11 @@ func main() {
 		os.Exit(exitOK)
 	case errors.As(err, &ee):
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "frontdoor:", ee.err)
+			fmt.Fprintln(os.Stderr, "frontdoor:", explain(ee.err))
 		}
 		os.Exit(ee.code)
 	default:
-		fmt.Fprintln(os.Stderr, "frontdoor:", err)
+		fmt.Fprintln(os.Stderr, "frontdoor:", explain(err))
 		os.Exit(exitError)
 	}
 }

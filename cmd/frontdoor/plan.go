@@ -25,7 +25,7 @@ func planCommand() *cli.Command {
 				r.Close()
 				if r.Err != nil {
 					failed++
-					l.printf("== %s: ERROR: %v\n", r.Host.Name, r.Err)
+					l.printf("== %s: ERROR: %s\n", r.Host.Name, explain(r.Err))
 					continue
 				}
 				renderPlan(l.out, fleet.PlanEvent(r, 0, explain), c.Bool("verbose"))

@@ -88,11 +88,12 @@ func unlockCommand() *cli.Command {
 					}
 				}
 				failed++
+				msg := explain(err)
 				var le *fleet.LockedError
 				if errors.As(err, &le) {
-					err = fmt.Errorf("%s is locked by %s; %s: not breaking it (--force breaks a lock whose controller you know is gone)", le.Host, le.Holder.Describe(), le.Why)
+					msg = fmt.Sprintf("%s is locked by %s; %s: not breaking it (--force breaks a lock whose controller you know is gone)", le.Host, le.Holder.Describe(), le.Why)
 				}
-				l.printf("%s: FAILED: %v\n", h.Name, err)
+				l.printf("%s: FAILED: %s\n", h.Name, msg)
 			}
 			if failed > 0 {
 				return &exitErr{exitError, fmt.Errorf("%d host(s) not unlocked", failed)}

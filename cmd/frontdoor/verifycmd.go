@@ -30,7 +30,7 @@ func verifyCommand() *cli.Command {
 			fleet.Each(len(l.hosts), c.Int("forks"), func(i int) {
 				r := session.NewVerifyRun(l.pb, l.hosts[i], l.opts)
 				if err := r.Verify(c.Context); err != nil {
-					l.printf("%s: FAILED: %v\n", r.Host.Name, err)
+					l.printf("%s: FAILED: %s\n", r.Host.Name, explain(err))
 					failed.Add(1)
 					return
 				}

@@ -42,7 +42,7 @@ type PlaceholderError struct {
 
 func (e *PlaceholderError) Error() string {
 	return fmt.Sprintf("line %d: <%s %s=%q> is a placeholder resolved at start-up; frontdoor would set it to %q. "+
-		"Set the system property instead, or set replace_placeholders: true in the playbook to overwrite it",
+		"Set the system property instead",
 		e.Line, e.Element, e.Attr, e.Value, e.Requested)
 }
 
