@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/frontdoor-dev/frontdoor/steps/app"
-	"github.com/frontdoor-dev/frontdoor/steps/verify"
 )
 
 // Playbook is what to put behind Apache on every host of the inventory.
@@ -36,7 +35,8 @@ type App struct {
 	TrailingSlash bool `yaml:"trailing_slash"`
 	// URL is the public base URL: scheme://proxyName[:port][/context]. "{{host}}" is replaced by
 	// the inventory name of each host.
-	URL string `yaml:"url"`
+	URL    string    `yaml:"url"`
+	public publicURL // URL parsed once, at load
 	// On Windows hosts: the install and home (native paths; default the Windows installer's) and
 	// the Windows service's name (default: name).
 	WindowsInstall string `yaml:"windows_install"`
@@ -66,6 +66,7 @@ const (
 var (
 	winAbsR   = regexp.MustCompile(`^[A-Za-z]:[\\/][^'\n]*$`)
 	nameRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,40}$`)
+	contextR  = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
 	hostnameR = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 )
 
@@ -151,7 +152,7 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 		if a.URL == "" {
 			return nil, src.errorf(at, "url is missing: write url: http://%s.example.com (the address users type)", a.Product)
 		}
-		if err := checkURL(strings.ReplaceAll(a.URL, "{{host}}", "host")); err != nil {
+		if a.public, err = parsePublic(a.URL); err != nil {
 			return nil, src.errorf(at+".url", "url %q: %v", a.URL, err)
 		}
 	}
@@ -230,41 +231,4 @@ func (a App) ProxiedSynchronyPort() int {
 		return a.SynchronyPort
 	}
 	return 0
-}
-
-func checkURL(u string) error {
-	scheme, host, _, ctx, err := verify.ParseBase(u)
-	if err != nil {
-		return err
-	}
-	if !hostnameR.MatchString(host) {
-		return fmt.Errorf("proxyName %q must be a bare host name", host)
-	}
-	if scheme != "http" {
-		return fmt.Errorf("only http is supported in this version (https needs certificates on the proxy: not done yet)")
-	}
-	if ctx != "" && !regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`).MatchString(ctx) {
-		return fmt.Errorf("context path %q: use /name segments of letters, digits, . _ ~ -", ctx)
-	}
-	return nil
-}
-
-// Public is an app's public URL on one host, split as Tomcat and Apache need it.
-type Public struct {
-	BaseURL     string // without trailing slash
-	Scheme      string
-	Host        string
-	Port        int
-	ContextPath string
-}
-
-// PublicFor resolves an app's URL for one inventory host.
-func (a App) PublicFor(host string) Public {
-	raw := strings.ReplaceAll(a.URL, "{{host}}", host)
-	scheme, h, port, ctx, _ := verify.ParseBase(raw) // validated at load
-	base := scheme + "://" + h
-	if !(scheme == "http" && port == 80) && !(scheme == "https" && port == 443) {
-		base += fmt.Sprintf(":%d", port)
-	}
-	return Public{BaseURL: base + ctx, Scheme: scheme, Host: h, Port: port, ContextPath: ctx}
 }

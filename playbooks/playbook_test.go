@@ -133,3 +133,52 @@ func TestCompressionNotes(t *testing.T) {
 		t.Errorf("no compression, notes: %q", notes)
 	}
 }
+
+func TestParseURL(t *testing.T) {
+	for _, c := range []struct {
+		in, scheme, host, ctx string
+		port                  int
+	}{
+		{"http://jira.example.com", "http", "jira.example.com", "", 80},
+		{"http://jira.example.com/", "http", "jira.example.com", "", 80},
+		{"https://example.com/jira/", "https", "example.com", "/jira", 443},
+		{"http://example.com:9800/a/b", "http", "example.com", "/a/b", 9800},
+	} {
+		s, h, p, ctx, err := parseURL(c.in)
+		if err != nil || s != c.scheme || h != c.host || p != c.port || ctx != c.ctx {
+			t.Errorf("%s: %s %s %d %q %v", c.in, s, h, p, ctx, err)
+		}
+	}
+	for _, bad := range []string{"jira.example.com", "http://u:p@x.com", "http://x.com?q=1", "http://x.com:0", "http://x.com//a"} {
+		if _, _, _, _, err := parseURL(bad); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+// An inventory host name that would not make a valid public host name is refused before any
+// host is touched: it reaches Apache's configuration and a2ensite's argument.
+func TestCheckHost(t *testing.T) {
+	pb, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: jira\n    url: http://{{host}}.example.com\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"j$(id>pwned)", "a b", "-x", "a'b", "x;reboot"} {
+		if err := pb.CheckHost(bad); err == nil || !strings.Contains(err.Error(), "must be a bare host name") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	if err := pb.CheckHost("jira-prod-1"); err != nil {
+		t.Error(err)
+	}
+	ctx, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: jira\n    url: http://example.com/{{host}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctx.CheckHost("a$b"); err == nil || !strings.Contains(err.Error(), "context path") {
+		t.Errorf("context path: %v", err)
+	}
+	if p := ctx.Apps[0].PublicFor("j1"); p.BaseURL != "http://example.com/j1" || p.ContextPath != "/j1" {
+		t.Errorf("%+v", p)
+	}
+}

@@ -127,6 +127,9 @@ func gatherWindows(ctx context.Context, c target.Conn, req distro.Request, win *
 // Prepare connects, gathers, refuses unsupported platforms before any change, and plans.
 func Prepare(ctx context.Context, pb *playbooks.Playbook, h *playbooks.Host, opts Options) *HostRun {
 	r := &HostRun{Host: h, pb: pb, opts: opts}
+	if r.Err = pb.CheckHost(h.Name); r.Err != nil {
+		return r
+	}
 	r.say("connect")
 	c, err := Connect(ctx, h, opts)
 	if err != nil {
@@ -234,6 +237,9 @@ func (r *HostRun) address() string {
 // admin page to open).
 func (r *HostRun) Verify(ctx context.Context) error {
 	r.Verified = nil
+	if err := r.pb.CheckHost(r.Host.Name); err != nil {
+		return err
+	}
 	for _, a := range r.pb.Apps {
 		p := a.PublicFor(r.Host.Name)
 		prod := app.Products[a.Product]

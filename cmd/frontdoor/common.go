@@ -52,6 +52,11 @@ func load(c *cli.Context, needPlaybook bool) (*loaded, error) {
 		if l.pb, err = playbooks.LoadPlaybook(c.Args().First()); err != nil {
 			return nil, err
 		}
+		for _, h := range l.hosts {
+			if err := l.pb.CheckHost(h.Name); err != nil {
+				return nil, fmt.Errorf("inventory host %w: rename the host (its name goes into the public URL), or write its name into url: without {{host}}", err)
+			}
+		}
 	}
 	return l, nil
 }

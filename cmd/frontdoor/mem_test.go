@@ -195,3 +195,18 @@ func TestMemCLIRefusals(t *testing.T) {
 		t.Errorf("a refused command reached the host: %v", fl.Hosts["j1"].Log)
 	}
 }
+
+// An inventory host name that {{host}} would put into Apache's configuration and a command is
+// refused at load, naming the host, before any host is contacted.
+func TestMemCLIHostileHostName(t *testing.T) {
+	fl, dir := memCLI(t, "j1")
+	inv := dir + "/hostile.ini"
+	writeTestFile(t, inv, "[jira]\nj1 ansible_host=192.0.2.1\nj$(id>pwned) ansible_host=192.0.2.2\n")
+	out, err := run(t, "apply", "-i", inv, "--yes", dir+"/pb.yaml")
+	if exitCode(err) != exitError || !strings.Contains(fmt.Sprint(err), `inventory host j$(id>pwned): app jira, url http://{{host}}.example.com: proxyName "j$(id>pwned).example.com" must be a bare host name`) {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(fl.Hosts["j1"].Log) != 0 {
+		t.Errorf("a host was contacted: %v", fl.Hosts["j1"].Log)
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -47,12 +46,16 @@ type Result struct {
 
 // client dials the host's address whatever the URL's host name is, and never follows redirects
 // itself, so each Location can be checked.
-func client(t Target) *http.Client {
-	addr := t.Address
-	dial := (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+// dialer is how the host's Apache is reached: t.Dial, else TCP with a 10 s connect timeout.
+func (t Target) dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
 	if t.Dial != nil {
-		dial = t.Dial
+		return t.Dial
 	}
+	return (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+}
+
+func client(t Target) *http.Client {
+	addr, dial := t.Address, t.dialer()
 	return &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
@@ -195,35 +198,6 @@ func Jira(ctx context.Context, t Target, cred *Credentials) (Result, error) {
 	return res, nil
 }
 
-// ParseBase splits a public URL into scheme, host name, port (explicit or the scheme's default)
-// and context path ("" or "/path", never a trailing slash).
-func ParseBase(raw string) (scheme, host string, port int, ctxPath string, err error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", "", 0, "", err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", "", 0, "", fmt.Errorf("scheme must be http or https, not %q", u.Scheme)
-	}
-	if u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", "", 0, "", fmt.Errorf("must be scheme://host[:port][/context], like http://jira.example.com or http://example.com/jira")
-	}
-	port = 80
-	if u.Scheme == "https" {
-		port = 443
-	}
-	if p := u.Port(); p != "" {
-		if port, err = strconv.Atoi(p); err != nil || port < 1 || port > 65535 {
-			return "", "", 0, "", fmt.Errorf("port %q out of range 1..65535", p)
-		}
-	}
-	ctxPath = strings.TrimSuffix(u.Path, "/")
-	if strings.Contains(ctxPath, "//") {
-		return "", "", 0, "", fmt.Errorf("context path %q has an empty segment", u.Path)
-	}
-	return u.Scheme, u.Hostname(), port, ctxPath, nil
-}
-
 // WebSocket asks for a WebSocket upgrade of path through the proxy (as Confluence's editor does
 // for Synchrony) and wants "101 Switching Protocols" back: Apache's RewriteRule to ws:// and
 // mod_proxy_wstunnel work end to end.
@@ -236,8 +210,7 @@ func WebSocket(ctx context.Context, t Target, path string) (string, error) {
 	if port == "" {
 		port = "80"
 	}
-	d := net.Dialer{Timeout: 10 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(t.Address, port))
+	conn, err := t.dialer()(ctx, "tcp", net.JoinHostPort(t.Address, port))
 	if err != nil {
 		return "", fmt.Errorf("%s: WebSocket through the proxy: %w", t.App, err)
 	}

@@ -9,28 +9,6 @@ import (
 	"testing"
 )
 
-func TestParseBase(t *testing.T) {
-	for _, c := range []struct {
-		in, scheme, host, ctx string
-		port                  int
-	}{
-		{"http://jira.example.com", "http", "jira.example.com", "", 80},
-		{"http://jira.example.com/", "http", "jira.example.com", "", 80},
-		{"https://example.com/jira/", "https", "example.com", "/jira", 443},
-		{"http://example.com:9800/a/b", "http", "example.com", "/a/b", 9800},
-	} {
-		s, h, p, ctx, err := ParseBase(c.in)
-		if err != nil || s != c.scheme || h != c.host || p != c.port || ctx != c.ctx {
-			t.Errorf("%s: %s %s %d %q %v", c.in, s, h, p, ctx, err)
-		}
-	}
-	for _, bad := range []string{"jira.example.com", "http://u:p@x.com", "http://x.com?q=1", "http://x.com:0", "http://x.com//a"} {
-		if _, _, _, _, err := ParseBase(bad); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
-}
-
 // A local server stands in for Apache: verification follows redirects under the base URL and
 // refuses one that leaves it (Tomcat not configured for the proxy).
 func TestProxyRedirects(t *testing.T) {
