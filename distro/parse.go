@@ -203,63 +203,9 @@ func (f *Facts) section(name, arg string, body []string) error {
 			}
 		}
 	case "kv":
-		for _, l := range body {
-			k, v, _ := strings.Cut(l, "=")
-			switch k {
-			case "uid":
-				f.UID, _ = strconv.Atoi(v)
-			case "kernel":
-				f.Kernel = v
-			case "init":
-				f.Init = v
-			case "sftp":
-				f.SFTPServer = v
-			case "apache_layout":
-				f.Apache.Layout = v
-			case "apache_running":
-				f.Apache.Running = v == "1"
-			case "apache_version":
-				if m := apacheVersionRe.FindStringSubmatch(v); m != nil {
-					f.Apache.Version = m[1]
-				}
-			case "bin":
-				f.Apache.Binaries = append(f.Apache.Binaries, v)
-			case "family":
-				if v == "windows" {
-					f.Family = Windows
-				}
-			case "windows":
-				f.Windows = v
-			case "apache_conf":
-				f.Apache.ModuleFiles = []string{v}
-			case "selinux":
-				f.SELinux.Mode = strings.TrimSpace(v)
-			case "sebool":
-				// "httpd_can_network_connect --> on"; "getsebool:  SELinux is disabled" otherwise.
-				if _, val, ok := strings.Cut(v, "-->"); ok {
-					f.SELinux.NetworkConnect = strings.TrimSpace(val) == "on"
-					f.SELinux.NetworkConnectKnown = true
-				}
-			}
-		}
+		f.parseKV(body)
 	case "list":
-		set := map[string]bool{}
-		for _, l := range body {
-			switch {
-			case arg == "mods-enabled" && strings.HasSuffix(l, ".load"):
-				set[strings.TrimSuffix(l, ".load")] = true
-			case arg == "sites-enabled" && strings.HasSuffix(l, ".conf"):
-				set[strings.TrimSuffix(l, ".conf")] = true
-			case arg == "conf-modules" && l != "":
-				f.Apache.ModuleFiles = append(f.Apache.ModuleFiles, l)
-			}
-		}
-		switch arg {
-		case "mods-enabled":
-			f.Apache.Modules = set
-		case "sites-enabled":
-			f.Apache.Sites = set
-		}
+		f.parseList(arg, body)
 	case "file":
 		return f.parseFile(arg, body)
 	case "apache-listen":
@@ -292,6 +238,71 @@ func (f *Facts) section(name, arg string, body []string) error {
 		return fmt.Errorf("unknown section")
 	}
 	return nil
+}
+
+// parseKV reads the key=value lines of the gather (uid, kernel, init, Apache, SELinux, ...).
+func (f *Facts) parseKV(body []string) {
+	for _, l := range body {
+		k, v, _ := strings.Cut(l, "=")
+		switch k {
+		case "uid":
+			f.UID, _ = strconv.Atoi(v)
+		case "kernel":
+			f.Kernel = v
+		case "init":
+			f.Init = v
+		case "sftp":
+			f.SFTPServer = v
+		case "apache_layout":
+			f.Apache.Layout = v
+		case "apache_running":
+			f.Apache.Running = v == "1"
+		case "apache_version":
+			if m := apacheVersionRe.FindStringSubmatch(v); m != nil {
+				f.Apache.Version = m[1]
+			}
+		case "bin":
+			f.Apache.Binaries = append(f.Apache.Binaries, v)
+		case "family":
+			if v == "windows" {
+				f.Family = Windows
+			}
+		case "windows":
+			f.Windows = v
+		case "apache_conf":
+			f.Apache.ModuleFiles = []string{v}
+		case "selinux":
+			f.SELinux.Mode = strings.TrimSpace(v)
+		case "sebool":
+			// "httpd_can_network_connect --> on"; "getsebool:  SELinux is disabled" otherwise.
+			if _, val, ok := strings.Cut(v, "-->"); ok {
+				f.SELinux.NetworkConnect = strings.TrimSpace(val) == "on"
+				f.SELinux.NetworkConnectKnown = true
+			}
+		}
+	}
+}
+
+// parseList reads a directory listing: enabled modules and sites (Debian), the files that load
+// modules (Red Hat).
+func (f *Facts) parseList(arg string, body []string) {
+	set := map[string]bool{}
+	for _, l := range body {
+		switch {
+		case arg == "mods-enabled" && strings.HasSuffix(l, ".load"):
+			set[strings.TrimSuffix(l, ".load")] = true
+		case arg == "sites-enabled" && strings.HasSuffix(l, ".conf"):
+			set[strings.TrimSuffix(l, ".conf")] = true
+		case arg == "conf-modules" && l != "":
+			f.Apache.ModuleFiles = append(f.Apache.ModuleFiles, l)
+		}
+	}
+	switch arg {
+	case "mods-enabled":
+		f.Apache.Modules = set
+	case "sites-enabled":
+		f.Apache.Sites = set
+	}
 }
 
 func (f *Facts) parseFile(path string, body []string) error {

@@ -96,47 +96,8 @@ func (ro *Rollout) Run(ctx context.Context) *Result {
 			continue
 		}
 		ro.Emit.Emit(Event{Type: BatchStart, Batch: batch, Hosts: names[b]})
-		var mu sync.Mutex
-		failed, exceeded := 0, false
-		Each(len(hosts), ro.Forks, func(i int) {
-			h := hosts[i]
-			hr := byName[h.Name]
-			hr.Batch = batch
-			mu.Lock()
-			skip := exceeded
-			mu.Unlock()
-			if skip || ro.stopping() {
-				ro.closePrepared(h.Name)
-				ro.Emit.Emit(Event{Type: HostDone, Host: h.Name, Batch: batch, Status: StatusSkipped, Error: ro.skipReason(skip)})
-				return
-			}
-			ro.host(ctx, h, hr)
-			if hr.Status == StatusFailed {
-				mu.Lock()
-				failed++
-				if maxFail != nil && maxFail.Exceeded(failed, len(hosts)) {
-					exceeded = true
-				}
-				mu.Unlock()
-			}
-		})
-		var bc Counts
-		if exceeded {
-			stopped = true
-			if !ro.NoBatchRollback {
-				ro.rollbackBatch(ctx, hosts, byName)
-			}
-		}
-		for _, h := range hosts {
-			hr := byName[h.Name]
-			if hr.Run != nil {
-				if err := hr.Run.Release(context.WithoutCancel(ctx)); err != nil {
-					ro.Emit.Emit(Event{Type: HostProgress, Host: h.Name, Batch: batch, Step: "release the lock", Error: err.Error()})
-				}
-				hr.Run.Close()
-			}
-			count(&bc, hr)
-		}
+		exceeded, bc := ro.batch(ctx, batch, hosts, byName, maxFail)
+		stopped = exceeded
 		ro.Emit.Emit(Event{Type: BatchDone, Batch: batch, Counts: &bc, Status: map[bool]string{true: RunStopped, false: RunOK}[exceeded]})
 	}
 	for _, hr := range res.Hosts {
@@ -151,6 +112,52 @@ func (ro *Rollout) Run(ctx context.Context) *Result {
 		res.Status = RunFailed
 	}
 	return res
+}
+
+// batch runs one batch's hosts (at most Forks at once) and ends it: rolled back as a whole when
+// its failures exceed maxFail (unless NoBatchRollback), locks released, connections closed.
+func (ro *Rollout) batch(ctx context.Context, batch int, hosts []*playbooks.Host, byName map[string]*HostResult, maxFail *Size) (bool, Counts) {
+	var mu sync.Mutex
+	failed, exceeded := 0, false
+	Each(len(hosts), ro.Forks, func(i int) {
+		h := hosts[i]
+		hr := byName[h.Name]
+		hr.Batch = batch
+		mu.Lock()
+		skip := exceeded
+		mu.Unlock()
+		if skip || ro.stopping() {
+			ro.closePrepared(h.Name)
+			ro.Emit.Emit(Event{Type: HostDone, Host: h.Name, Batch: batch, Status: StatusSkipped, Error: ro.skipReason(skip)})
+			return
+		}
+		ro.host(ctx, h, hr)
+		if hr.Status == StatusFailed {
+			mu.Lock()
+			failed++
+			if maxFail != nil && maxFail.Exceeded(failed, len(hosts)) {
+				exceeded = true
+			}
+			mu.Unlock()
+		}
+	})
+	var bc Counts
+	if exceeded {
+		if !ro.NoBatchRollback {
+			ro.rollbackBatch(ctx, hosts, byName)
+		}
+	}
+	for _, h := range hosts {
+		hr := byName[h.Name]
+		if hr.Run != nil {
+			if err := hr.Run.Release(context.WithoutCancel(ctx)); err != nil {
+				ro.Emit.Emit(Event{Type: HostProgress, Host: h.Name, Batch: batch, Step: "release the lock", Error: err.Error()})
+			}
+			hr.Run.Close()
+		}
+		count(&bc, hr)
+	}
+	return exceeded, bc
 }
 
 func (ro *Rollout) skipReason(stopped bool) string {

@@ -133,8 +133,10 @@ func isFrontdoorKey(k string) bool {
 // build resolves every host: variables merged by precedence (all, then groups from the least to
 // the most nested, by name among equals, then the host's own), settings taken from them with keys,
 // ssh_config consulted for what is still unset, then defaults.
-func build(name, format string, defs []*hostDef, groups map[string]*groupDef, allVars map[string]any, allAt map[string]string, keys settings, dir, knownHosts, sshConfig string) (*Inventory, error) {
-	inv := &Inventory{Format: format, Hosts: map[string]*Host{}, Groups: map[string][]string{}, KnownHosts: rel(dir, knownHosts), SSHConfig: rel(dir, sshConfig)}
+// groupTree walks the groups' children: each group's members (its hosts and its descendants'),
+// and the group names ordered from the outermost in, so variables of nested groups win. A
+// children loop or an undefined child is an error.
+func groupTree(name string, groups map[string]*groupDef) ([]string, map[string]map[string]bool, error) {
 	depth := map[string]int{}
 	members := map[string]map[string]bool{}
 	var walk func(g string, d int, seen map[string]bool) error
@@ -181,18 +183,27 @@ func build(name, format string, defs []*hostDef, groups map[string]*groupDef, al
 	for _, g := range names {
 		if !childOf[g] {
 			if err := walk(g, 1, map[string]bool{}); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	for _, g := range names {
 		if _, ok := depth[g]; !ok { // only reachable through a loop
 			if err := walk(g, 1, map[string]bool{}); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	sort.SliceStable(names, func(i, j int) bool { return depth[names[i]] < depth[names[j]] })
+	return names, members, nil
+}
+
+func build(name, format string, defs []*hostDef, groups map[string]*groupDef, allVars map[string]any, allAt map[string]string, keys settings, dir, knownHosts, sshConfig string) (*Inventory, error) {
+	inv := &Inventory{Format: format, Hosts: map[string]*Host{}, Groups: map[string][]string{}, KnownHosts: rel(dir, knownHosts), SSHConfig: rel(dir, sshConfig)}
+	names, members, err := groupTree(name, groups)
+	if err != nil {
+		return nil, err
+	}
 	sc, err := loadSSHConfig(inv.SSHConfig)
 	if err != nil {
 		return nil, err
@@ -248,6 +259,54 @@ func rel(dir, p string) string {
 }
 
 // resolve turns a host's merged variables into its settings.
+// explicit says which connection settings the inventory gave, so ssh_config fills only the rest.
+type explicit struct{ port, user, key, addr bool }
+
+// sshTarget completes an SSH host from ~/.ssh/config (HostName, Port, User, IdentityFile,
+// ProxyJump; the inventory's own settings win) and checks its address.
+func (h *Host) sshTarget(sc *sshConfigFile, set explicit) error {
+	alias := h.Address
+	if alias == "" {
+		alias = h.Name
+	}
+	if sc != nil {
+		s := sc.lookup(alias)
+		if s.hostName != "" && !set.addr {
+			h.Address = s.hostName
+		}
+		if s.port != 0 && !set.port {
+			h.Port = s.port
+		}
+		if s.user != "" && !set.user {
+			h.User = s.user
+		}
+		if s.identity != "" && !set.key {
+			h.Key = s.identity
+		}
+		if h.ProxyJump == "" && s.proxyJump != "" && s.proxyJump != "none" {
+			h.ProxyJump = s.proxyJump
+		}
+	}
+	if h.Address == "" {
+		h.Address = alias
+	}
+	if net.ParseIP(h.Address) == nil && !hostnameR.MatchString(h.Address) {
+		return fmt.Errorf("host %s: address %q is neither an IP address nor a host name", h.Name, h.Address)
+	}
+	return nil
+}
+
+// connectionOf maps Ansible's connection plugins to frontdoor's transports ("" when none fits).
+func connectionOf(v string) string {
+	switch v {
+	case "ssh", "paramiko", "smart":
+		return "ssh"
+	case "local":
+		return "local"
+	}
+	return ""
+}
+
 func resolve(name string, vars map[string]any, at map[string]string, keys settings, dir string, sc *sshConfigFile) (*Host, error) {
 	h := &Host{Name: name, Vars: map[string]any{}}
 	known := map[string]bool{}
@@ -286,12 +345,7 @@ func resolve(name string, vars map[string]any, at map[string]string, keys settin
 		h.Key, keySet = rel(dir, v), true
 	}
 	if v, k, ok := get(keys.connection); ok {
-		switch v {
-		case "ssh", "paramiko", "smart":
-			h.Connection = "ssh"
-		case "local":
-			h.Connection = "local"
-		default:
+		if h.Connection = connectionOf(v); h.Connection == "" {
 			return nil, bad(k, "connection %q: write ssh or local", v)
 		}
 	}
@@ -321,33 +375,8 @@ func resolve(name string, vars map[string]any, at map[string]string, keys settin
 		h.Connection = "ssh"
 	}
 	if h.Connection == "ssh" {
-		alias := h.Address
-		if alias == "" {
-			alias = name
-		}
-		if sc != nil {
-			s := sc.lookup(alias)
-			if s.hostName != "" && !addrSet {
-				h.Address = s.hostName
-			}
-			if s.port != 0 && !portSet {
-				h.Port = s.port
-			}
-			if s.user != "" && !userSet {
-				h.User = s.user
-			}
-			if s.identity != "" && !keySet {
-				h.Key = s.identity
-			}
-			if h.ProxyJump == "" && s.proxyJump != "" && s.proxyJump != "none" {
-				h.ProxyJump = s.proxyJump
-			}
-		}
-		if h.Address == "" {
-			h.Address = alias
-		}
-		if net.ParseIP(h.Address) == nil && !hostnameR.MatchString(h.Address) {
-			return nil, fmt.Errorf("host %s: address %q is neither an IP address nor a host name", name, h.Address)
+		if err := h.sshTarget(sc, explicit{port: portSet, user: userSet, key: keySet, addr: addrSet}); err != nil {
+			return nil, err
 		}
 	}
 	if h.Port == 0 {

@@ -15,117 +15,141 @@ import (
 // loadAnsibleINI reads an Ansible INI inventory as Ansible does: host lines with key=value
 // variables, [group], [group:vars], [group:children], host ranges (web[01:10], db-[a:c]), and
 // comments starting with # or ;.
-func loadAnsibleINI(path string, data []byte) (*Inventory, error) {
-	groups := map[string]*groupDef{}
-	group := func(name string) *groupDef {
-		g := groups[name]
-		if g == nil {
-			g = &groupDef{vars: map[string]any{}, at: map[string]string{}}
-			groups[name] = g
-		}
-		return g
+// iniReader is the state of reading an Ansible INI inventory, line by line.
+type iniReader struct {
+	groups        map[string]*groupDef
+	hosts         map[string]*hostDef
+	order         []string
+	allVars       map[string]any
+	allAt         map[string]string
+	section, kind string
+}
+
+func (r *iniReader) group(name string) *groupDef {
+	g := r.groups[name]
+	if g == nil {
+		g = &groupDef{vars: map[string]any{}, at: map[string]string{}}
+		r.groups[name] = g
 	}
-	hosts := map[string]*hostDef{}
-	var order []string
-	allVars, allAt := map[string]any{}, map[string]string{}
-	section, kind := "ungrouped", "hosts"
+	return g
+}
+
+func loadAnsibleINI(path string, data []byte) (*Inventory, error) {
+	r := &iniReader{groups: map[string]*groupDef{}, hosts: map[string]*hostDef{}, allVars: map[string]any{}, allAt: map[string]string{},
+		section: "ungrouped", kind: "hosts"}
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	n := 0
-	for sc.Scan() {
-		n++
+	for n := 1; sc.Scan(); n++ {
 		at := fmt.Sprintf("%s:%d", path, n)
 		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		if line[0] == '[' {
-			end := strings.IndexByte(line, ']')
-			if end < 0 {
-				return nil, fmt.Errorf("%s: section header %q has no closing ]", at, line)
-			}
-			section, kind, _ = strings.Cut(line[1:end], ":")
-			if kind == "" {
-				kind = "hosts"
-			}
-			switch kind {
-			case "hosts", "vars", "children":
-			default:
-				return nil, fmt.Errorf("%s: [%s]: a section is [group], [group:vars] or [group:children]", at, line[1:end])
-			}
-			if section != "all" || kind != "vars" {
-				group(section)
-			}
-			continue
-		}
-		switch kind {
-		case "vars":
-			k, v, ok := strings.Cut(line, "=")
-			if !ok {
-				return nil, fmt.Errorf("%s: in [%s:vars] write key=value, not %q", at, section, line)
-			}
-			k, val := strings.TrimSpace(k), iniValue(strings.TrimSpace(v))
-			if section == "all" {
-				allVars[k], allAt[k] = val, at
-			} else {
-				group(section).vars[k], group(section).at[k] = val, at
-			}
-		case "children":
-			group(section).children = append(group(section).children, strings.Fields(line)[0])
+		var err error
+		switch {
+		case line == "" || line[0] == '#' || line[0] == ';':
+		case line[0] == '[':
+			err = r.header(at, line)
+		case r.kind == "vars":
+			err = r.varLine(at, line)
+		case r.kind == "children":
+			r.group(r.section).children = append(r.group(r.section).children, strings.Fields(line)[0])
 		default:
-			fields, err := splitINI(line)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %v", at, err)
-			}
-			names, err := expandRange(fields[0])
-			if err != nil {
-				return nil, fmt.Errorf("%s: %v", at, err)
-			}
-			vars := map[string]any{}
-			for _, f := range fields[1:] {
-				k, v, ok := strings.Cut(f, "=")
-				if !ok {
-					return nil, fmt.Errorf("%s: host %s: %q is not key=value", at, fields[0], f)
-				}
-				vars[k] = iniValue(v)
-			}
-			for _, name := range names {
-				// host:port, as Ansible allows, is the port.
-				if h, p, ok := strings.Cut(name, ":"); ok && !strings.Contains(p, ":") {
-					if _, err := strconv.Atoi(p); err == nil {
-						name = h
-						if _, set := vars["ansible_port"]; !set {
-							vars["ansible_port"] = p
-						}
-					}
-				}
-				d := hosts[name]
-				if d == nil {
-					d = &hostDef{name: name, vars: map[string]any{}, at: map[string]string{}}
-					hosts[name] = d
-					order = append(order, name)
-				}
-				for k, v := range vars {
-					d.vars[k], d.at[k] = v, at
-				}
-				group(section).hosts = append(group(section).hosts, name)
-			}
+			err = r.hostLine(at, line)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	for g, gd := range groups {
+	for g, gd := range r.groups {
 		for _, c := range gd.children {
-			if _, ok := groups[c]; !ok {
+			if _, ok := r.groups[c]; !ok {
 				return nil, fmt.Errorf("%s: [%s:children] names %q, which is not a group of the file", path, g, c)
 			}
 		}
 	}
 	var defs []*hostDef
-	for _, n := range order {
-		defs = append(defs, hosts[n])
+	for _, n := range r.order {
+		defs = append(defs, r.hosts[n])
 	}
-	return build(path, "ansible-ini", defs, groups, allVars, allAt, ansibleKeys, filepath.Dir(path), "", "")
+	return build(path, "ansible-ini", defs, r.groups, r.allVars, r.allAt, ansibleKeys, filepath.Dir(path), "", "")
+}
+
+// header reads [group], [group:vars] or [group:children].
+func (r *iniReader) header(at, line string) error {
+	end := strings.IndexByte(line, ']')
+	if end < 0 {
+		return fmt.Errorf("%s: section header %q has no closing ]", at, line)
+	}
+	r.section, r.kind, _ = strings.Cut(line[1:end], ":")
+	if r.kind == "" {
+		r.kind = "hosts"
+	}
+	switch r.kind {
+	case "hosts", "vars", "children":
+	default:
+		return fmt.Errorf("%s: [%s]: a section is [group], [group:vars] or [group:children]", at, line[1:end])
+	}
+	if r.section != "all" || r.kind != "vars" {
+		r.group(r.section)
+	}
+	return nil
+}
+
+// varLine reads key=value in a [group:vars] section.
+func (r *iniReader) varLine(at, line string) error {
+	k, v, ok := strings.Cut(line, "=")
+	if !ok {
+		return fmt.Errorf("%s: in [%s:vars] write key=value, not %q", at, r.section, line)
+	}
+	k, val := strings.TrimSpace(k), iniValue(strings.TrimSpace(v))
+	if r.section == "all" {
+		r.allVars[k], r.allAt[k] = val, at
+	} else {
+		r.group(r.section).vars[k], r.group(r.section).at[k] = val, at
+	}
+	return nil
+}
+
+// hostLine reads a host (or a range of hosts) with its key=value variables.
+func (r *iniReader) hostLine(at, line string) error {
+	fields, err := splitINI(line)
+	if err != nil {
+		return fmt.Errorf("%s: %v", at, err)
+	}
+	names, err := expandRange(fields[0])
+	if err != nil {
+		return fmt.Errorf("%s: %v", at, err)
+	}
+	vars := map[string]any{}
+	for _, f := range fields[1:] {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return fmt.Errorf("%s: host %s: %q is not key=value", at, fields[0], f)
+		}
+		vars[k] = iniValue(v)
+	}
+	for _, name := range names {
+		// host:port, as Ansible allows, is the port.
+		if h, p, ok := strings.Cut(name, ":"); ok && !strings.Contains(p, ":") {
+			if _, err := strconv.Atoi(p); err == nil {
+				name = h
+				if _, set := vars["ansible_port"]; !set {
+					vars["ansible_port"] = p
+				}
+			}
+		}
+		d := r.hosts[name]
+		if d == nil {
+			d = &hostDef{name: name, vars: map[string]any{}, at: map[string]string{}}
+			r.hosts[name] = d
+			r.order = append(r.order, name)
+		}
+		for k, v := range vars {
+			d.vars[k], d.at[k] = v, at
+		}
+		r.group(r.section).hosts = append(r.group(r.section).hosts, name)
+	}
+	return nil
 }
 
 // splitINI splits a host line on blanks, keeping quoted values whole.

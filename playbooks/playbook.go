@@ -80,6 +80,75 @@ func LoadPlaybook(path string) (*Playbook, error) {
 }
 
 // ParsePlaybook validates a playbook's bytes; name is used in errors.
+// checkApp fills an app's defaults from its product and checks it; at is its YAML path, names
+// the app names seen so far.
+func (pb *Playbook) checkApp(a *App, at string, names map[string]bool) error {
+	src := pb.src
+	def, ok := app.Products[a.Product]
+	if !ok {
+		return src.errorf(at+".product", "product %q is not supported yet: write product: %s", a.Product, strings.Join(productNames(), ", or "))
+	}
+	if a.Name == "" {
+		a.Name = a.Product
+	}
+	if !nameRe.MatchString(a.Name) {
+		return src.errorf(at+".name", "name %q: use lower-case letters, digits, - and _ (it names the service)", a.Name)
+	}
+	if names[a.Name] {
+		return src.errorf(at+".name", "two apps are called %q: give one a different name:", a.Name)
+	}
+	names[a.Name] = true
+	if a.Install == "" {
+		a.Install = def.Install
+	}
+	if a.Home == "" {
+		a.Home = def.Home
+	}
+	for _, d := range []struct{ key, val string }{{"install", a.Install}, {"home", a.Home}} {
+		if !strings.HasPrefix(d.val, "/") || strings.ContainsAny(d.val, "'\n") {
+			return src.errorf(at+"."+d.key, "%s %q must be an absolute path, like %s", d.key, d.val, def.Install)
+		}
+	}
+	if a.WindowsInstall == "" {
+		a.WindowsInstall = def.WinInstall
+	}
+	if a.WindowsHome == "" {
+		a.WindowsHome = def.WinHome
+	}
+	if a.WindowsService == "" {
+		a.WindowsService = a.Name
+	}
+	for _, d := range []struct{ key, val string }{{"windows_install", a.WindowsInstall}, {"windows_home", a.WindowsHome}} {
+		if !winAbsR.MatchString(d.val) {
+			return src.errorf(at+"."+d.key, "%s %q must be an absolute Windows path, like %s", d.key, d.val, def.WinInstall)
+		}
+	}
+	if a.Port == 0 {
+		a.Port = def.Port
+	}
+	if a.Synchrony == nil {
+		on := def.SynchronyPort != 0
+		a.Synchrony = &on
+	}
+	if *a.Synchrony && def.SynchronyPort == 0 {
+		return src.errorf(at+".synchrony", "synchrony is Confluence's; remove it from this %s app", a.Product)
+	}
+	if a.SynchronyPort == 0 {
+		a.SynchronyPort = def.SynchronyPort
+	}
+	if a.Port < 1 || a.Port > 65535 {
+		return src.errorf(at+".port", "port %d is out of range 1..65535", a.Port)
+	}
+	if a.URL == "" {
+		return src.errorf(at, "url is missing: write url: http://%s.example.com (the address users type)", a.Product)
+	}
+	var err error
+	if a.public, err = parsePublic(a.URL); err != nil {
+		return src.errorf(at+".url", "url %q: %v", a.URL, err)
+	}
+	return nil
+}
+
 func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 	var pb Playbook
 	src, err := decode(name, data, &pb)
@@ -92,68 +161,8 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 	}
 	names := map[string]bool{}
 	for i := range pb.Apps {
-		a := &pb.Apps[i]
-		at := fmt.Sprintf("$.apps[%d]", i)
-		def, ok := app.Products[a.Product]
-		if !ok {
-			return nil, src.errorf(at+".product", "product %q is not supported yet: write product: %s", a.Product, strings.Join(productNames(), ", or "))
-		}
-		if a.Name == "" {
-			a.Name = a.Product
-		}
-		if !nameRe.MatchString(a.Name) {
-			return nil, src.errorf(at+".name", "name %q: use lower-case letters, digits, - and _ (it names the service)", a.Name)
-		}
-		if names[a.Name] {
-			return nil, src.errorf(at+".name", "two apps are called %q: give one a different name:", a.Name)
-		}
-		names[a.Name] = true
-		if a.Install == "" {
-			a.Install = def.Install
-		}
-		if a.Home == "" {
-			a.Home = def.Home
-		}
-		for _, d := range []struct{ key, val string }{{"install", a.Install}, {"home", a.Home}} {
-			if !strings.HasPrefix(d.val, "/") || strings.ContainsAny(d.val, "'\n") {
-				return nil, src.errorf(at+"."+d.key, "%s %q must be an absolute path, like %s", d.key, d.val, def.Install)
-			}
-		}
-		if a.WindowsInstall == "" {
-			a.WindowsInstall = def.WinInstall
-		}
-		if a.WindowsHome == "" {
-			a.WindowsHome = def.WinHome
-		}
-		if a.WindowsService == "" {
-			a.WindowsService = a.Name
-		}
-		for _, d := range []struct{ key, val string }{{"windows_install", a.WindowsInstall}, {"windows_home", a.WindowsHome}} {
-			if !winAbsR.MatchString(d.val) {
-				return nil, src.errorf(at+"."+d.key, "%s %q must be an absolute Windows path, like %s", d.key, d.val, def.WinInstall)
-			}
-		}
-		if a.Port == 0 {
-			a.Port = def.Port
-		}
-		if a.Synchrony == nil {
-			on := def.SynchronyPort != 0
-			a.Synchrony = &on
-		}
-		if *a.Synchrony && def.SynchronyPort == 0 {
-			return nil, src.errorf(at+".synchrony", "synchrony is Confluence's; remove it from this %s app", a.Product)
-		}
-		if a.SynchronyPort == 0 {
-			a.SynchronyPort = def.SynchronyPort
-		}
-		if a.Port < 1 || a.Port > 65535 {
-			return nil, src.errorf(at+".port", "port %d is out of range 1..65535", a.Port)
-		}
-		if a.URL == "" {
-			return nil, src.errorf(at, "url is missing: write url: http://%s.example.com (the address users type)", a.Product)
-		}
-		if a.public, err = parsePublic(a.URL); err != nil {
-			return nil, src.errorf(at+".url", "url %q: %v", a.URL, err)
+		if err := pb.checkApp(&pb.Apps[i], fmt.Sprintf("$.apps[%d]", i), names); err != nil {
+			return nil, err
 		}
 	}
 	if pb.Apache.WindowsRoot == "" {

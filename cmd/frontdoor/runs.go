@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -199,28 +200,7 @@ func showCommand() *cli.Command {
 			} else {
 				fmt.Fprintf(w, "hosts:      %s\n", countsLine(&r.Counts))
 			}
-			for _, h := range hosts {
-				rb := ""
-				if h.RolledBack {
-					rb = ", rolled back"
-				}
-				fmt.Fprintf(w, "\n%s (batch %d): %s%s, %d change(s), %s\n", h.Name, h.Batch, h.Status, rb, h.Changed, h.Duration.Round(time.Millisecond))
-				if h.Error != "" {
-					fmt.Fprintf(w, "  error: %s\n", h.Error)
-				}
-				for _, ch := range h.Changes {
-					if ch.Action == "noop" {
-						continue
-					}
-					fmt.Fprintf(w, "  %s %s: %s\n", steps.ActionSymbol(ch.Action), ch.Step, ch.Summary)
-					if c.Bool("diff") && ch.Diff != "" {
-						for _, line := range strings.SplitAfter(strings.TrimRight(ch.Diff, "\n"), "\n") {
-							fmt.Fprintf(w, "      %s", line)
-						}
-						fmt.Fprintln(w)
-					}
-				}
-			}
+			printHosts(w, hosts, c.Bool("diff"))
 			if c.Bool("verbose") {
 				evs, err := led.Events(r.ID)
 				if err != nil {
@@ -239,5 +219,31 @@ func showCommand() *cli.Command {
 			}
 			return nil
 		},
+	}
+}
+
+// printHosts writes each host of a run: outcome, error, and its changes (with diffs when asked).
+func printHosts(w io.Writer, hosts []ledger.Host, diff bool) {
+	for _, h := range hosts {
+		rb := ""
+		if h.RolledBack {
+			rb = ", rolled back"
+		}
+		fmt.Fprintf(w, "\n%s (batch %d): %s%s, %d change(s), %s\n", h.Name, h.Batch, h.Status, rb, h.Changed, h.Duration.Round(time.Millisecond))
+		if h.Error != "" {
+			fmt.Fprintf(w, "  error: %s\n", h.Error)
+		}
+		for _, ch := range h.Changes {
+			if ch.Action == "noop" {
+				continue
+			}
+			fmt.Fprintf(w, "  %s %s: %s\n", steps.ActionSymbol(ch.Action), ch.Step, ch.Summary)
+			if diff && ch.Diff != "" {
+				for _, line := range strings.SplitAfter(strings.TrimRight(ch.Diff, "\n"), "\n") {
+					fmt.Fprintf(w, "      %s", line)
+				}
+				fmt.Fprintln(w)
+			}
+		}
 	}
 }
