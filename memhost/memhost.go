@@ -42,6 +42,15 @@ ID=debian
 //go:embed testdata/jira-9.15.0-server.xml
 var JiraServerXML string
 
+// Debian 12's apache2 package as freshly installed (testdata/SOURCES.md).
+var (
+	//go:embed testdata/debian12-ports.conf
+	debianPorts string
+	//go:embed testdata/debian12-000-default.conf
+	debianDefaultSite string
+	debianModules     = strings.Fields("access_compat alias auth_basic authn_core authn_file authz_core authz_host authz_user autoindex deflate dir env filter mime mpm_event negotiation reqtimeout setenvif status")
+)
+
 // Service is a daemon of the host: its port (0: none) and whether it runs.
 type Service struct {
 	Port    int
@@ -80,12 +89,15 @@ type Host struct {
 // installed and running on 8080 with server.xml (nil: Jira 9.15's as shipped, from testdata).
 func New(name string) *Host {
 	h := &Host{name: name, OS: Debian12, Files: map[string]target.File{},
-		Modules:  map[string]bool{"alias": true, "mpm_event": true, "authz_core": true, "dir": true, "mime": true},
+		Modules:  map[string]bool{},
 		Sites:    map[string]bool{"000-default": true},
 		Services: map[string]*Service{"apache2": {Port: 80, Running: true}, "jira": {Port: 8080, Running: true}}}
 	h.Put("/etc/apache2/apache2.conf", "# Debian's apache2.conf\nIncludeOptional sites-enabled/*.conf\n", 0o644)
-	h.Put("/etc/apache2/ports.conf", "Listen 80\n", 0o644)
-	h.Put("/etc/apache2/sites-available/000-default.conf", "<VirtualHost *:80>\n\tServerAdmin webmaster@localhost\n\tDocumentRoot /var/www/html\n</VirtualHost>\n", 0o644)
+	for _, m := range debianModules {
+		h.Modules[m] = true
+	}
+	h.Put("/etc/apache2/ports.conf", debianPorts, 0o644)
+	h.Put("/etc/apache2/sites-available/000-default.conf", debianDefaultSite, 0o644)
 	h.Put("/opt/atlassian/jira/conf/server.xml", JiraServerXML, 0o644)
 	return h
 }
@@ -402,7 +414,7 @@ func (h *Host) gather(cmd string) string {
 	w("@@ kv\nuid=0\nkernel=Linux 6.1.0-28-amd64\ninit=systemd\nsftp=/usr/lib/openssh/sftp-server\napache_layout=debian\n")
 	w("apache_running=%d\n", map[bool]int{true: 1}[h.Services["apache2"].Running])
 	w("bin=apache2ctl\nbin=a2enmod\nbin=a2ensite\nbin=systemctl\nbin=service\n")
-	w("apache_version=Server version: Apache/2.4.62 (Debian)\n")
+	w("apache_version=Server version: Apache/2.4.71 (Debian)\n")
 	w("@@ list mods-enabled\n")
 	for _, m := range sortedKeys(h.Modules) {
 		w("%s.load\n", m)
