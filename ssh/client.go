@@ -20,6 +20,7 @@ import (
 	"github.com/skeema/knownhosts"
 	xssh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 )
 
 // Config says how to reach and become root on one host.
@@ -95,14 +96,24 @@ type Client struct {
 
 // HostKeyError says the host presented a key other than the one known_hosts has for it.
 type HostKeyError struct {
-	Host, KnownHosts string
-	Err              error
+	// Host is the inventory name (or the jump host's address); Entry the name known_hosts keeps
+	// the key under (host, or [host]:port off port 22), as ssh-keygen -R wants it.
+	Host, Entry, KnownHosts string
+	Err                     error
 }
 
 func (e *HostKeyError) Error() string {
-	return fmt.Sprintf("%s: HOST KEY CHANGED (it does not match %s): this may be an attack, or the host was reinstalled. "+
+	return fmt.Sprintf("%s: HOST KEY CHANGED for %s (it does not match %s): this may be an attack, or the host was reinstalled. "+
 		"Refusing to connect. If the change is expected, remove the old key with: ssh-keygen -R %s -f %s",
-		e.Host, e.KnownHosts, e.Host, e.KnownHosts)
+		e.Host, e.Entry, e.KnownHosts, shellWord(e.Entry), e.KnownHosts)
+}
+
+// shellWord quotes a known_hosts entry for the command line when it needs it ([host]:port).
+func shellWord(s string) string {
+	if strings.ContainsAny(s, "[]*?") {
+		return target.Quote(s)
+	}
+	return s
 }
 
 func (e *HostKeyError) Unwrap() error { return e.Err }
@@ -200,13 +211,18 @@ func (c *Config) hostKeyCallback() (xssh.HostKeyCallback, *knownhosts.HostKeyDB,
 	if err != nil {
 		return nil, nil, fmt.Errorf("known_hosts %s: %w", c.KnownHosts, err)
 	}
+	hashed := hashedFile(c.KnownHosts)
 	cb := func(hostname string, remote net.Addr, key xssh.PublicKey) error {
 		err := db.HostKeyCallback()(hostname, remote, key)
 		if err == nil {
 			return nil
 		}
+		// The key is looked up, and recorded, under the name dialled (host:port as given to the
+		// handshake), never under the address it resolved to: a host dialled by name stays
+		// pinned by that name, and no other name's key is touched.
+		entry := knownhosts.Normalize(hostname)
 		if knownhosts.IsHostKeyChanged(err) {
-			return &HostKeyError{Host: c.Name, KnownHosts: c.KnownHosts, Err: err}
+			return &HostKeyError{Host: c.Name, Entry: entry, KnownHosts: c.KnownHosts, Err: err}
 		}
 		if knownhosts.IsHostUnknown(err) {
 			if !c.AcceptNew {
@@ -217,12 +233,22 @@ func (c *Config) hostKeyCallback() (xssh.HostKeyCallback, *knownhosts.HostKeyDB,
 				return ferr
 			}
 			defer f.Close()
-			_, ferr = fmt.Fprintln(f, knownhosts.Line([]string{knownhosts.Normalize(remote.String())}, key))
+			if hashed {
+				entry = xknownhosts.HashHostname(entry)
+			}
+			_, ferr = fmt.Fprintln(f, knownhosts.Line([]string{entry}, key))
 			return ferr
 		}
 		return err
 	}
 	return cb, db, nil
+}
+
+// hashedFile says whether known_hosts keeps its names hashed (HashKnownHosts yes): new entries
+// are then hashed too, so the file does not start listing the hosts it protects.
+func hashedFile(path string) bool {
+	data, err := os.ReadFile(path)
+	return err == nil && bytes.Contains(data, []byte("|1|"))
 }
 
 // Dial connects and authenticates. Every error names the host.
