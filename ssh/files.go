@@ -24,8 +24,11 @@ func (c *Client) SetSFTPServer(p string) {
 	}
 }
 
-// sftpClient opens SFTP once: the sftp subsystem when logged in as root; otherwise sftp-server
-// started under sudo on an ordinary session, so files are read and written as root.
+// sftpClient opens SFTP once. On POSIX hosts it starts the host's sftp-server itself (under
+// sudo when the login is not root) with umask 077, so the temporary file of an atomic write is
+// created readable by root alone, before any byte of it (a server.xml's passwords) is written;
+// the subsystem would create it with sshd's umask (0644). Windows has no such modes: the
+// subsystem.
 func (c *Client) sftpClient() (*sftp.Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -33,7 +36,7 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 		return c.sftp, nil
 	}
 	c.trips.Add(1)
-	if c.root() {
+	if c.windows.Load() {
 		cl, err := sftp.NewClient(c.conn)
 		if err != nil {
 			return nil, fmt.Errorf("%s: start sftp: %w", c.cfg.Name, err)
@@ -55,9 +58,9 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 	}
 	var stderr bytes.Buffer
 	sess.Stderr = &stderr
-	cmd, pw := c.become(c.cfg.SFTPServer)
+	cmd, pw := c.become(target.Quote(c.cfg.SFTPServer) + " -u 077")
 	if err := sess.Start(cmd); err != nil {
-		return nil, fmt.Errorf("%s: start %s under sudo: %w", c.cfg.Name, c.cfg.SFTPServer, err)
+		return nil, fmt.Errorf("%s: start %s: %w", c.cfg.Name, c.cfg.SFTPServer, err)
 	}
 	if pw != nil {
 		if _, err := in.Write(pw); err != nil {
@@ -67,7 +70,7 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 	cl, err := sftp.NewClientPipe(out, in)
 	if err != nil {
 		sess.Close()
-		return nil, fmt.Errorf("%s: sftp-server under sudo (%s): %w: %s", c.cfg.Name, c.cfg.SFTPServer, err, bytes.TrimSpace(stderr.Bytes()))
+		return nil, fmt.Errorf("%s: sftp-server (%s): %w: %s", c.cfg.Name, c.cfg.SFTPServer, err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	c.sftp, c.sftpSess = cl, sess
 	return cl, nil
@@ -125,6 +128,9 @@ func (c *Client) WriteFile(ctx context.Context, f target.File) error {
 	if err != nil {
 		return fmt.Errorf("%s: create %s: %w", c.cfg.Name, tmp, err)
 	}
+	if afterCreate != nil {
+		afterCreate(cl, tmp)
+	}
 	c.trips.Add(1)
 	if _, err := w.Write(f.Data); err != nil {
 		w.Close()
@@ -170,6 +176,9 @@ func (c *Client) Remove(ctx context.Context, p string) error {
 	}
 	return nil
 }
+
+// afterCreate, in tests, looks at the temporary file of an atomic write before data reaches it.
+var afterCreate func(cl *sftp.Client, tmp string)
 
 // isUnsupported says the SFTP server does not implement the operation.
 func isUnsupported(err error) bool {
