@@ -45,6 +45,11 @@ func DefaultPath() (string, error) {
 	return filepath.Join(dir, "frontdoor", "ledger.db"), nil
 }
 
+// DefaultDir creates the directory of the default ledger path (0700), which Open does not.
+func DefaultDir(path string) error {
+	return os.MkdirAll(filepath.Dir(path), 0o700)
+}
+
 // Ledger is an open ledger database.
 type Ledger struct {
 	db   *sql.DB
@@ -53,9 +58,23 @@ type Ledger struct {
 	err  error // the first write error, reported at Close
 }
 
-// Open opens (creating) the ledger at path.
+// Open opens (creating) the ledger at path, in a directory that must exist. The ledger holds
+// diffs of configuration files: it is created 0600 (SQLite gives its -wal and -shm files the
+// database's mode) and an existing one readable by others is made 0600.
 func Open(path string) (*Ledger, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("ledger %s: the directory %s does not exist: create it, or give --ledger a file in an existing directory", path, filepath.Dir(path))
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	st, err := f.Stat()
+	if err == nil && st.Mode().Perm()&0o077 != 0 {
+		err = f.Chmod(0o600)
+	}
+	f.Close()
+	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,5 +59,36 @@ func TestHostsAndFind(t *testing.T) {
 	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The ledger (diffs of configuration files) is readable by its owner only, however its
+// directory is set up; an explicit path in a missing directory is refused, not created.
+func TestLedgerIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	p := filepath.Join(dir, "ledger.db")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.db.Exec(`INSERT INTO runs(id, command, started, status) VALUES('r', 'apply', 'x', 'running')`); err != nil {
+		t.Log(err)
+	}
+	for _, f := range []string{p, p + "-wal", p + "-shm"} {
+		if st, err := os.Stat(f); err == nil && st.Mode().Perm() != 0o600 {
+			t.Errorf("%s is %o", f, st.Mode().Perm())
+		}
+	}
+	l.Close()
+	missing := filepath.Join(dir, "nope", "deeper", "x.db")
+	if _, err := Open(missing); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing dir: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nope")); err == nil {
+		t.Error("directories created for an explicit ledger path")
 	}
 }

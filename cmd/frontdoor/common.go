@@ -144,7 +144,8 @@ func credentials(c *cli.Context) (*verify.Credentials, error) {
 			Password string `yaml:"password"`
 		}
 		if err := yaml.UnmarshalWithOptions(data, &v, yaml.Strict()); err != nil {
-			return nil, fmt.Errorf("%s: want two keys, user: and password: (%v)", f, err)
+			// The parser's message quotes the file's lines, password included: not shown.
+			return nil, fmt.Errorf("%s: not read: write two keys, user: and password: (the file's content is not shown: it holds a password)", f)
 		}
 		cred = verify.Credentials{User: v.User, Password: v.Password}
 	} else {

@@ -31,7 +31,7 @@ func TestExplain(t *testing.T) {
 		{fleet.ErrStoppedAtMaxFail, "not started: the rollout stopped at --max-fail", ""},
 		{&ssh.UnknownHostError{Host: "h1", KnownHosts: "/kh"}, "known_hosts file /kh does not exist: give --known-hosts FILE, or --accept-new-host-keys", ""},
 		{&ssh.UnknownHostError{Host: "h1", KnownHosts: "/kh", Key: "ssh-ed25519 SHA256:x"}, "verify it and add it, or pass --accept-new-host-keys to record it", ""},
-		{&ssh.HostKeyError{Host: "h1", KnownHosts: "/kh"}, "ssh-keygen -R h1 -f /kh (and connect again with --accept-new-host-keys)", ""},
+		{&ssh.HostKeyError{Host: "h1", Entry: "h1.example.com", KnownHosts: "/kh"}, "ssh-keygen -R h1.example.com -f /kh (and connect again with --accept-new-host-keys)", ""},
 		{fmt.Errorf("h1: check x: %w", &xmledit.PlaceholderError{Line: 3, Element: "Context", Attr: "path", Value: "${p}", Requested: "/j"}), "Set the system property instead, or set replace_placeholders: true in the playbook", ""},
 	} {
 		got := explain(c.err)

@@ -210,3 +210,14 @@ func TestMemCLIHostileHostName(t *testing.T) {
 		t.Errorf("a host was contacted: %v", fl.Hosts["j1"].Log)
 	}
 }
+
+// A credentials file that does not parse is refused without quoting it: it holds a password.
+func TestCredentialsFileNotQuoted(t *testing.T) {
+	_, dir := memCLI(t, "j1")
+	cred := dir + "/cred.yaml"
+	writeTestFile(t, cred, "user: admin\npassword: hunter2-secret\n  oops: [\n")
+	out, err := run(t, "verify", "-i", dir+"/inventory.yaml", "--set-base-url", "--credentials-file", cred, dir+"/pb.yaml")
+	if err == nil || strings.Contains(fmt.Sprint(err)+out, "hunter2") || !strings.Contains(err.Error(), "content is not shown") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}

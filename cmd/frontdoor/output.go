@@ -45,7 +45,11 @@ func ledgerPath(c *cli.Context) (string, error) {
 	if p := c.String("ledger"); p != "" {
 		return p, nil
 	}
-	return ledger.DefaultPath()
+	p, err := ledger.DefaultPath()
+	if err == nil {
+		err = ledger.DefaultDir(p)
+	}
+	return p, err
 }
 
 func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {

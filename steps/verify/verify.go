@@ -97,7 +97,13 @@ func Proxy(ctx context.Context, t Target) (Result, error) {
 			if err != nil {
 				return res, fmt.Errorf("%s: bad Location %q: %w", t.App, loc, err)
 			}
-			if strings.Contains(loc, "://") && !under(u.String(), t.BaseURL) {
+			// Any Location that leaves the request's origin (absolute, or scheme-relative like
+			// //evil.example/login, which browsers follow to another host) must stay under the
+			// public base URL.
+			leaves := strings.Contains(loc, "://") || strings.HasPrefix(loc, "//") || u.Host != req.URL.Host || u.Scheme != req.URL.Scheme
+			// A backslash where a browser reads a slash (/\evil.example) leaves it too.
+			backslash := strings.HasPrefix(strings.TrimLeft(loc, "/"), "\\") || strings.HasPrefix(loc, "\\")
+			if backslash || (leaves && !under(u.String(), t.BaseURL)) {
 				return res, fmt.Errorf("%s: GET %s redirected to %s, outside the public base URL %s: "+
 					"Tomcat does not know it is behind the proxy (check proxyName, proxyPort, scheme and the context path)",
 					t.App, next, loc, t.BaseURL)

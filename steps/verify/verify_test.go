@@ -38,3 +38,24 @@ func TestProxyRedirects(t *testing.T) {
 		t.Fatalf("bad redirect: %v", err)
 	}
 }
+
+// A redirect that leaves the public URL is refused however it is written: absolute,
+// scheme-relative (//evil.example/login) or with a backslash browsers read as a slash.
+func TestRedirectOffSiteRefused(t *testing.T) {
+	for _, loc := range []string{"http://evil.example/login", "//evil.example/login", "/\\evil.example/login"} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/" {
+				w.Header().Set("Location", loc)
+				w.WriteHeader(http.StatusFound)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+		}))
+		_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+		_, err := Proxy(context.Background(), Target{App: "jira", BaseURL: "http://jira.example.com:" + port, Address: "127.0.0.1"})
+		srv.Close()
+		if err == nil || !strings.Contains(err.Error(), "outside the public base URL") {
+			t.Errorf("Location %s: %v", loc, err)
+		}
+	}
+}
