@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/frontdoor-dev/frontdoor/target"
@@ -145,19 +146,58 @@ func fixHunks(d string) string {
 	})
 }
 
+// secretWord is what names a secret in a key, an attribute or an element.
+const secretWord = `(?:password|passwd|pwd|secret|token|credential)`
+
 var (
-	// key=value or key: value where the key names a secret (properties, YAML-ish lines).
-	secretKV = regexp.MustCompile(`(?im)^([ +-]?[ \t]*[^\s=:#!]*(?:password|passwd|secret|token|credential)[^\s=:]*[ \t]*[=:][ \t]*)(\S.*?)(\r?)$`)
+	// key=value, key: value or key value (.properties allows each) where the key names a secret;
+	// a diff line's first character (' ', '+', '-') may come first.
+	secretKV = regexp.MustCompile(`(?i)^([ +-]?[ \t]*[^\s=:#!<]*` + secretWord + `[^\s=:]*(?:[ \t]*[=:][ \t]*|[ \t]+))(\S.*?)(\r?)$`)
 	// name="value" attributes naming a secret (server.xml's keystorePass, a Resource's password).
-	secretAttr = regexp.MustCompile(`(?i)(\b[A-Za-z_.-]*(?:pass|password|passwd|secret|token)[A-Za-z_.-]*\s*=\s*)("[^"]*"|'[^']*')`)
+	secretAttr = regexp.MustCompile(`(?i)(\b[A-Za-z_.-]*(?:pass|` + secretWord[3:len(secretWord)-1] + `)[A-Za-z_.-]*\s*=\s*)("[^"]*"|'[^']*')`)
+	// <password>value</password> and the like.
+	secretElem = regexp.MustCompile(`(?i)(<([A-Za-z_.:-]*` + secretWord + `[A-Za-z_.:-]*)>)([^<]*)(</[A-Za-z_.:-]*>)`)
+	// password=value inside another value: a JDBC URL's query, Fisheye's jdbc-url attribute.
+	secretParam = regexp.MustCompile(`(?i)(\b` + secretWord + `=)([^&;\s"'<>]+)`)
 )
 
-// redact masks the values of secret-looking keys and attributes in text (a diff or a file).
+// redact masks secrets in text (a diff or a file): values of secret-looking keys (and the lines
+// a backslash continues them on), attributes, elements, and password= inside values.
 func redact(text string) string {
-	text = secretKV.ReplaceAllString(text, "${1}********${3}")
-	return secretAttr.ReplaceAllStringFunc(text, func(m string) string {
-		sub := secretAttr.FindStringSubmatch(m)
-		q := sub[2][:1]
-		return sub[1] + q + "********" + q
-	})
+	lines := strings.SplitAfter(text, "\n")
+	continued := false
+	for i, line := range lines {
+		body := strings.TrimRight(line, "\r\n")
+		end := line[len(body):]
+		switch {
+		case continued:
+			// A continuation line of a secret: keep the diff marker, mask the rest.
+			marker := ""
+			if body != "" && strings.ContainsRune(" +-", rune(body[0])) {
+				marker, body = body[:1], body[1:]
+			}
+			continued = continues(body)
+			lines[i] = marker + "********" + end
+			continue
+		case secretKV.MatchString(body):
+			continued = continues(body)
+			body = secretKV.ReplaceAllString(body, "${1}********${3}")
+		}
+		body = secretElem.ReplaceAllString(body, "${1}********${4}")
+		body = secretParam.ReplaceAllString(body, "${1}********")
+		body = secretAttr.ReplaceAllStringFunc(body, func(m string) string {
+			sub := secretAttr.FindStringSubmatch(m)
+			q := sub[2][:1]
+			return sub[1] + q + "********" + q
+		})
+		lines[i] = body + end
+	}
+	return strings.Join(lines, "")
+}
+
+// continues says whether a .properties line goes on on the next one (an odd number of trailing
+// backslashes).
+func continues(line string) bool {
+	n := len(line) - len(strings.TrimRight(line, "\\"))
+	return n%2 == 1
 }

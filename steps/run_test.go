@@ -311,3 +311,27 @@ func TestDiffHunkHeaders(t *testing.T) {
 		t.Errorf("deleted file: %s", h)
 	}
 }
+
+// Secrets the first masking missed (issue 11 row 8): inside JDBC URLs and Fisheye's jdbc-url,
+// a space-separated .properties key, continuation lines, XML elements, ldap.bind.pwd.
+func TestDiffRedactsMoreSecrets(t *testing.T) {
+	old := "jdbc.url=jdbc:postgresql://db:5432/bb?user=bb&password=UrlPw1\n" +
+		"jdbc.password   SpacePw2\n" +
+		"ldap.bind.pwd=LdapPw3\n" +
+		"plugin.secret=part1\\\n    ContPw4\\\n    ContPw5\n" +
+		"after=visible\n" +
+		`<jdbc-url value="jdbc:mysql://db/fe?password=FePw6"/>` + "\n" +
+		"<password>ElemPw7</password>\n"
+	// A whole file as a diff (created), so every line is shown.
+	d := Diff("/f", nil, []byte(old+"server.proxy-name=example.com\n"))
+	for _, s := range []string{"UrlPw1", "SpacePw2", "LdapPw3", "ContPw4", "ContPw5", "FePw6", "ElemPw7"} {
+		if strings.Contains(d, s) {
+			t.Errorf("%s shown:\n%s", s, d)
+		}
+	}
+	for _, s := range []string{"+after=visible", "+server.proxy-name=example.com", "user=bb&password=********", "<password>********</password>"} {
+		if !strings.Contains(d, s) {
+			t.Errorf("%q missing:\n%s", s, d)
+		}
+	}
+}
