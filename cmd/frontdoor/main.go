@@ -92,18 +92,21 @@ func main() {
 		}
 		os.Exit(exitInterrupted)
 	}()
-	err := newApp().RunContext(ctx, os.Args)
+	app := newApp()
+	app.Writer, app.ErrWriter = safeWriter{os.Stdout}, safeWriter{os.Stderr}
+	stderr := safeWriter{os.Stderr}
+	err := app.RunContext(ctx, os.Args)
 	var ee *exitErr
 	switch {
 	case err == nil:
 		os.Exit(exitOK)
 	case errors.As(err, &ee):
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "frontdoor:", explain(ee.err))
+			fmt.Fprintln(stderr, "frontdoor:", explain(ee.err))
 		}
 		os.Exit(ee.code)
 	default:
-		fmt.Fprintln(os.Stderr, "frontdoor:", explain(err))
+		fmt.Fprintln(stderr, "frontdoor:", explain(err))
 		os.Exit(exitError)
 	}
 }

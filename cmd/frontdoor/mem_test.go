@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -219,5 +220,24 @@ func TestCredentialsFileNotQuoted(t *testing.T) {
 	out, err := run(t, "verify", "-i", dir+"/inventory.yaml", "--set-base-url", "--credentials-file", cred, dir+"/pb.yaml")
 	if err == nil || strings.Contains(fmt.Sprint(err)+out, "hunter2") || !strings.Contains(err.Error(), "content is not shown") {
 		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// Text a host controls reaches the terminal without its control sequences: an os-release name
+// that would retitle the window, a command's stderr that would clear the screen.
+func TestMemCLIHostTextSanitized(t *testing.T) {
+	fl, dir := memCLI(t, "j1")
+	h := fl.Hosts["j1"]
+	h.OS = strings.Replace(memhost.Debian12, `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"`, "PRETTY_NAME=\"Debian\x1b]0;pwned\x07 12\"", 1)
+	h.Fail("run", "a2ensite -q", 1, "boom\x1b[2J\x1b[H\r    all good")
+	app := newApp()
+	var out bytes.Buffer
+	app.Writer, app.ErrWriter = safeWriter{&out}, safeWriter{&out}
+	app.Run([]string{"frontdoor", "apply", "-i", dir + "/inventory.yaml", "--yes", dir + "/pb.yaml"})
+	if strings.ContainsAny(out.String(), "\x1b\x07") || strings.Contains(out.String(), "\r ") {
+		t.Fatalf("control characters reached the output:\n%q", out.String())
+	}
+	if !strings.Contains(out.String(), "Debian?]0;pwned? 12") || !strings.Contains(out.String(), "boom?[2J?[H?    all good") {
+		t.Fatalf("text lost:\n%s", out.String())
 	}
 }

@@ -70,9 +70,9 @@ func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
 	}
 	sinks := []func(fleet.Event){o.led.Record}
 	if o.text {
-		if f, ok := l.out.(*os.File); ok && isatty.IsTerminal(f.Fd()) && !c.Bool("no-progress") && !o.verbose {
-			o.progress = newProgressView(f, false)
-			o.w = o.progress.p
+		if f, ok := terminal(l.out); ok && !c.Bool("no-progress") && !o.verbose {
+			o.progress = newProgressView(f, false) // its own escape sequences go to the terminal as they are
+			o.w = safeWriter{o.progress.p}
 		}
 		sinks = append(sinks, o.printText)
 	} else {
@@ -333,4 +333,13 @@ func (v *progressView) stop() {
 	}
 	v.mu.Unlock()
 	v.p.Wait()
+}
+
+// terminal is the terminal under w (through a safeWriter), if it is one.
+func terminal(w io.Writer) (*os.File, bool) {
+	if s, ok := w.(safeWriter); ok {
+		w = s.w
+	}
+	f, ok := w.(*os.File)
+	return f, ok && isatty.IsTerminal(f.Fd())
 }
