@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"fmt"
+	"os"
 	"testing"
 	"time"
 )
@@ -80,6 +81,23 @@ func TestOwnerRoundTrip(t *testing.T) {
 	}
 	if stale, _ := o.Stale(); stale {
 		t.Fatal("a remote controller reported dead")
+	}
+	// Same host name, but another machine or another PID namespace (containers, CI runners with
+	// one name): the PID means nothing here, so the lock is not judged stale.
+	for _, other := range []func(*Owner){func(o *Owner) { o.Machine = "0123456789abcdef" }, func(o *Owner) { o.PIDNS = "pid:[1]" }, func(o *Owner) { o.Machine = "" }} {
+		twin := me
+		other(&twin)
+		if stale, why := twin.Stale(); stale {
+			t.Errorf("%+v judged stale: %s", twin, why)
+		}
+	}
+	rebooted := me
+	rebooted.PID, rebooted.Boot = os.Getpid(), "00000000-0000-0000-0000-000000000000"
+	if stale, _ := rebooted.Stale(); !stale {
+		t.Error("a controller from before this machine's restart is not stale")
+	}
+	if got := ParseOwner(me.String()); got != me {
+		t.Errorf("round trip: %+v != %+v", got, me)
 	}
 }
 

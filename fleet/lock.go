@@ -32,12 +32,34 @@ func ValidRunID(id string) bool {
 	return err == nil
 }
 
-// Owner is who holds a host's lock: the run, the controller (user@machine), its PID, since when.
+// Owner is who holds a host's lock: the run, the controller (user@machine), its PID, since when,
+// and where that PID means something: the machine's id, its boot, and the PID namespace. Two
+// controllers with the same host name (containers, CI runners) differ there, so neither takes
+// the other's live lock for a stale one.
 type Owner struct {
 	Run        string
 	Controller string
 	PID        int
 	Started    time.Time
+	// Machine is /etc/machine-id, Boot the kernel's boot_id, PIDNS the PID namespace's inode.
+	Machine, Boot, PIDNS string
+}
+
+// thisMachine reads where this process's PID is meaningful ("" for what cannot be read).
+func thisMachine() (machine, boot, pidns string) {
+	read := func(p string) string {
+		b, _ := os.ReadFile(p)
+		return clean(strings.TrimSpace(string(b)))
+	}
+	machine = read("/etc/machine-id")
+	if machine == "" {
+		machine = read("/var/lib/dbus/machine-id")
+	}
+	boot = read("/proc/sys/kernel/random/boot_id")
+	if l, err := os.Readlink("/proc/self/ns/pid"); err == nil {
+		pidns = clean(l)
+	}
+	return machine, boot, pidns
 }
 
 // Me is the owner line of a run started by this process.
@@ -47,12 +69,20 @@ func Me(run string, now time.Time) Owner {
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
-	return Owner{Run: run, Controller: name + "@" + host, PID: os.Getpid(), Started: now.UTC().Truncate(time.Second)}
+	o := Owner{Run: run, Controller: name + "@" + host, PID: os.Getpid(), Started: now.UTC().Truncate(time.Second)}
+	o.Machine, o.Boot, o.PIDNS = thisMachine()
+	return o
 }
 
 // String is the lock's content: space-separated key=value pairs, no quoting needed.
 func (o Owner) String() string {
-	return fmt.Sprintf("run=%s controller=%s pid=%d started=%s", o.Run, clean(o.Controller), o.PID, o.Started.UTC().Format(time.RFC3339))
+	s := fmt.Sprintf("run=%s controller=%s pid=%d started=%s", o.Run, clean(o.Controller), o.PID, o.Started.UTC().Format(time.RFC3339))
+	for _, kv := range [][2]string{{"machine", o.Machine}, {"boot", o.Boot}, {"pidns", o.PIDNS}} {
+		if kv[1] != "" {
+			s += " " + kv[0] + "=" + clean(kv[1])
+		}
+	}
+	return s
 }
 
 // clean keeps a field to one word of the lock line.
@@ -79,6 +109,12 @@ func ParseOwner(s string) Owner {
 			o.PID, _ = strconv.Atoi(v)
 		case "started":
 			o.Started, _ = time.Parse(time.RFC3339, v)
+		case "machine":
+			o.Machine = v
+		case "boot":
+			o.Boot = v
+		case "pidns":
+			o.PIDNS = v
 		}
 	}
 	return o
@@ -95,8 +131,16 @@ func (o Owner) Describe() string {
 func (o Owner) Stale() (bool, string) {
 	host, _ := os.Hostname()
 	_, ctlHost, _ := strings.Cut(o.Controller, "@")
-	if ctlHost != clean(host) || o.PID <= 0 {
-		return false, "held from " + o.Controller + ", which cannot be checked from here"
+	machine, boot, pidns := thisMachine()
+	remote := "held from " + o.Controller + ", which cannot be checked from here"
+	if ctlHost != clean(host) || o.PID <= 0 || o.Machine == "" || o.Machine != machine {
+		return false, remote
+	}
+	if o.Boot != "" && o.Boot != boot {
+		return true, "its controller's machine has restarted since"
+	}
+	if o.PIDNS != pidns {
+		return false, remote + " (another PID namespace: a container on this machine)"
 	}
 	if err := syscall.Kill(o.PID, 0); err == nil || err == syscall.EPERM {
 		return false, fmt.Sprintf("its controller (pid %d on this machine) is still running", o.PID)

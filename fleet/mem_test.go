@@ -202,7 +202,7 @@ func TestMemLockHeld(t *testing.T) {
 	m := newMemRun(t, "a1")
 	h := m.fl.Hosts["a1"]
 	before := h.Snapshot()
-	live := Owner{Run: "20261201T000000Z-aaaaaa", Controller: Me("x", time.Now()).Controller, PID: os.Getpid(), Started: time.Now()}
+	live := Me("20261201T000000Z-aaaaaa", time.Now())
 	h.Lock = live.String()
 	ro, _ := m.rollout(nil, nil)
 	res := ro.Run(context.Background())
