@@ -71,6 +71,9 @@ type Facts struct {
 	LockAcquired bool
 	// Runs are the run journals kept on the host: run id -> state (applying, applied, ...).
 	Runs map[string]string
+	// StateDirProblems say why /var/lib/frontdoor (or its runs/) is not safe to keep journals
+	// in (not root's, not 0700, a symlink); the lock is not taken then.
+	StateDirProblems []string
 }
 
 // ServiceCommand returns the command that does action (start, stop, restart) to a service the way

@@ -180,6 +180,13 @@ func (f *Facts) section(name, arg string, body []string) error {
 		return nil
 	case "os-release":
 		f.OS = ParseOSRelease(strings.Join(body, "\n"))
+	case "statedir":
+		for _, l := range body {
+			dir, st, _ := strings.Cut(l, " ")
+			if st != "0 700 directory" {
+				f.StateDirProblems = append(f.StateDirProblems, fmt.Sprintf("%s is %s", dir, describeStat(st)))
+			}
+		}
 	case "lock":
 		for _, l := range body {
 			if l == "acquired" {
@@ -326,4 +333,16 @@ func (f *Facts) parseFile(path string, body []string) error {
 	}
 	f.Files[path] = target.File{Path: path, Exists: true, Data: data, Mode: fs.FileMode(mode) & fs.ModePerm, UID: int(uid), GID: int(gid)}
 	return nil
+}
+
+// describeStat says what is wrong with a state directory found as "uid mode type" (or "symlink").
+func describeStat(st string) string {
+	if st == "symlink" {
+		return "a symlink"
+	}
+	f := strings.SplitN(st, " ", 3)
+	if len(f) < 3 {
+		return st
+	}
+	return fmt.Sprintf("a %s owned by uid %s with mode %s (want a directory owned by root, mode 700)", f[2], f[0], f[1])
 }

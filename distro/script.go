@@ -77,9 +77,15 @@ if [ "$layout" = redhat ]; then for f in /etc/httpd/conf/httpd.conf /etc/httpd/c
 // lockScript takes the lock when owner is set, then reports its holder and the runs on the host.
 func lockScript(owner string) string {
 	var b strings.Builder
+	// The state directory holds journals and backups (passwords included) and decides what a
+	// rollback replays: it must be a root-owned 0700 directory, not a symlink. The lock is only
+	// taken in a safe one; what was found is reported for the session to refuse.
+	fmt.Fprintf(&b, `echo '@@ statedir'; for d in %[1]s %[1]s/runs; do if [ -L "$d" ]; then echo "$d symlink"; elif [ -e "$d" ]; then echo "$d $(stat -c '%%u %%a %%F' "$d")"; fi; done
+safe=1; for d in %[1]s %[1]s/runs; do if [ -L "$d" ] || { [ -e "$d" ] && [ "$(stat -c '%%u %%a' "$d")" != "0 700" ]; }; then safe=0; fi; done
+`, StateDir)
 	b.WriteString("echo '@@ lock'\n")
 	if owner != "" {
-		fmt.Fprintf(&b, "(umask 077; mkdir -p %s/runs) && ln -s %s %s 2>/dev/null && echo acquired\n", StateDir, target.Quote(owner), LockPath)
+		fmt.Fprintf(&b, "[ $safe = 1 ] && (umask 077; mkdir -p %s/runs) && ln -s %s %s 2>/dev/null && echo acquired\n", StateDir, target.Quote(owner), LockPath)
 	}
 	fmt.Fprintf(&b, "readlink %s 2>/dev/null\n", LockPath)
 	// Each run kept on the host, with the state its journal records (the first "state" key).

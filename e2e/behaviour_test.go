@@ -146,3 +146,30 @@ func TestConfirmOnATerminal(t *testing.T) {
 		t.Errorf("the plan should be shown once, before the question:\n%s", out)
 	}
 }
+
+// TestUnsafeStateDirRefused: a /var/lib/frontdoor that another user owns, or that is a symlink,
+// is refused on a real host before any change, and no lock is taken in it.
+func TestUnsafeStateDirRefused(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.Need(t, 1)[0]
+	l.Reset(t, h)
+	defer l.Reset(t, h)
+	for _, setup := range []string{
+		"mkdir -p /var/lib/frontdoor && chown 1000 /var/lib/frontdoor && chmod 755 /var/lib/frontdoor",
+		"rm -rf /var/lib/frontdoor && mkdir -m 777 /tmp/fd-elsewhere && ln -s /tmp/fd-elsewhere /var/lib/frontdoor",
+	} {
+		l.Exec(t, h, setup)
+		before := snapshot(t, l, h)
+		r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml"))
+		if r.code != 1 || !strings.Contains(r.stdout, "state directory is unsafe") {
+			t.Fatalf("%s:\n%s", setup, r)
+		}
+		if after := snapshot(t, l, h); after != before {
+			t.Errorf("%s: the refused host changed:\n%s\n->\n%s", setup, before, after)
+		}
+		if out, _ := l.TryExec(h, "ls -A /var/lib/frontdoor/ /tmp/fd-elsewhere 2>/dev/null"); strings.Contains(out, "lock") || strings.Contains(out, "runs") {
+			t.Errorf("%s: something was created in the unsafe directory: %s", setup, out)
+		}
+		l.Exec(t, h, "rm -rf /var/lib/frontdoor /tmp/fd-elsewhere")
+	}
+}

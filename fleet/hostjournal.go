@@ -122,6 +122,9 @@ func LoadJournal(ctx context.Context, h target.Host, run string, d target.Dialec
 	if err := json.Unmarshal(f.Data, &hj); err != nil {
 		return nil, nil, fmt.Errorf("%s:%s/journal.json: %w", h.Name(), dir, err)
 	}
+	if err := hj.check(); err != nil {
+		return nil, nil, fmt.Errorf("%s:%s/journal.json: %w; refusing to replay it: look at the journal, then restore by hand", h.Name(), dir, err)
+	}
 	for i := range hj.Entries {
 		e := &hj.Entries[i]
 		if e.Path == "" || !e.Existed {
@@ -146,6 +149,28 @@ func LoadJournal(ctx context.Context, h target.Host, run string, d target.Dialec
 	}
 	j.Dialect = d
 	return &hj, j, nil
+}
+
+// check refuses a journal that holds what frontdoor never writes: a command of another shape, a
+// relative or unclean path. The journal comes back from the host, and replaying it runs as root.
+func (hj *HostJournal) check() error {
+	for i, e := range hj.Entries {
+		if e.Command != "" && !distro.Replayable(e.Command) {
+			return fmt.Errorf("entry %d holds a command frontdoor does not write: %q", i+1, e.Command)
+		}
+		if e.Path != "" && (!path.IsAbs(e.Path) || path.Clean(e.Path) != e.Path || strings.ContainsAny(e.Path, "\x00\n")) {
+			return fmt.Errorf("entry %d has an unclean path %q", i+1, e.Path)
+		}
+	}
+	for _, s := range hj.Services {
+		s.Validate = "" // only an apply validates; a rollback never runs it
+		for _, c := range []string{s.Start, s.Stop, s.Restart, s.Ready, s.Configtest} {
+			if c != "" && !distro.Replayable(c) {
+				return fmt.Errorf("service %s has a command frontdoor does not write: %q", s.Name, c)
+			}
+		}
+	}
+	return nil
 }
 
 // SetState rewrites journal.json with a new state (after frontdoor rollback).

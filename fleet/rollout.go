@@ -263,6 +263,9 @@ func VerifiedOf(pb *playbooks.Playbook, r *session.HostRun) []Verified {
 
 // checkLock refuses a host whose lock another run holds, or that still has an unfinished run.
 func (ro *Rollout) checkLock(r *session.HostRun) error {
+	if p := r.Facts.StateDirProblems; len(p) > 0 {
+		return &session.UnsafeStateError{Host: r.Host.Name, Problems: p}
+	}
 	if !r.Locked() {
 		return LockError(r.Host.Name, ParseOwner(r.Facts.LockHolder))
 	}

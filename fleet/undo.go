@@ -78,6 +78,9 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 	if err != nil {
 		return StatusFailed, err
 	}
+	if p := f.StateDirProblems; len(p) > 0 {
+		return StatusFailed, &session.UnsafeStateError{Host: h.Name, Problems: p}
+	}
 	if !f.LockAcquired {
 		holder := ParseOwner(f.LockHolder)
 		stale, _ := holder.Stale()

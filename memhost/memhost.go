@@ -78,6 +78,9 @@ type Host struct {
 	Sites    map[string]bool // sites-enabled
 	Services map[string]*Service
 	Lock     string // the lock symlink's target, "" when unlocked
+	// StateDir is what stat says of /var/lib/frontdoor ("uid mode type", or "symlink"); "" is
+	// root's 0700 directory, or none yet.
+	StateDir string
 	Faults   []*Fault
 	// Log is every operation, in order: "run CMD", "read PATH", "write PATH", "remove PATH".
 	Log     []string
@@ -461,8 +464,12 @@ func (h *Host) gather(cmd string) string {
 			}
 		}
 	}
+	w("@@ statedir\n")
+	if h.StateDir != "" {
+		w("%s %s\n", stateDir, h.StateDir)
+	}
 	w("@@ lock\n")
-	if m := lockRe.FindStringSubmatch(cmd); m != nil && h.Lock == "" {
+	if m := lockRe.FindStringSubmatch(cmd); m != nil && h.Lock == "" && (h.StateDir == "" || h.StateDir == "0 700 directory") {
 		h.Lock = unquote(m[1])
 		w("acquired\n")
 	}

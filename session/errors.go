@@ -1,6 +1,22 @@
 package session
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
+
+// UnsafeStateError is a host whose state directory (/var/lib/frontdoor) is not a root-owned 0700
+// directory: journals and backups hold passwords and decide what a rollback replays, so nothing
+// is kept, locked or changed there until it is fixed.
+type UnsafeStateError struct {
+	Host     string
+	Problems []string
+}
+
+func (e *UnsafeStateError) Error() string {
+	return fmt.Sprintf("%s: frontdoor's state directory is unsafe: %s; make it a directory owned by root with mode 700 (chown root:root, chmod 700), or remove it",
+		e.Host, strings.Join(e.Problems, "; "))
+}
 
 // UnfinishedError is a run whose journal on the host says it did not finish (applying, or a
 // rollback that failed): the host must not be changed again until that run is undone. Dir, when

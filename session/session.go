@@ -163,6 +163,9 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	if r.Facts.LockHolder != "" && !r.Facts.LockAcquired {
 		r.Warnings = append(r.Warnings, fmt.Errorf("locked by another run (%s): an apply now would be refused", r.Facts.LockHolder))
 	}
+	if p := r.Facts.StateDirProblems; len(p) > 0 {
+		r.Warnings = append(r.Warnings, &UnsafeStateError{Host: h.Name, Problems: p})
+	}
 	for _, id := range slices.Sorted(maps.Keys(r.Facts.Runs)) {
 		if st := r.Facts.Runs[id]; st == "applying" || st == "rollback-failed" {
 			r.Warnings = append(r.Warnings, &UnfinishedError{Host: h.Name, Run: id, State: st})

