@@ -310,12 +310,21 @@ func connectionOf(v string) string {
 func resolve(name string, vars map[string]any, at map[string]string, keys settings, dir string, sc *sshConfigFile) (*Host, error) {
 	h := &Host{Name: name, Vars: map[string]any{}}
 	known := map[string]bool{}
+	var notScalar error
 	get := func(ks []string) (string, string, bool) {
 		for _, k := range ks {
 			known[k] = true
 		}
 		for _, k := range ks {
 			if v, ok := vars[k]; ok && v != nil {
+				switch v.(type) {
+				case map[string]any, []any:
+					// Never stringified: a YAML alias tree would grow exponentially.
+					if notScalar == nil {
+						notScalar = fmt.Errorf("%s: %s must be a single value, not a list or mapping (host %s)", at[k], k, name)
+					}
+					return "", k, false
+				}
 				return fmt.Sprint(v), k, true
 			}
 		}
@@ -370,6 +379,9 @@ func resolve(name string, vars map[string]any, at map[string]string, keys settin
 		if !known[k] && !strings.HasPrefix(k, "ansible_") {
 			h.Vars[k] = v
 		}
+	}
+	if notScalar != nil {
+		return nil, notScalar
 	}
 	if h.Connection == "" {
 		h.Connection = "ssh"

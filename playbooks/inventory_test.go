@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeInv(t *testing.T, name, content string) string {
@@ -257,5 +258,23 @@ func TestInventoriesMatchAnsible(t *testing.T) {
 				t.Errorf("%s: group %s: frontdoor %v, ansible %v", f, g, got, exp)
 			}
 		}
+	}
+}
+
+// A YAML alias tree under a connection setting is refused at once, not stringified: five levels
+// of ten aliases are 2.2 MB of text, nine would be ~22 GB (issue 11 row 10).
+func TestInventoryAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("groups:\n  g:\n    hosts: [h1]\n    vars:\n      x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i <= 5; i++ {
+		fmt.Fprintf(&b, "      x%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	b.WriteString("      user: *a5\nhosts:\n  h1:\n    address: 192.0.2.1\n")
+	p := filepath.Join(t.TempDir(), "inv.yaml")
+	os.WriteFile(p, []byte(b.String()), 0o600)
+	start := time.Now()
+	_, err := LoadInventory(p)
+	if err == nil || !strings.Contains(err.Error(), "user must be a single value, not a list or mapping (host h1)") || time.Since(start) > 5*time.Second {
+		t.Fatalf("%.200v after %s", err, time.Since(start))
 	}
 }
