@@ -57,16 +57,37 @@ func SFTPPath(native string) string {
 
 // WinCommand is the command line that runs a verb's script with its parameters.
 func WinCommand(verb string, p WinParams) string {
-	js, _ := json.Marshal(p)
-	// The marker line says what the command is; the next one gives PowerShell the same JSON.
-	script := "# frontdoor:" + verb + " " + string(js) + "\n" +
-		"$p = '" + strings.ReplaceAll(string(js), "'", "''") + "' | ConvertFrom-Json\n" + winPrelude + winBodies[verb]
+	js := asciiJSON(p)
+	// The marker line says what the command is; the next one gives PowerShell the same JSON,
+	// base64-encoded: no value is ever inside a PowerShell string literal (which Unicode quotes
+	// such as U+2019 would end), and the JSON is ASCII, so the comment line holds no line break.
+	script := "# frontdoor:" + verb + " " + js + "\n" +
+		"$p = [Text.Encoding]::ASCII.GetString([Convert]::FromBase64String('" + base64.StdEncoding.EncodeToString([]byte(js)) + "')) | ConvertFrom-Json\n" +
+		winPrelude + winBodies[verb]
 	u := utf16.Encode([]rune(script))
 	b := make([]byte, 2*len(u))
 	for i, r := range u {
 		b[2*i], b[2*i+1] = byte(r), byte(r>>8)
 	}
 	return "powershell -NoProfile -NonInteractive -EncodedCommand " + base64.StdEncoding.EncodeToString(b)
+}
+
+// asciiJSON is p as JSON with every non-ASCII character escaped (\uXXXX).
+func asciiJSON(p WinParams) string {
+	js, _ := json.Marshal(p)
+	var b strings.Builder
+	for _, r := range string(js) {
+		switch {
+		case r < 0x80:
+			b.WriteRune(r)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
 }
 
 // DecodeWinCommand returns the verb and parameters of a command WinCommand made (for the lab's

@@ -2,6 +2,7 @@ package distro
 
 import (
 	"encoding/base64"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -24,6 +25,35 @@ func TestWinPaths(t *testing.T) {
 	}
 }
 
+var paramsLine = regexp.MustCompile(`^\$p = \[Text\.Encoding\]::ASCII\.GetString\(\[Convert\]::FromBase64String\('[A-Za-z0-9+/=]*'\)\) \| ConvertFrom-Json$`)
+
+// Parameters never reach PowerShell inside a string literal: a service name with Unicode quotes
+// (which end a single-quoted PowerShell string) or a path with a double quote or a newline stay
+// data: ASCII JSON in the marker comment, base64 on the line that reads it (issue 11 row 5).
+func TestWinCommandHostileParams(t *testing.T) {
+	for _, v := range []string{"Apache2.4\u2019; Start-Process calc; \u2019", "x'; Start-Process calc; '", "a\"b", "line\nStart-Process calc", "x\u2028Start-Process calc", "\U0001F600"} {
+		cmd := WinCommand("service", WinParams{Name: v, Action: "start"})
+		verb, got, err := DecodeWinCommand(cmd)
+		if err != nil || verb != "service" || got.Name != v {
+			t.Fatalf("%q: %s %+v %v", v, verb, got, err)
+		}
+		b, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(cmd, "powershell -NoProfile -NonInteractive -EncodedCommand "))
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+		}
+		lines := strings.Split(string(utf16.Decode(u)), "\n")
+		for _, r := range lines[0] {
+			if r >= 0x80 || r < 0x20 {
+				t.Errorf("%q: marker line holds %U", v, r)
+			}
+		}
+		if !paramsLine.MatchString(lines[1]) || strings.Contains(strings.Join(lines[1:], "\n"), "calc") {
+			t.Errorf("%q: the value reached the script:\n%s", v, strings.Join(lines[:2], "\n"))
+		}
+	}
+}
+
 // A command is one -EncodedCommand (UTF-16LE, as PowerShell wants it) whose first line says the
 // verb and parameters, and whose second gives them to the script; quotes survive.
 func TestWinCommandRoundTrip(t *testing.T) {
@@ -39,7 +69,8 @@ func TestWinCommandRoundTrip(t *testing.T) {
 		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
 	}
 	script := string(utf16.Decode(u))
-	if !strings.Contains(script, `o''brien`) || !strings.Contains(script, "ConvertFrom-Json") || !strings.Contains(script, "'"+header+"'") {
+	lines := strings.Split(script, "\n")
+	if !paramsLine.MatchString(lines[1]) || !strings.Contains(script, "'"+header+"'") {
 		t.Errorf("script:\n%s", script)
 	}
 	if _, _, err := DecodeWinCommand("cmd /c ver"); err == nil {

@@ -64,10 +64,14 @@ const (
 )
 
 var (
-	winAbsR   = regexp.MustCompile(`^[A-Za-z]:[\\/][^'\n]*$`)
-	nameRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,40}$`)
-	contextR  = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
-	hostnameR = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+	// A Windows path reaches cmd.exe /c inside double quotes (an app's .bat): no quote, no
+	// %VARIABLE% expansion, no line break.
+	winAbsR = regexp.MustCompile(`^[A-Za-z]:[\\/][^'"%\r\n\x00]*$`)
+	// A Windows service name as Get-Service -Name takes it literally: no wildcard, no quote.
+	winServiceR = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._@()-]{0,79}$`)
+	nameRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,40}$`)
+	contextR    = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
+	hostnameR   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 )
 
 // LoadPlaybook reads and validates a playbook, filling defaults.
@@ -117,6 +121,9 @@ func (pb *Playbook) checkApp(a *App, at string, names map[string]bool) error {
 	}
 	if a.WindowsService == "" {
 		a.WindowsService = a.Name
+	}
+	if !winServiceR.MatchString(a.WindowsService) {
+		return src.errorf(at+".windows_service", "windows_service %q: a service name of letters, digits, spaces and . _ @ ( ) - (no wildcards: Get-Service would match several)", a.WindowsService)
 	}
 	for _, d := range []struct{ key, val string }{{"windows_install", a.WindowsInstall}, {"windows_home", a.WindowsHome}} {
 		if !winAbsR.MatchString(d.val) {
@@ -170,6 +177,9 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 	}
 	if pb.Apache.WindowsService == "" {
 		pb.Apache.WindowsService = DefaultWindowsService
+	}
+	if !winServiceR.MatchString(pb.Apache.WindowsService) {
+		return nil, src.errorf("$.apache.windows_service", "windows_service %q: a service name of letters, digits, spaces and . _ @ ( ) - (no wildcards)", pb.Apache.WindowsService)
 	}
 	if !winAbsR.MatchString(pb.Apache.WindowsRoot) {
 		return nil, src.errorf("$.apache.windows_root", "windows_root %q must be an absolute Windows path, like C:\\Apache24", pb.Apache.WindowsRoot)

@@ -182,3 +182,22 @@ func TestCheckHost(t *testing.T) {
 		t.Errorf("%+v", p)
 	}
 }
+
+// Windows values that would escape into PowerShell or cmd.exe, or match every service, are
+// refused with the key's position (issue 11 row 5).
+func TestWindowsValuesRefused(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"    windows_service: '*'\n", "no wildcards"},
+		{"    windows_service: \"Apache2.4\u2019; Start-Process calc; \u2019\"\n", "no wildcards"},
+		{"    windows_install: 'C:\\Atlassian\\\" & calc & \"'\n", "absolute Windows path"},
+		{"    windows_install: 'C:\\%ComSpec%'\n", "absolute Windows path"},
+	} {
+		_, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: jira\n    url: http://jira.example.com\n"+c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v", c.yaml, err)
+		}
+	}
+	if _, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: jira\n    url: http://jira.example.com\napache:\n  windows_service: 'Apache*'\n")); err == nil {
+		t.Error("apache.windows_service with a wildcard accepted")
+	}
+}
