@@ -340,6 +340,9 @@ func describeStat(st string) string {
 	if st == "symlink" {
 		return "a symlink"
 	}
+	if who, ok := strings.CutPrefix(st, "acl "); ok {
+		return "open to " + who + " (want only SYSTEM and Administrators, not inherited)"
+	}
 	f := strings.SplitN(st, " ", 3)
 	if len(f) < 3 {
 		return st

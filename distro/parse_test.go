@@ -1,10 +1,13 @@
 package distro
 
 import (
+	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 func fixture(t *testing.T, rel string) string {
@@ -196,4 +199,45 @@ func TestLoadModules(t *testing.T) {
 	if c6 := summary(read("centos6-httpd22-a-abella-httpd.conf")); !strings.Contains(c6, "proxy_http") {
 		t.Errorf("centos6: %s", c6)
 	}
+}
+
+// The state directory as the gather reports it: root's 0700 directory is fine; another owner, a
+// mode open to others, a symlink, or (Windows) an ACL letting in more than SYSTEM and
+// Administrators is a problem, said in words.
+func TestStateDirProblems(t *testing.T) {
+	out := header + "\n@@ os-release\nID=debian\nVERSION_ID=12\n@@ statedir\n/var/lib/frontdoor 0 700 directory\n/var/lib/frontdoor/runs 1000 755 directory\n" +
+		"/var/lib/frontdoor/x symlink\nC:\\ProgramData\\frontdoor acl S-1-5-32-545,inherited\n@@ end\n"
+	f, err := ParseGather(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"/var/lib/frontdoor/runs is a directory owned by uid 1000 with mode 755 (want a directory owned by root, mode 700)",
+		"/var/lib/frontdoor/x is a symlink",
+		`C:\ProgramData\frontdoor is open to S-1-5-32-545,inherited (want only SYSTEM and Administrators, not inherited)`,
+	}
+	if fmt.Sprint(f.StateDirProblems) != fmt.Sprint(want) {
+		t.Errorf("got %q", f.StateDirProblems)
+	}
+	// The Windows commands create frontdoor's folders protected, and take the lock only in one.
+	mk := WinCommand("mkdir", WinParams{Path: `C:\ProgramData\frontdoor\runs\x`})
+	gather := WinGather(Request{Lock: "run=x"}, `C:\Apache24`, "Apache2.4", nil)
+	for _, c := range []struct{ cmd, want string }{{mk, "Protect $p.path"}, {gather, "if ($p.lock -and -not $bad)"}, {gather, "SetAccessRuleProtection($true, $false)"}} {
+		if !strings.Contains(decodeScript(t, c.cmd), c.want) {
+			t.Errorf("script lacks %q", c.want)
+		}
+	}
+}
+
+func decodeScript(t *testing.T, cmd string) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(cmd, "powershell -NoProfile -NonInteractive -EncodedCommand "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+	}
+	return string(utf16.Decode(u))
 }

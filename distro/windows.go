@@ -122,6 +122,23 @@ func DecodeWinCommand(cmd string) (string, WinParams, error) {
 const winPrelude = `$ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 function Native($s) { ($s.TrimStart('/')) -replace '/', '\' }
+# frontdoor's folders are readable and writable by SYSTEM and Administrators only (ProgramData's
+# inherited ACL lets Users read and create): protected from inheritance, by SID (any language).
+$Trusted = 'S-1-5-18', 'S-1-5-32-544'
+function Protect($d) {
+  New-Item -ItemType Directory -Force -Path $d | Out-Null
+  $acl = New-Object System.Security.AccessControl.DirectorySecurity
+  $acl.SetAccessRuleProtection($true, $false)
+  foreach ($sid in $Trusted) { $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule((New-Object System.Security.Principal.SecurityIdentifier($sid)), 'FullControl', 'ContainerInherit,ObjectInherit', 'None', 'Allow'))) }
+  Set-Acl -LiteralPath $d -AclObject $acl
+}
+# Unsafe: who else the folder lets in, or that it inherits (empty when only the trusted have it).
+function Unsafe($d) {
+  $acl = Get-Acl -LiteralPath $d
+  $others = $acl.Access | ForEach-Object { $_.IdentityReference.Translate([System.Security.Principal.SecurityIdentifier]).Value } | Where-Object { $Trusted -notcontains $_ }
+  if (-not $acl.AreAccessRulesProtected) { $others = @($others) + 'inherited' }
+  ($others | Sort-Object -Unique) -join ','
+}
 `
 
 // winBodies are the PowerShell bodies of the verbs. gather prints the same sections as the POSIX
@@ -148,10 +165,13 @@ Get-NetTCPConnection -State Listen | ForEach-Object { '{0:X4}' -f $_.LocalPort }
 foreach ($s in $p.services) { if (Get-Service -Name $s -ErrorAction SilentlyContinue) { "$s=windows" } else { "$s=none" } }
 '@@ winservices'
 foreach ($n in $p.detect) { Get-Service | Where-Object { $_.Name -like "*$n*" -or $_.DisplayName -like "*$n*" } | ForEach-Object { "$n=$($_.Name)" } }
+'@@ statedir'
+if (Test-Path -LiteralPath $p.state_dir) { $u = Unsafe $p.state_dir; if ($u) { "$($p.state_dir) acl $u" } }
 '@@ lock'
 $lock = Join-Path $p.state_dir 'lock'
-if ($p.lock) {
-  New-Item -ItemType Directory -Force -Path (Join-Path $p.state_dir 'runs') | Out-Null
+$bad = ''; if (Test-Path -LiteralPath $p.state_dir) { $bad = Unsafe $p.state_dir }
+if ($p.lock -and -not $bad) {
+  Protect $p.state_dir; New-Item -ItemType Directory -Force -Path (Join-Path $p.state_dir 'runs') | Out-Null
   try { $fs = [IO.File]::Open($lock, 'CreateNew', 'Write'); $w = New-Object IO.StreamWriter($fs); $w.Write($p.lock); $w.Close(); 'acquired' } catch { }
 }
 if (Test-Path -LiteralPath $lock) { [IO.File]::ReadAllText($lock) }
@@ -189,7 +209,7 @@ while ((Get-Date) -lt $deadline) {
 $out
 if ($LASTEXITCODE -ne 0) { [Console]::Error.Write($out); exit 1 }
 `,
-	"mkdir": `New-Item -ItemType Directory -Force -Path $p.path | Out-Null
+	"mkdir": `Protect $p.path
 `,
 	// unlock removes the lock only if it still holds the given owner line.
 	"unlock": `$lock = Join-Path $p.state_dir 'lock'
