@@ -42,13 +42,20 @@ func (l *Host) Close() error              { return nil }
 
 func (l *Host) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
 	l.trips.Add(1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
-	var stdout, stderr bytes.Buffer
-	c.Stdout, c.Stderr = &stdout, &stderr
+	stdout := &target.Bounded{Max: target.MaxOutput, OnOver: cancel}
+	stderr := &target.Tail{N: 64 << 10}
+	c.Stdout, c.Stderr = stdout, stderr
 	if stdin != nil {
 		c.Stdin = bytes.NewReader(stdin)
 	}
-	if err := c.Run(); err != nil {
+	err := c.Run()
+	if oerr := stdout.Err("its output"); oerr != nil {
+		return nil, fmt.Errorf("%s: %w", l.name, oerr)
+	}
+	if err != nil {
 		return stdout.Bytes(), &target.CommandError{Host: l.name, Err: err, Stderr: stderr.String(), Stdout: stdout.String()}
 	}
 	return stdout.Bytes(), nil

@@ -37,8 +37,10 @@ type Config struct {
 	// BecomePassword is the sudo password of a non-root user; nil means sudo -n (NOPASSWD).
 	BecomePassword []byte
 	ConnectTimeout time.Duration // default 15 s
-	CommandTimeout time.Duration // default 10 min per command
-	SFTPServer     string        // for sudo SFTP; default /usr/lib/openssh/sftp-server
+	CommandTimeout time.Duration // default 10 min per command, and per file operation
+	// MaxOutput bounds a command's output and a file read (default target.MaxOutput).
+	MaxOutput  int
+	SFTPServer string // for sudo SFTP; default /usr/lib/openssh/sftp-server
 	// Jump are the hops to go through first, in order (OpenSSH's ProxyJump). Each hop is
 	// authenticated with the same keys and checked against the same known_hosts.
 	Jump []Hop
@@ -91,6 +93,7 @@ type Client struct {
 	mu       sync.Mutex
 	sftp     *sftp.Client
 	sftpSess *xssh.Session
+	starting atomic.Pointer[xssh.Session] // the sftp-server session while its handshake runs
 	done     chan struct{}
 }
 
@@ -131,6 +134,13 @@ func (e *UnknownHostError) Error() string {
 		return fmt.Sprintf("known_hosts file %s does not exist", e.KnownHosts)
 	}
 	return fmt.Sprintf("%s: host key not in %s (%s): verify it and add it", e.Host, e.KnownHosts, e.Key)
+}
+
+func (c *Config) maxOutput() int {
+	if c.MaxOutput > 0 {
+		return c.MaxOutput
+	}
+	return target.MaxOutput
 }
 
 func (c *Config) defaults() error {
@@ -412,13 +422,14 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, err
 	}
 	defer sess.Close()
 	full, pw := c.become(cmd)
-	var stdout, stderr bytes.Buffer
-	sess.Stdout, sess.Stderr = &stdout, &stderr
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.CommandTimeout)
+	defer cancel()
+	stdout := &target.Bounded{Max: c.cfg.maxOutput(), OnOver: cancel}
+	stderr := &target.Tail{N: 64 << 10}
+	sess.Stdout, sess.Stderr = stdout, stderr
 	if pw != nil || stdin != nil {
 		sess.Stdin = io.MultiReader(bytes.NewReader(pw), bytes.NewReader(stdin))
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.CommandTimeout)
-	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- sess.Run(full) }()
 	select {
@@ -426,7 +437,13 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, err
 	case <-ctx.Done():
 		sess.Signal(xssh.SIGKILL)
 		sess.Close()
+		if err := stdout.Err("its output"); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.cfg.Name, err)
+		}
 		return stdout.Bytes(), fmt.Errorf("%s: command timed out or was cancelled: %w", c.cfg.Name, ctx.Err())
+	}
+	if err := stdout.Err("its output"); err != nil {
+		return nil, fmt.Errorf("%s: %w", c.cfg.Name, err)
 	}
 	if err != nil {
 		return stdout.Bytes(), &target.CommandError{Host: c.cfg.Name, Err: err, Stderr: stderr.String(), Stdout: stdout.String()}

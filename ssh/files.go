@@ -1,7 +1,6 @@
 package ssh
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strings"
 
 	"github.com/frontdoor-dev/frontdoor/target"
 	"github.com/pkg/sftp"
@@ -56,8 +56,8 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	var stderr bytes.Buffer
-	sess.Stderr = &stderr
+	stderr := &target.Tail{N: 64 << 10}
+	sess.Stderr = stderr
 	cmd, pw := c.become(target.Quote(c.cfg.SFTPServer) + " -u 077")
 	if err := sess.Start(cmd); err != nil {
 		return nil, fmt.Errorf("%s: start %s: %w", c.cfg.Name, c.cfg.SFTPServer, err)
@@ -67,10 +67,12 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 			return nil, err
 		}
 	}
+	c.starting.Store(sess) // closeSFTP can end a handshake that never completes
+	defer c.starting.Store(nil)
 	cl, err := sftp.NewClientPipe(out, in)
 	if err != nil {
 		sess.Close()
-		return nil, fmt.Errorf("%s: sftp-server (%s): %w: %s", c.cfg.Name, c.cfg.SFTPServer, err, bytes.TrimSpace(stderr.Bytes()))
+		return nil, fmt.Errorf("%s: sftp-server (%s): %w: %s", c.cfg.Name, c.cfg.SFTPServer, err, strings.TrimSpace(stderr.String()))
 	}
 	c.sftp, c.sftpSess = cl, sess
 	return cl, nil
@@ -78,6 +80,10 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 
 // ReadFile returns a file's bytes, mode and owner; a missing file is File{Exists: false}.
 func (c *Client) ReadFile(ctx context.Context, p string) (target.File, error) {
+	return withDeadline(c, ctx, "read "+p, func() (target.File, error) { return c.readFile(p) })
+}
+
+func (c *Client) readFile(p string) (target.File, error) {
 	cl, err := c.sftpClient()
 	if err != nil {
 		return target.File{}, err
@@ -97,9 +103,12 @@ func (c *Client) ReadFile(ctx context.Context, p string) (target.File, error) {
 		return target.File{}, fmt.Errorf("%s: stat %s: %w", c.cfg.Name, p, err)
 	}
 	c.trips.Add(1)
-	data, err := io.ReadAll(f)
+	data, err := io.ReadAll(io.LimitReader(f, int64(c.cfg.maxOutput())+1))
 	if err != nil {
 		return target.File{}, fmt.Errorf("%s: read %s: %w", c.cfg.Name, p, err)
+	}
+	if len(data) > c.cfg.maxOutput() {
+		return target.File{}, fmt.Errorf("%s: read %s: %w (%d MiB): not a configuration file frontdoor edits", c.cfg.Name, p, target.ErrTooMuch, c.cfg.maxOutput()>>20)
 	}
 	file := target.File{Path: p, Exists: true, Data: data, Mode: st.Mode().Perm()}
 	if fst, ok := st.Sys().(*sftp.FileStat); ok {
@@ -112,6 +121,11 @@ func (c *Client) ReadFile(ctx context.Context, p string) (target.File, error) {
 // mode and owner and is fsynced, then renamed over the target (posix-rename), so readers see the
 // old or the new file, never half of one.
 func (c *Client) WriteFile(ctx context.Context, f target.File) error {
+	_, err := withDeadline(c, ctx, "write "+f.Path, func() (struct{}, error) { return struct{}{}, c.writeFile(f) })
+	return err
+}
+
+func (c *Client) writeFile(f target.File) error {
 	cl, err := c.sftpClient()
 	if err != nil {
 		return err
@@ -166,6 +180,11 @@ func (c *Client) WriteFile(ctx context.Context, f target.File) error {
 
 // Remove deletes a file; a missing file is not an error.
 func (c *Client) Remove(ctx context.Context, p string) error {
+	_, err := withDeadline(c, ctx, "remove "+p, func() (struct{}, error) { return struct{}{}, c.remove(p) })
+	return err
+}
+
+func (c *Client) remove(p string) error {
 	cl, err := c.sftpClient()
 	if err != nil {
 		return err
@@ -175,6 +194,45 @@ func (c *Client) Remove(ctx context.Context, p string) error {
 		return fmt.Errorf("%s: remove %s: %w", c.cfg.Name, p, err)
 	}
 	return nil
+}
+
+// withDeadline runs one file operation under the context and CommandTimeout: SFTP calls take no
+// context, so on expiry the SFTP connection is closed (which ends the call; the next operation
+// opens a new one) and the operation fails instead of hanging a worker.
+func withDeadline[T any](c *Client, ctx context.Context, op string, f func() (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.CommandTimeout)
+	defer cancel()
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { v, err := f(); done <- result{v, err} }()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		c.closeSFTP()
+		var zero T
+		return zero, fmt.Errorf("%s: %s: timed out or cancelled: %w", c.cfg.Name, op, ctx.Err())
+	}
+}
+
+// closeSFTP ends the SFTP connection, if any.
+func (c *Client) closeSFTP() {
+	if s := c.starting.Load(); s != nil {
+		s.Close() // sftpClient holds mu during the handshake: end it first
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sftp != nil {
+		c.sftp.Close()
+		c.sftp = nil
+	}
+	if c.sftpSess != nil {
+		c.sftpSess.Close()
+		c.sftpSess = nil
+	}
 }
 
 // afterCreate, in tests, looks at the temporary file of an atomic write before data reaches it.

@@ -10,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/pkg/sftp"
 	xssh "golang.org/x/crypto/ssh"
 )
 
@@ -23,6 +25,8 @@ type testServer struct {
 	mu   sync.Mutex
 	cfg  *xssh.ServerConfig
 	ln   net.Listener
+	// hangSFTP: sftp-server starts and never answers (a broken host).
+	hangSFTP bool
 }
 
 func newHostKey(t *testing.T) xssh.Signer {
@@ -117,14 +121,37 @@ func (s *testServer) serve(nc net.Conn) {
 			}
 			go func() {
 				for r := range creqs {
-					if r.Type == "exec" {
-						r.Reply(true, nil)
-						io.WriteString(ch, "ok\n")
-						ch.SendRequest("exit-status", false, binary.BigEndian.AppendUint32(nil, 0))
+					if r.Type != "exec" {
+						r.Reply(false, nil)
+						continue
+					}
+					r.Reply(true, nil)
+					var cmd struct{ Command string }
+					xssh.Unmarshal(r.Payload, &cmd)
+					switch {
+					case strings.Contains(cmd.Command, "sftp-server") && s.hangSFTP:
+						go xssh.DiscardRequests(creqs)
+						io.Copy(io.Discard, ch) // reads the client's init, never answers
+						return
+					case strings.Contains(cmd.Command, "sftp-server"):
+						go xssh.DiscardRequests(creqs)
+						if srv, err := sftp.NewServer(ch); err == nil {
+							srv.Serve()
+						}
 						ch.Close()
 						return
+					case cmd.Command == "flood":
+						buf := make([]byte, 32<<10)
+						for {
+							if _, err := ch.Write(buf); err != nil {
+								return
+							}
+						}
 					}
-					r.Reply(false, nil)
+					io.WriteString(ch, "ok\n")
+					ch.SendRequest("exit-status", false, binary.BigEndian.AppendUint32(nil, 0))
+					ch.Close()
+					return
 				}
 			}()
 		case "direct-tcpip":
