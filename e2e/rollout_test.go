@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -355,4 +358,43 @@ func BenchmarkConvergedApply(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(trips)/float64(b.N), "roundtrips/op")
+}
+
+// TestAdminCredentialsNeverInClear: --set-base-url sends Jira's admin credentials only through
+// the SSH connection (forwarded to the host's own Apache): a capture of the lab bridge during
+// the run holds neither the password nor any Authorization header, though the Base URL was set.
+func TestAdminCredentialsNeverInClear(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.Need(t, 1)[0]
+	l.Reset(t, h)
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		t.Fatal("tcpdump is not installed (scripts/setup installs it)")
+	}
+	capture := filepath.Join(t.TempDir(), "bridge.txt")
+	out, err := os.Create(capture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := exec.Command("tcpdump", "-i", "fdlab0", "-U", "-n", "-A", "-s", "0", "tcp port 80 or tcp port 8080")
+	dump.Stdout, dump.Stderr = out, io.Discard
+	if err := dump.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // tcpdump attaches
+	r := frontdoor(t, adminEnv(t, l), "apply", "--yes", "--set-base-url", "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml"))
+	time.Sleep(500 * time.Millisecond)
+	dump.Process.Signal(os.Interrupt)
+	dump.Wait()
+	out.Close()
+	if r.code != 0 || !strings.Contains(r.stdout, "Base URL set to") {
+		t.Fatalf("apply --set-base-url:\n%s", r)
+	}
+	data, _ := os.ReadFile(capture)
+	pw := l.AdminPassword(t)
+	if !strings.Contains(string(data), "GET / HTTP/1.1") {
+		t.Fatalf("the capture saw no verification traffic: is it the right bridge?\n%.2000s", data)
+	}
+	if strings.Contains(string(data), pw) || strings.Contains(strings.ToLower(string(data)), "authorization:") {
+		t.Errorf("admin credentials crossed the lab bridge in clear")
+	}
 }

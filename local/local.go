@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,4 +122,9 @@ func (l *Host) Remove(ctx context.Context, p string) error {
 		return fmt.Errorf("%s: %w", l.name, err)
 	}
 	return nil
+}
+
+// Forward connects to addr on this machine.
+func (l *Host) Forward(ctx context.Context, addr string) (net.Conn, error) {
+	return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 }

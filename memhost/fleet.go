@@ -52,6 +52,9 @@ func (f *Fleet) HTTPDial(name string) func(ctx context.Context, network, addr st
 		}
 		s = httptest.NewServer(h)
 		f.servers[name] = s
+		h.mu.Lock()
+		h.proxyAddr = s.Listener.Addr().String()
+		h.mu.Unlock()
 	}
 	addr := s.Listener.Addr().String()
 	return func(ctx context.Context, network, _ string) (net.Conn, error) {

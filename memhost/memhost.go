@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
 	"regexp"
 	"sort"
@@ -86,6 +87,8 @@ type Host struct {
 	Log     []string
 	trips   atomic.Int64
 	dialect target.Dialect
+	// proxyAddr is where its Fleet serves this host's Apache (Forward's destination).
+	proxyAddr string
 }
 
 // New is a fresh Debian 12 host named name with Apache running its default site and Jira
@@ -167,11 +170,22 @@ type conn struct {
 	closed atomic.Bool
 }
 
-func (c *conn) Name() string                             { return c.h.name }
-func (c *conn) RoundTrips() int64                        { return c.h.trips.Load() }
-func (c *conn) SetSFTPServer(string)                     {}
-func (c *conn) SetDialect(d target.Dialect)              { c.h.mu.Lock(); c.h.dialect = d; c.h.mu.Unlock() }
-func (c *conn) Close() error                             { c.closed.Store(true); return nil }
+func (c *conn) Name() string                { return c.h.name }
+func (c *conn) RoundTrips() int64           { return c.h.trips.Load() }
+func (c *conn) SetSFTPServer(string)        {}
+func (c *conn) SetDialect(d target.Dialect) { c.h.mu.Lock(); c.h.dialect = d; c.h.mu.Unlock() }
+func (c *conn) Close() error                { c.closed.Store(true); return nil }
+
+// Forward reaches the host's Apache (served by its Fleet), whatever the port asked for.
+func (c *conn) Forward(ctx context.Context, _ string) (net.Conn, error) {
+	c.h.mu.Lock()
+	addr := c.h.proxyAddr
+	c.h.mu.Unlock()
+	if addr == "" {
+		return nil, fmt.Errorf("%s: nothing to forward to (no Fleet serves this host's Apache)", c.h.name)
+	}
+	return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+}
 func (c *conn) Remove(_ context.Context, p string) error { return c.h.remove(p) }
 func (c *conn) ReadFile(_ context.Context, p string) (target.File, error) {
 	return c.h.read(p)

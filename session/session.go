@@ -250,6 +250,13 @@ func (r *HostRun) Verify(ctx context.Context) error {
 		if r.opts.HTTPDial != nil {
 			t.Dial = r.opts.HTTPDial(r.Host.Name)
 		}
+		if c := r.Conn; c != nil {
+			// The credentialed request goes to the host's own Apache through SSH.
+			t.Secure = func(ctx context.Context, _, addr string) (net.Conn, error) {
+				_, port, _ := net.SplitHostPort(addr)
+				return c.Forward(ctx, net.JoinHostPort("127.0.0.1", port))
+			}
+		}
 		var res verify.Result
 		var err error
 		if prod.BaseURLAPI == "jira" {

@@ -450,3 +450,12 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, err
 	}
 	return stdout.Bytes(), nil
 }
+
+// Forward opens a TCP connection to addr from the host, over the SSH connection.
+func (c *Client) Forward(ctx context.Context, addr string) (net.Conn, error) {
+	conn, err := c.conn.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: forward to %s over SSH: %w", c.cfg.Name, addr, err)
+	}
+	return conn, nil
+}

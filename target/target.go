@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net"
 	"strings"
 )
 
@@ -35,6 +36,10 @@ type Conn interface {
 	// SetDialect is called once the facts say how the host speaks (Windows: no sudo, plain SFTP,
 	// no POSIX modes or owners).
 	SetDialect(d Dialect)
+	// Forward opens a TCP connection to addr as the host itself sees it, through the transport's
+	// own authenticated channel (SSH's direct-tcpip): how secrets such as an application admin's
+	// password reach the host's Apache without crossing the network in clear.
+	Forward(ctx context.Context, addr string) (net.Conn, error)
 	Close() error
 }
 

@@ -15,7 +15,8 @@ func verifyCommand() *cli.Command {
 		Name:      "verify",
 		Usage:     "check each app through the proxy: redirects stay on the public URL and the Base URL matches",
 		ArgsUsage: "PLAYBOOK",
-		Description: "Talks HTTP to each host's Apache with the public Host header; needs no SSH and no DNS.\n" +
+		Description: "Talks HTTP to each host's Apache with the public Host header; needs no SSH and no DNS\n" +
+			"(with --set-base-url it connects over SSH: the admin's credentials only travel through it).\n" +
 			"Exit status: 0 when every app verifies and its Base URL matches, 1 otherwise.",
 		Flags: append(connFlags(), baseURLFlags()...),
 		Action: func(c *cli.Context) error {
@@ -29,6 +30,17 @@ func verifyCommand() *cli.Command {
 			var failed atomic.Int32
 			fleet.Each(len(l.hosts), c.Int("forks"), func(i int) {
 				r := session.NewVerifyRun(l.pb, l.hosts[i], l.opts)
+				if l.opts.SetBaseURL != nil {
+					// The admin's credentials go only through the host's SSH connection.
+					conn, err := session.Connect(c.Context, l.hosts[i], l.opts)
+					if err != nil {
+						l.printf("%s: FAILED: %s\n", r.Host.Name, explain(err))
+						failed.Add(1)
+						return
+					}
+					defer conn.Close()
+					r.Conn = conn
+				}
 				if err := r.Verify(c.Context); err != nil {
 					l.printf("%s: FAILED: %s\n", r.Host.Name, explain(err))
 					failed.Add(1)

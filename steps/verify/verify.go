@@ -27,6 +27,10 @@ type Target struct {
 	// Dial, if set, replaces the TCP dial to Address:port (tests reach an in-memory host's
 	// Apache through it).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Secure reaches the host's Apache over an authenticated channel (the SSH connection's
+	// forwarding): the only way admin credentials leave the controller. Without it, setting the
+	// Base URL is refused.
+	Secure func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Credentials are an application admin's, for setting the Base URL. Never logged.
@@ -152,9 +156,14 @@ func SetJiraBaseURL(ctx context.Context, t Target, cred Credentials) error {
 	if err != nil {
 		return err
 	}
+	if t.Secure == nil {
+		return fmt.Errorf("%s: set Base URL: the admin credentials travel only through the host's SSH connection, and this check has none", t.App)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(cred.User, cred.Password)
-	resp, err := client(t).Do(req)
+	secure := t
+	secure.Dial = t.Secure
+	resp, err := client(secure).Do(req)
 	if err != nil {
 		return fmt.Errorf("%s: set Base URL: %w", t.App, err)
 	}

@@ -59,3 +59,37 @@ func TestRedirectOffSiteRefused(t *testing.T) {
 		}
 	}
 }
+
+// Admin credentials are never sent over the plain network path: without a secure (SSH-forwarded)
+// dial, setting the Base URL is refused before any request carries them; with one, the PUT and
+// its Authorization header go through it alone (issue 11 row 4).
+func TestCredentialsOnlyThroughSSH(t *testing.T) {
+	var plainAuth, secureAuth []string
+	handler := func(seen *[]string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if a := r.Header.Get("Authorization"); a != "" {
+				*seen = append(*seen, r.Method+" "+a)
+			}
+			w.WriteHeader(http.StatusNoContent)
+		})
+	}
+	plain := httptest.NewServer(handler(&plainAuth))
+	defer plain.Close()
+	secure := httptest.NewServer(handler(&secureAuth))
+	defer secure.Close()
+	_, port, _ := net.SplitHostPort(plain.Listener.Addr().String())
+	tg := Target{App: "jira", BaseURL: "http://jira.example.com:" + port, Address: "127.0.0.1"}
+	cred := Credentials{User: "admin", Password: "hunter2"}
+	if err := SetJiraBaseURL(context.Background(), tg, cred); err == nil || !strings.Contains(err.Error(), "only through the host's SSH connection") {
+		t.Fatalf("no secure path: %v", err)
+	}
+	tg.Secure = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, secure.Listener.Addr().String())
+	}
+	if err := SetJiraBaseURL(context.Background(), tg, cred); err != nil {
+		t.Fatal(err)
+	}
+	if len(plainAuth) != 0 || len(secureAuth) != 1 || !strings.HasPrefix(secureAuth[0], "PUT Basic ") {
+		t.Errorf("plain path saw %v, secure path %v", plainAuth, secureAuth)
+	}
+}
