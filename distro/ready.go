@@ -1,6 +1,10 @@
 package distro
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/frontdoor-dev/frontdoor/target"
+)
 
 // HTTPReady is a command that waits up to seconds for any HTTP answer on 127.0.0.1:port (curl,
 // or a TCP connect where curl is missing). Tomcat binds its Connector only after the webapp is
@@ -9,5 +13,5 @@ func HTTPReady(port int, name string, seconds int) string {
 	return fmt.Sprintf(`i=0; while [ $i -lt %[3]d ]; do
   if command -v curl >/dev/null 2>&1; then c=$(curl -s -o /dev/null -w '%%{http_code}' --max-time 3 http://127.0.0.1:%[1]d/ 2>/dev/null); [ -n "$c" ] && [ "$c" != 000 ] && exit 0
   elif (exec 3<>/dev/tcp/127.0.0.1/%[1]d) 2>/dev/null; then exit 0; fi
-  i=$((i+1)); sleep 0.5; done; echo "%[2]s does not answer on port %[1]d after %[4]d s" >&2; exit 1`, port, name, seconds*2, seconds)
+  i=$((i+1)); sleep 0.5; done; echo %[2]s >&2; exit 1`, port, target.Quote(fmt.Sprintf("%s does not answer on port %d after %d s", name, port, seconds)), seconds*2)
 }

@@ -11,8 +11,8 @@ import (
 // journal is read back from the host, so a command of any other shape is refused rather than run
 // as root (a journal edited on the host must not become a way to run commands).
 var replayable = []*regexp.Regexp{
-	regexp.MustCompile(`^a2dismod -q -f [A-Za-z0-9_]+$`),
-	regexp.MustCompile(`^a2dissite -q [A-Za-z0-9_.-]+$`),
+	regexp.MustCompile(`^a2dismod -q -f ('[A-Za-z0-9_]+'|[A-Za-z0-9_]+)$`),
+	regexp.MustCompile(`^a2dissite -q ('[A-Za-z0-9_.-]+'|[A-Za-z0-9_.-]+)$`),
 	regexp.MustCompile(`^setsebool -P httpd_can_network_connect [01]$`),
 	regexp.MustCompile(`^systemctl (start|stop|restart) ('[A-Za-z0-9@_.-]+'|[A-Za-z0-9@_.-]+)$`),
 	regexp.MustCompile(`^service ('[A-Za-z0-9@_.-]+'|[A-Za-z0-9@_.-]+) (start|stop|restart)$`),
@@ -21,7 +21,7 @@ var replayable = []*regexp.Regexp{
 	regexp.MustCompile(`^'(/[A-Za-z0-9_.-]+)+/(bin/)?(start|stop)[A-Za-z0-9_-]*\.sh'$`),
 }
 
-var readyRe = regexp.MustCompile(`http://127\.0\.0\.1:(\d+)/[\s\S]*echo "([A-Za-z0-9_-]+) does not answer on port \d+ after (\d+) s"`)
+var readyRe = regexp.MustCompile(`http://127\.0\.0\.1:(\d+)/[\s\S]*echo '([A-Za-z0-9_-]+) does not answer on port \d+ after (\d+) s'`)
 
 // Replayable says whether cmd is one frontdoor writes into a journal (see replayable), for the
 // host's dialect: POSIX shapes, or a Windows command that is exactly frontdoor's own template.

@@ -4,7 +4,7 @@ import "testing"
 
 func TestReplayable(t *testing.T) {
 	for _, ok := range []string{
-		"a2dismod -q -f proxy_http", "a2dissite -q frontdoor-jira.example.com", "setsebool -P httpd_can_network_connect 0",
+		"a2dismod -q -f proxy_http", "a2dismod -q -f 'proxy_http'", "a2dissite -q 'frontdoor-jira.example.com'", "setsebool -P httpd_can_network_connect 0",
 		"systemctl restart apache2", "systemctl stop 'jira'", "service 'jira' start", "apache2ctl configtest 2>&1",
 		"'/opt/atlassian/jira/bin/start-jira.sh'", "'/opt/atlassian/crowd/start_crowd.sh'", HTTPReady(8080, "jira", 180),
 		WinCommand("service", WinParams{Name: "Apache2.4", Action: "restart"}),

@@ -67,7 +67,8 @@ if [ "$layout" = redhat ]; then for f in /etc/httpd/conf/httpd.conf /etc/httpd/c
 	}
 	for _, sv := range r.Services {
 		q := target.Quote(sv)
-		fmt.Fprintf(&b, "if [ -d /run/systemd/system ] && systemctl cat %s >/dev/null 2>&1; then echo %s=systemd; elif [ -x /etc/init.d/%s ]; then echo %s=sysv; else echo %s=none; fi\n", q+".service", q, sv, q, q)
+		fmt.Fprintf(&b, "if [ -d /run/systemd/system ] && systemctl cat %s >/dev/null 2>&1; then echo %s=systemd; elif [ -x %s ]; then echo %s=sysv; else echo %s=none; fi\n",
+			target.Quote(sv+".service"), q, target.Quote("/etc/init.d/"+sv), q, q)
 	}
 	b.WriteString(lockScript(r.Lock))
 	b.WriteString("echo '@@ end'\n")

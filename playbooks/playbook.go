@@ -109,7 +109,7 @@ func (pb *Playbook) checkApp(a *App, at string, names map[string]bool) error {
 		a.Home = def.Home
 	}
 	for _, d := range []struct{ key, val string }{{"install", a.Install}, {"home", a.Home}} {
-		if !strings.HasPrefix(d.val, "/") || strings.ContainsAny(d.val, "'\n") {
+		if !strings.HasPrefix(d.val, "/") || strings.ContainsAny(d.val, "'\n\x00") {
 			return src.errorf(at+"."+d.key, "%s %q must be an absolute path, like %s", d.key, d.val, def.Install)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // Service is the name steps use to trigger httpd.
@@ -64,11 +65,11 @@ func ForHost(f *distro.Facts, vhosts []VHost) []VHost {
 func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 	var out []steps.Step
 	for _, m := range Modules(vhosts) {
-		out = append(out, toggle("module "+m, f.Apache.Modules[m], "a2enmod -q "+m, "a2dismod -q -f "+m))
+		out = append(out, toggle("module "+m, f.Apache.Modules[m], "a2enmod -q "+target.Quote(m), "a2dismod -q -f "+target.Quote(m)))
 	}
 	for _, v := range vhosts {
 		out = append(out, vhostStep(f, v, SitePath(v)))
-		out = append(out, toggle("site "+v.Site(), f.Apache.Sites[v.Site()], "a2ensite -q "+v.Site(), "a2dissite -q "+v.Site()))
+		out = append(out, toggle("site "+v.Site(), f.Apache.Sites[v.Site()], "a2ensite -q "+target.Quote(v.Site()), "a2dissite -q "+target.Quote(v.Site())))
 	}
 	return out
 }
@@ -151,11 +152,12 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 // 000-default.conf does when the name is the host's own FQDN (Apache derives the default
 // server's name from it): requests would never reach the proxy.
 func shadowCheck(dump, name string, port int, file, fix string) string {
-	pattern := strings.ReplaceAll(name, ".", `\\.`)
+	pattern := strings.ReplaceAll(name, ".", `\.`)
 	// apache2ctl -S lists "port N namevhost NAME (file:line)" when several vhosts share an address,
-	// and "*:N NAME (file:line)" when one is alone on it.
-	return fmt.Sprintf(`{ l=$(%[5]s 2>/dev/null | grep -E "(port %[2]d namevhost %[4]s|^[^[:space:]]*:%[2]d[[:space:]]+%[4]s)[[:space:]]" | head -n1); `+
-		`case "$l" in *"/%[3]s:"*) ;; *) echo "ServerName %[1]s on port %[2]d is served first by another VirtualHost:${l:- (none found)}. `+
-		`Requests would not reach the proxy: %[6]s, or choose another public name." >&2; exit 1;; esac; }`,
-		name, port, file, pattern, dump, fix)
+	// and "*:N NAME (file:line)" when one is alone on it. Every value is single-quoted data.
+	grep := fmt.Sprintf(`(port %[1]d namevhost %[2]s|^[^[:space:]]*:%[1]d[[:space:]]+%[2]s)[[:space:]]`, port, pattern)
+	msg := fmt.Sprintf("ServerName %s on port %d is served first by another VirtualHost:", name, port)
+	hint := fmt.Sprintf(". Requests would not reach the proxy: %s, or choose another public name.", fix)
+	return fmt.Sprintf(`{ l=$(%s 2>/dev/null | grep -E %s | head -n1); case "$l" in *%s*) ;; *) echo %s"${l:- (none found)}"%s >&2; exit 1;; esac; }`,
+		dump, target.Quote(grep), target.Quote("/"+file+":"), target.Quote(msg), target.Quote(hint))
 }

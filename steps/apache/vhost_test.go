@@ -2,6 +2,7 @@ package apache
 
 import (
 	"context"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -33,10 +34,24 @@ func TestRender(t *testing.T) {
 	}
 }
 
-func TestShadowCheckEscapesTheName(t *testing.T) {
-	s := shadowCheck("apache2ctl -S", "jira.example.com", 80, "frontdoor-jira.conf", "disable that site")
-	if !strings.Contains(s, `(port 80 namevhost jira\\.example\\.com|^[^[:space:]]*:80[[:space:]]+jira\\.example\\.com)[[:space:]]`) || !strings.Contains(s, `*"/frontdoor-jira.conf:"*`) {
-		t.Errorf("shadow check: %s", s)
+// The shadow check, run by a real shell on apache2ctl -S output in both of its formats: it passes
+// when frontdoor's file answers the name first, fails with the explanation otherwise, and a dot
+// in the name matches only a dot.
+func TestShadowCheckInAShell(t *testing.T) {
+	for _, c := range []struct {
+		dump string
+		ok   bool
+	}{
+		{"*:80                   jira.example.com (/etc/apache2/sites-enabled/frontdoor-jira.conf:1)", true},
+		{"         port 80 namevhost jira.example.com (/etc/apache2/sites-enabled/frontdoor-jira.conf:1)", true},
+		{"         port 80 namevhost jira.example.com (/etc/apache2/sites-enabled/000-default.conf:1)", false},
+		{"*:80                   jiraXexampleXcom (/etc/apache2/sites-enabled/frontdoor-jira.conf:1)", false},
+	} {
+		dump := "printf '%s\\n' " + target.Quote(c.dump)
+		out, err := exec.Command("/bin/sh", "-c", shadowCheck(dump, "jira.example.com", 80, "frontdoor-jira.conf", "disable that site")).CombinedOutput()
+		if (err == nil) != c.ok || (!c.ok && !strings.Contains(string(out), "ServerName jira.example.com on port 80 is served first by another VirtualHost:")) {
+			t.Errorf("%q: ok=%v, err %v, %s", c.dump, c.ok, err, out)
+		}
 	}
 }
 
