@@ -1,0 +1,48 @@
+package memhost
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/frontdoor-dev/frontdoor/distro"
+	"github.com/frontdoor-dev/frontdoor/target"
+)
+
+// The emulated host answers the real gather script in the format the real parser reads, takes
+// the lock, refuses commands it does not know, and fails where a fault is injected.
+func TestGatherLockAndFaults(t *testing.T) {
+	h := New("m1")
+	c := h.Conn()
+	ctx := context.Background()
+	out, err := c.Run(ctx, distro.Script(distro.Request{Files: []string{"/opt/atlassian/jira/conf/server.xml", "/nope"}, Ports: []int{8080}, Services: []string{"jira", "ghost"}, Lock: "run=r1"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := distro.ParseGather(string(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Family != distro.Debian || !f.Apache.Running || !f.Listening[8080] || f.Services["jira"] != "systemd" || f.Services["ghost"] != "none" ||
+		!f.LockAcquired || f.LockHolder != "run=r1" || string(f.File("/opt/atlassian/jira/conf/server.xml").Data) != JiraServerXML || f.File("/nope").Exists {
+		t.Fatalf("facts: %+v", f)
+	}
+	if _, err := c.Run(ctx, "rm -rf /", nil); err == nil || !strings.Contains(err.Error(), "not a command this emulated host knows") {
+		t.Errorf("unknown command: %v", err)
+	}
+	h.Fail("write", "/etc/x", 1, "No space left on device")
+	if err := c.WriteFile(ctx, target.File{Path: "/etc/x", Data: []byte("x")}); err == nil {
+		t.Error("fault not injected")
+	}
+	if err := c.WriteFile(ctx, target.File{Path: "/etc/x", Data: []byte("x")}); err != nil || !h.File("/etc/x").Exists {
+		t.Errorf("second write: %v", err)
+	}
+	if _, err := c.Run(ctx, "a2ensite -q 'nosuch'", nil); err == nil {
+		t.Error("a2ensite of a missing site")
+	}
+	var ce *target.CommandError
+	if _, err := c.Run(ctx, "systemctl restart 'nosuch'", nil); !errors.As(err, &ce) {
+		t.Errorf("unknown unit: %v", err)
+	}
+}
