@@ -522,3 +522,25 @@ func TestMemUnsafeStateDir(t *testing.T) {
 		}
 	}
 }
+
+// A write that fails on a full disk changed nothing: the rollback leaves that file alone instead
+// of failing to "restore" it on the same full disk, and the host ends rolled back, not blocked
+// (issue 12's disk-full finding).
+func TestMemDiskFullRollsBackCleanly(t *testing.T) {
+	m := newMemRun(t, "a1")
+	a1 := m.fl.Hosts["a1"]
+	before := a1.Snapshot()
+	a1.Fail("write", "/opt/atlassian/jira/conf/server.xml", 0, "No space left on device")
+	ro, owner := m.rollout(nil, nil)
+	res := ro.Run(context.Background())
+	hr := res.Hosts[0]
+	if hr.Status != StatusFailed || !hr.RolledBack || !strings.Contains(hr.Err.Error(), "No space left on device") || strings.Contains(hr.Err.Error(), "ROLLBACK INCOMPLETE") {
+		t.Fatalf("%s rb=%v: %v", hr.Status, hr.RolledBack, hr.Err)
+	}
+	if a1.Snapshot() != before || a1.Lock != "" {
+		t.Errorf("not back where it was:\n%s", a1.Snapshot())
+	}
+	if j := a1.File(RunDir(owner.Run, target.POSIX) + "/journal.json"); !strings.Contains(string(j.Data), `"state": "rolled-back"`) {
+		t.Errorf("journal: %s", j.Data)
+	}
+}

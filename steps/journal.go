@@ -213,6 +213,9 @@ func (j *Journal) Rollback(ctx context.Context, h target.Host) error {
 		e := j.entries[i]
 		var err error
 		switch {
+		case e.file != nil && j.asOriginal(ctx, h, *e.file):
+			// Already as it was (the change never landed: a write that failed before its rename,
+			// on a full disk): writing it again could only fail the rollback for nothing.
 		case e.file != nil && e.file.Exists:
 			err = h.WriteFile(ctx, *e.file)
 		case e.file != nil:
@@ -234,6 +237,19 @@ func (j *Journal) Rollback(ctx context.Context, h target.Host) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// asOriginal says whether the live file is already its original: same existence, bytes, and (where
+// the dialect keeps them) mode and owner. A file that cannot be read is not.
+func (j *Journal) asOriginal(ctx context.Context, h target.Host, orig target.File) bool {
+	live, err := h.ReadFile(ctx, orig.Path)
+	if err != nil || live.Exists != orig.Exists {
+		return false
+	}
+	if !orig.Exists {
+		return true
+	}
+	return Hash(live.Data) == Hash(orig.Data) && (!j.Dialect.KeepsOwnership() || (live.Mode == orig.Mode && live.UID == orig.UID && live.GID == orig.GID))
 }
 
 // CheckRestored re-reads every restored file and compares it with its original (bytes, mode,
