@@ -95,7 +95,7 @@ func main() {
 	app := newApp()
 	app.Writer, app.ErrWriter = safeWriter{os.Stdout}, safeWriter{os.Stderr}
 	stderr := safeWriter{os.Stderr}
-	err := app.RunContext(ctx, os.Args)
+	err := app.RunContext(ctx, interspersed(app, os.Args))
 	var ee *exitErr
 	switch {
 	case err == nil:

@@ -12,7 +12,7 @@ func run(t *testing.T, args ...string) (string, error) {
 	app := newApp()
 	var out bytes.Buffer
 	app.Writer, app.ErrWriter = &out, &out
-	err := app.Run(append([]string{"frontdoor"}, args...))
+	err := app.Run(interspersed(app, append([]string{"frontdoor"}, args...)))
 	return out.String(), err
 }
 
@@ -52,5 +52,22 @@ func writeTestFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Options may follow a command's arguments, as in ssh, ansible-playbook and terraform.
+func TestInterspersedOptions(t *testing.T) {
+	app := newApp()
+	for _, c := range []struct{ in, want string }{
+		{"frontdoor rollback R1 -i inv --limit web1 --force", "frontdoor rollback -i inv --limit web1 --force R1"},
+		{"frontdoor plan pb.yaml -i inv -v --limit=a,b", "frontdoor plan -i inv -v --limit=a,b pb.yaml"},
+		{"frontdoor show R1 --diff", "frontdoor show --diff R1"},
+		{"frontdoor apply -i inv pb.yaml -- -odd-name.yaml", "frontdoor apply -i inv pb.yaml -- -odd-name.yaml"},
+		{"frontdoor --help", "frontdoor --help"},
+		{"frontdoor plann pb.yaml -i x", "frontdoor plann pb.yaml -i x"},
+	} {
+		if got := strings.Join(interspersed(app, strings.Fields(c.in)), " "); got != c.want {
+			t.Errorf("%s\n got  %s\n want %s", c.in, got, c.want)
+		}
 	}
 }

@@ -64,7 +64,7 @@ func TestMemCLIApplyRollback(t *testing.T) {
 	for n, h := range fl.Hosts {
 		before[n] = h.Snapshot()
 	}
-	out, err := run(t, "plan", "-i", inv, pb)
+	out, err := run(t, "plan", pb, "-i", inv)
 	if exitCode(err) != exitPending || !strings.Contains(out, `proxyName="j1.example.com"`) || !strings.Contains(out, "would restart: httpd, jira") {
 		t.Fatalf("plan: %v\n%s", err, out)
 	}
@@ -91,11 +91,12 @@ func TestMemCLIApplyRollback(t *testing.T) {
 	if err != nil || !strings.Contains(out, runID) {
 		t.Fatalf("history: %v\n%s", err, out)
 	}
-	out, err = run(t, "show", "--diff", "-v", runID)
+	out, err = run(t, "show", runID, "--diff", "-v")
 	if err != nil || !strings.Contains(out, "j2 (batch 2): changed") || !strings.Contains(out, `proxyName="j2.example.com"`) || !strings.Contains(out, "host.done") {
 		t.Fatalf("show: %v\n%s", err, out)
 	}
-	out, err = run(t, "rollback", "-i", inv, "--output", "json", runID)
+	// Options after the run id, as frontdoor's own advice writes them.
+	out, err = run(t, "rollback", runID, "-i", inv, "--output", "json")
 	if err != nil {
 		t.Fatalf("rollback: %v\n%s", err, out)
 	}

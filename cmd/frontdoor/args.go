@@ -1,0 +1,62 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// interspersed moves the options written after a command's arguments before them, so
+// `frontdoor rollback RUN -i hosts.ini --limit web1` and `frontdoor plan pb.yaml -i inv.yaml` work
+// as they do in ssh, ansible-playbook and terraform (urfave/cli stops reading options at the first
+// argument). A value-taking option keeps its value; everything after `--` stays an argument.
+func interspersed(app *cli.App, args []string) []string {
+	for i := 1; i < len(args); i++ {
+		cmd := app.Command(args[i])
+		if cmd == nil {
+			if strings.HasPrefix(args[i], "-") {
+				continue // a global option before the command
+			}
+			return args
+		}
+		var opts, rest []string
+		tail := args[i+1:]
+		for k := 0; k < len(tail); k++ {
+			a := tail[k]
+			switch {
+			case a == "--":
+				rest = append(rest, tail[k:]...)
+				k = len(tail)
+			case len(a) > 1 && strings.HasPrefix(a, "-"):
+				opts = append(opts, a)
+				if takesValue(cmd, a) && k+1 < len(tail) {
+					k++
+					opts = append(opts, tail[k])
+				}
+			default:
+				rest = append(rest, a)
+			}
+		}
+		out := append(append([]string(nil), args[:i+1]...), opts...)
+		return append(out, rest...)
+	}
+	return args
+}
+
+// takesValue says whether option a (as written: -i, --limit, --limit=x) of cmd is followed by its
+// value as the next argument.
+func takesValue(cmd *cli.Command, a string) bool {
+	if strings.Contains(a, "=") {
+		return false
+	}
+	name := strings.TrimLeft(a, "-")
+	for _, f := range cmd.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*cli.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
+}
