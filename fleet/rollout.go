@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/steps"
 )
 
 // Rollout applies a playbook to hosts in batches. Each host takes its lock in the gather, keeps
@@ -52,6 +54,19 @@ type Result struct {
 	Status string
 	Counts Counts
 	Hosts  []*HostResult // in inventory order
+}
+
+// Unfinished names the hosts whose rollback did not complete: their journal still says what to
+// undo, and a new run is refused there until it is.
+func (r *Result) Unfinished() []string {
+	var out []string
+	for _, h := range r.Hosts {
+		var rbe *steps.RollbackError
+		if errors.As(h.Err, &rbe) || h.Status == StatusRollbackFail {
+			out = append(out, h.Host)
+		}
+	}
+	return out
 }
 
 // Failed names the hosts that did not end verified (for a retry file).
@@ -223,6 +238,10 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 		store := NewStore(r.Conn, ro.Owner.Run, ro.Owner, r.Facts.Dialect())
 		r.Store, hr.store = store, store
 		r.Apply(ctx)
+		var rbe *steps.RollbackError
+		if errors.As(r.Err, &rbe) {
+			rbe.Run = ro.Owner.Run
+		}
 		state := StateApplied
 		switch {
 		case r.Outcome.RolledBack:
@@ -310,7 +329,7 @@ func (ro *Rollout) rollbackBatch(ctx context.Context, hosts []*playbooks.Host, b
 		hr.RolledBack = err == nil
 		e := Event{Type: HostRollback, Host: hr.Host, Batch: hr.Batch, Status: status}
 		if err != nil {
-			e.Error = fmt.Sprintf("ROLLBACK INCOMPLETE, fix by hand: %v", err)
+			e.Error = ro.Emit.explain(&steps.RollbackError{Host: hr.Host, Run: ro.Owner.Run, Rollback: err})
 		}
 		ro.Emit.Emit(e)
 	})

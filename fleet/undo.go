@@ -9,6 +9,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/target"
 )
 
@@ -139,7 +140,7 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 		return StatusRollbackFail, serr
 	}
 	if err != nil {
-		return status, fmt.Errorf("%s: ROLLBACK INCOMPLETE, fix by hand: %w", h.Name, err)
+		return status, &steps.RollbackError{Host: h.Name, Run: u.Target, Rollback: err}
 	}
 	return status, nil
 }

@@ -78,6 +78,23 @@ type Hooks struct {
 	Stopping func() bool
 }
 
+// RollbackError is a failure whose rollback did not complete: the host is half-changed, and its
+// journal (kept on the host) says what is left to undo. Run, when known, names the run to undo.
+type RollbackError struct {
+	Host, Run string
+	Cause     error // what failed (nil: the rollback was asked for, e.g. by a failed batch)
+	Rollback  error // what the rollback could not do
+}
+
+func (e *RollbackError) Error() string {
+	if e.Cause == nil {
+		return fmt.Sprintf("ROLLBACK INCOMPLETE on %s: %v", e.Host, e.Rollback)
+	}
+	return fmt.Sprintf("%v\nROLLBACK INCOMPLETE on %s: %v", e.Cause, e.Host, e.Rollback)
+}
+
+func (e *RollbackError) Unwrap() error { return e.Cause }
+
 // ErrStopped is the failure of an apply that was asked to stop.
 var ErrStopped = errors.New("stopped by an interrupt before it finished")
 
@@ -116,7 +133,7 @@ func Apply(ctx context.Context, h target.Host, p *Plan, hooks Hooks) (Outcome, e
 	// Roll back even if the run was cancelled: a half-changed host is worse than a late stop.
 	rbErr := out.Journal.Rollback(context.WithoutCancel(ctx), h)
 	if rbErr != nil {
-		return out, fmt.Errorf("%w\nROLLBACK INCOMPLETE on %s, fix by hand: %v", err, h.Name(), rbErr)
+		return out, &RollbackError{Host: h.Name(), Cause: err, Rollback: rbErr}
 	}
 	out.RolledBack = true
 	return out, fmt.Errorf("%w (rolled back)", err)

@@ -91,14 +91,19 @@ func applyAction(c *cli.Context) error {
 	if err := out.close(); err != nil {
 		fmt.Fprintln(os.Stderr, "frontdoor: WARNING:", err)
 	}
-	return exitFor(res, retry)
+	return exitFor(res, retry, owner.Run)
 }
 
 // exitFor turns a run's result into the documented exit status.
-func exitFor(res *fleet.Result, retry string) error {
+func exitFor(res *fleet.Result, retry, run string) error {
 	hint := ""
 	if retry != "" {
 		hint = "; retry those hosts with --limit @" + retry
+	}
+	if half := res.Unfinished(); len(half) > 0 {
+		// A retry is refused while the run is unfinished on a host: say what comes first.
+		hint = fmt.Sprintf("; %s left half-changed: first finish the undo with: frontdoor rollback %s -i INVENTORY --limit %s%s",
+			strings.Join(half, ", "), run, strings.Join(half, ","), hint)
 	}
 	switch res.Status {
 	case fleet.RunOK:

@@ -7,6 +7,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/session"
 	"github.com/frontdoor-dev/frontdoor/ssh"
+	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/steps/xmledit"
 )
 
@@ -24,6 +25,7 @@ func explain(err error) string {
 		uh *ssh.UnknownHostError
 		hk *ssh.HostKeyError
 		ph *xmledit.PlaceholderError
+		rb *steps.RollbackError
 	)
 	switch {
 	case errors.As(err, &le) && le.Stale:
@@ -37,6 +39,9 @@ func explain(err error) string {
 		return fmt.Sprintf("%s; look at them, then roll back with --force to restore the originals over those changes", err)
 	case errors.As(err, &pe):
 		return fmt.Sprintf("%s: run again to see the new plan", err)
+	case errors.As(err, &rb) && rb.Run != "":
+		return fmt.Sprintf("%s\nThe host keeps the run's journal: once it is reachable (or fixed), finish the undo with: frontdoor rollback %s -i INVENTORY --limit %s",
+			err, rb.Run, rb.Host)
 	case errors.Is(err, fleet.ErrStoppedAtMaxFail):
 		return "not started: the rollout stopped at --max-fail"
 	case errors.As(err, &uh) && uh.Key == "":

@@ -242,3 +242,30 @@ func TestMemCLIHostTextSanitized(t *testing.T) {
 		t.Fatalf("text lost:\n%s", out.String())
 	}
 }
+
+// A host whose rollback cannot complete (its Jira will not start even with its old
+// configuration) is reported half-changed with the command that finishes the undo, not "fix by
+// hand"; once the cause is gone, that very command restores it (issue 12's link-cut finding).
+func TestMemCLIUnfinishedRollbackAdvice(t *testing.T) {
+	fl, dir := memCLI(t, "j1")
+	inv, pb := dir+"/inventory.yaml", dir+"/pb.yaml"
+	h := fl.Hosts["j1"]
+	before := h.Snapshot()
+	h.Services["jira"].NoStart = true
+	out, err := run(t, "apply", "-i", inv, "--yes", pb)
+	m := runIDRe.FindStringSubmatch(out)
+	if m == nil || exitCode(err) != exitError {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	advice := "frontdoor rollback " + m[1] + " -i INVENTORY --limit j1"
+	if !strings.Contains(out, "finish the undo with: "+advice) || !strings.Contains(err.Error(), "first finish the undo with: "+advice) || strings.Contains(out+err.Error(), "fix by hand") {
+		t.Fatalf("advice:\n%s\n%v", out, err)
+	}
+	h.Services["jira"].NoStart = false
+	if out, err := run(t, "rollback", m[1], "-i", inv, "--limit", "j1"); err != nil {
+		t.Fatalf("the advised rollback: %v\n%s", err, out)
+	}
+	if h.Snapshot() != before {
+		t.Errorf("not restored:\n%s", h.Snapshot())
+	}
+}
