@@ -126,6 +126,13 @@ func (h *Host) File(path string) target.File {
 	return f
 }
 
+// SetRunning starts or stops a service from outside (as if by hand), while the host serves.
+func (h *Host) SetRunning(name string, running bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.Services[name].Running = running
+}
+
 // Fail adds a fault; see Fault.
 func (h *Host) Fail(op, match string, times int, stderr string) {
 	h.mu.Lock()

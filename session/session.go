@@ -11,6 +11,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
@@ -39,6 +40,9 @@ type Options struct {
 	// HTTPDial, if set, is how verification reaches a host's Apache (tests: an in-memory host);
 	// by default plain TCP to the host's address.
 	HTTPDial func(host string) func(ctx context.Context, network, addr string) (net.Conn, error)
+	// VerifyWait is how long verification retries a transient failure (nothing listening yet,
+	// 502/503/504 while the app starts) before it fails; 0 is 60 s.
+	VerifyWait time.Duration
 	// Stopping, if set, stops an apply between steps (see steps.Hooks).
 	Stopping func() bool
 }
@@ -243,33 +247,21 @@ func (r *HostRun) Verify(ctx context.Context) error {
 	if err := r.pb.CheckHost(r.Host.Name); err != nil {
 		return err
 	}
+	wait := r.opts.VerifyWait
+	if wait == 0 {
+		wait = 60 * time.Second
+	}
+	deadline := time.Now().Add(wait)
 	for _, a := range r.pb.Apps {
-		p := a.PublicFor(r.Host.Name)
-		prod := app.Products[a.Product]
-		t := verify.Target{App: a.Name, BaseURL: p.BaseURL, Address: r.address()}
-		if r.opts.HTTPDial != nil {
-			t.Dial = r.opts.HTTPDial(r.Host.Name)
-		}
-		if c := r.Conn; c != nil {
-			// The credentialed request goes to the host's own Apache through SSH.
-			t.Secure = func(ctx context.Context, _, addr string) (net.Conn, error) {
-				_, port, _ := net.SplitHostPort(addr)
-				return c.Forward(ctx, net.JoinHostPort("127.0.0.1", port))
+		// A transient failure (Apache or the app still starting under load) is retried until the
+		// deadline; anything else fails at once.
+		res, err := r.verifyApp(ctx, a)
+		for err != nil && verify.Transient(err) && time.Now().Before(deadline) && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
 			}
-		}
-		var res verify.Result
-		var err error
-		if prod.BaseURLAPI == "jira" {
-			res, err = verify.Jira(ctx, t, r.opts.SetBaseURL)
-		} else {
-			res, err = verify.Proxy(ctx, t)
-			res.BaseURLNote = fmt.Sprintf("%s has no REST API for its Base URL: check it is %s in %s", a.Name, p.BaseURL, prod.AdminPage)
-			res.BaseURLManual = true
-		}
-		if err == nil && a.ProxiedSynchronyPort() != 0 {
-			var line string
-			line, err = verify.WebSocket(ctx, t, "/synchrony/v1/bayeux-sync1/websocket")
-			res.Chain = append(res.Chain, line)
+			res, err = r.verifyApp(ctx, a)
 		}
 		r.Verified = append(r.Verified, res)
 		if err != nil {
@@ -277,6 +269,38 @@ func (r *HostRun) Verify(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// verifyApp checks one app through the proxy once.
+func (r *HostRun) verifyApp(ctx context.Context, a playbooks.App) (verify.Result, error) {
+	p := a.PublicFor(r.Host.Name)
+	prod := app.Products[a.Product]
+	t := verify.Target{App: a.Name, BaseURL: p.BaseURL, Address: r.address()}
+	if r.opts.HTTPDial != nil {
+		t.Dial = r.opts.HTTPDial(r.Host.Name)
+	}
+	if c := r.Conn; c != nil {
+		// The credentialed request goes to the host's own Apache through SSH.
+		t.Secure = func(ctx context.Context, _, addr string) (net.Conn, error) {
+			_, port, _ := net.SplitHostPort(addr)
+			return c.Forward(ctx, net.JoinHostPort("127.0.0.1", port))
+		}
+	}
+	var res verify.Result
+	var err error
+	if prod.BaseURLAPI == "jira" {
+		res, err = verify.Jira(ctx, t, r.opts.SetBaseURL)
+	} else {
+		res, err = verify.Proxy(ctx, t)
+		res.BaseURLNote = fmt.Sprintf("%s has no REST API for its Base URL: check it is %s in %s", a.Name, p.BaseURL, prod.AdminPage)
+		res.BaseURLManual = true
+	}
+	if err == nil && a.ProxiedSynchronyPort() != 0 {
+		var line string
+		line, err = verify.WebSocket(ctx, t, "/synchrony/v1/bayeux-sync1/websocket")
+		res.Chain = append(res.Chain, line)
+	}
+	return res, err
 }
 
 // Apply applies the plan (when it has changes), re-checks, verifies, and rolls back on failure.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/memhost"
@@ -104,10 +105,21 @@ func TestMemSessionApply(t *testing.T) {
 	if err := v.Verify(ctx); err != nil || v.Verified[0].AppBaseURL != "http://example.com/jira" {
 		t.Fatalf("verify: %v %+v", err, v.Verified)
 	}
-	// with httpd stopped, verification fails
-	host.Services["apache2"].Running = false
-	if err := v.Verify(ctx); err == nil {
-		t.Fatal("verified with httpd stopped")
+	// With httpd stopped, verification retries (502 is transient) until its wait is over...
+	v = NewVerifyRun(pb, h, Options{HTTPDial: fl.HTTPDial, VerifyWait: 1500 * time.Millisecond})
+	host.SetRunning("apache2", false)
+	start := time.Now()
+	if err := v.Verify(ctx); err == nil || time.Since(start) < time.Second {
+		t.Fatalf("verified with httpd stopped, or gave up at once: %v after %s", err, time.Since(start))
+	}
+	// ...and passes when httpd comes back within it.
+	v = NewVerifyRun(pb, h, Options{HTTPDial: fl.HTTPDial, VerifyWait: 10 * time.Second})
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		host.SetRunning("apache2", true)
+	}()
+	if err := v.Verify(ctx); err != nil {
+		t.Fatalf("httpd back within the wait: %v", err)
 	}
 }
 

@@ -47,6 +47,7 @@ func applyAction(c *cli.Context) error {
 	if l.opts.SetBaseURL, err = credentials(c); err != nil {
 		return &exitErr{exitError, err}
 	}
+	l.opts.VerifyWait = c.Duration("verify-wait")
 	serial, err := fleet.ParseSerial(c.String("serial"))
 	if err != nil {
 		return &exitErr{exitError, fmt.Errorf("--serial %w", err)}

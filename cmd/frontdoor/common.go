@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/urfave/cli/v2"
@@ -161,5 +162,6 @@ func baseURLFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "set-base-url", Usage: "set the application's Base URL through its REST API when it differs"},
 		&cli.StringFlag{Name: "credentials-file", Usage: "YAML `FILE` with the app admin's user: and password: (else FRONTDOOR_ADMIN_USER/FRONTDOOR_ADMIN_PASSWORD)"},
+		&cli.DurationFlag{Name: "verify-wait", Value: 60 * time.Second, Usage: "how long verification retries while Apache or the app still starts (connection refused, 502/503/504)"},
 	}
 }

@@ -27,6 +27,7 @@ func verifyCommand() *cli.Command {
 			if l.opts.SetBaseURL, err = credentials(c); err != nil {
 				return &exitErr{exitError, err}
 			}
+			l.opts.VerifyWait = c.Duration("verify-wait")
 			var failed atomic.Int32
 			fleet.Each(len(l.hosts), c.Int("forks"), func(i int) {
 				r := session.NewVerifyRun(l.pb, l.hosts[i], l.opts)

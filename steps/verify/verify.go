@@ -10,12 +10,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -74,6 +76,29 @@ func client(t Target) *http.Client {
 	}
 }
 
+// StatusError is an answer through the proxy that is neither 2xx nor a redirect.
+type StatusError struct {
+	App, URL, Address string
+	Code              int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s: GET %s through the proxy at %s answered %d", e.App, e.URL, e.Address, e.Code)
+}
+
+// Transient says whether a failed verification may pass on its own soon: nothing listens yet,
+// the connection was reset, or the proxy answers 502, 503 or 504 (the app behind it is still
+// starting). A wrong redirect or a 404 is not transient.
+func Transient(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Code == 502 || se.Code == 503 || se.Code == 504
+	}
+	var ne net.Error
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || (errors.As(err, &ne) && ne.Timeout())
+}
+
 // Proxy requests the base URL through the host's Apache and follows redirects (at most 10) while
 // each one stays under the base URL; the last answer must be 2xx.
 func Proxy(ctx context.Context, t Target) (Result, error) {
@@ -114,7 +139,7 @@ func Proxy(ctx context.Context, t Target) (Result, error) {
 			}
 			next = u.String()
 		default:
-			return res, fmt.Errorf("%s: GET %s through the proxy at %s answered %d", t.App, next, t.Address, resp.StatusCode)
+			return res, &StatusError{App: t.App, URL: next, Address: t.Address, Code: resp.StatusCode}
 		}
 	}
 	return res, fmt.Errorf("%s: more than 10 redirects from %s", t.App, t.BaseURL)
