@@ -16,7 +16,7 @@ func (pb *Playbook) instance(a App, host string, windows bool) app.App {
 	out := app.App{
 		Product: app.Products[a.Product], Name: a.Name, Install: a.Install, Home: a.Home, Port: a.Port,
 		ContextPath: p.ContextPath, Scheme: p.Scheme, ProxyName: p.Host, ProxyPort: p.Port,
-		ReplacePlaceholders: pb.ReplacePlaceholders, ServiceName: a.Name,
+		ReplacePlaceholders: pb.ReplacePlaceholders, ServiceName: a.Name, StartTimeout: a.StartTimeout,
 	}
 	if windows {
 		out.Install, out.Home, out.ServiceName, out.Windows = distro.SFTPPath(a.WindowsInstall), distro.SFTPPath(a.WindowsHome), a.WindowsService, true

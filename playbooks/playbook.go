@@ -31,6 +31,9 @@ type App struct {
 	// for Confluence; write synchrony: false for Confluence 5.
 	Synchrony     *bool `yaml:"synchrony"`
 	SynchronyPort int   `yaml:"synchrony_port"` // default 8091
+	// StartTimeout: seconds the app may take to answer after a start (default 180; Jira or
+	// Confluence with many apps can need more).
+	StartTimeout int `yaml:"start_timeout"`
 	// TrailingSlash: ProxyPass /ctx http://host:port/ctx/ (the guide's fix for DNS failures).
 	TrailingSlash bool `yaml:"trailing_slash"`
 	// URL is the public base URL: scheme://proxyName[:port][/context]. "{{host}}" is replaced by
@@ -142,6 +145,9 @@ func (pb *Playbook) checkApp(a *App, at string, names map[string]bool) error {
 	}
 	if a.SynchronyPort == 0 {
 		a.SynchronyPort = def.SynchronyPort
+	}
+	if a.StartTimeout != 0 && (a.StartTimeout < 10 || a.StartTimeout > 3600) {
+		return src.errorf(at+".start_timeout", "start_timeout %d: give seconds between 10 and 3600 (default 180)", a.StartTimeout)
 	}
 	if a.Port < 1 || a.Port > 65535 {
 		return src.errorf(at+".port", "port %d is out of range 1..65535", a.Port)

@@ -201,3 +201,18 @@ func TestWindowsValuesRefused(t *testing.T) {
 		t.Error("apache.windows_service with a wildcard accepted")
 	}
 }
+
+// start_timeout reaches the app's readiness wait; out of range is refused with its position.
+func TestStartTimeout(t *testing.T) {
+	pb, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: jira\n    url: http://jira.example.com\n    start_timeout: 900\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &distro.Facts{Family: distro.Debian, Services: map[string]string{"jira": "systemd"}, Listening: map[int]bool{}}
+	if s := pb.instance(pb.Apps[0], "h", false).Service(f); !strings.Contains(s.Ready, "after 900 s") {
+		t.Errorf("ready: %s", s.Ready)
+	}
+	if _, err := ParsePlaybook("pb.yaml", []byte("apps:\n  - product: jira\n    url: http://jira.example.com\n    start_timeout: 5\n")); err == nil || !strings.Contains(err.Error(), "pb.yaml:4") {
+		t.Errorf("5 s accepted: %v", err)
+	}
+}

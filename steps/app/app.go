@@ -30,6 +30,15 @@ type App struct {
 	ServiceName string
 	// Windows: installed on a Windows host (paths are SFTP paths, /C:/...).
 	Windows bool
+	// StartTimeout is how long, in seconds, the app may take to answer after a start (0: 180).
+	StartTimeout int
+}
+
+func (a App) startTimeout() int {
+	if a.StartTimeout > 0 {
+		return a.StartTimeout
+	}
+	return 180
 }
 
 // winScripts are the application's own start and stop scripts on Windows (bin\start-jira.bat).
@@ -254,7 +263,7 @@ func (a App) Service(f *distro.Facts) *steps.Service {
 	return &steps.Service{
 		Name: a.Name, Kind: steps.App, WasRunning: f.Listening[a.Port],
 		Start: start, Stop: stop,
-		Ready: f.ReadyCommand(a.Port, a.Name, 180),
+		Ready: f.ReadyCommand(a.Port, a.Name, a.startTimeout()),
 	}
 }
 
