@@ -89,6 +89,23 @@ type Host struct {
 	dialect target.Dialect
 	// proxyAddr is where its Fleet serves this host's Apache (Forward's destination).
 	proxyAddr string
+	// The fault matrix's knobs (Arm, Heal): the armed operation's number and kind, the count of
+	// operations since arming, and whether the connection is "lost".
+	armAt   int
+	armKind string
+	count   int
+	lost    bool
+	// lostAfter: the operation under way runs, and its answer is lost.
+	lostAfter bool
+}
+
+// done ends an operation: its answer is lost when the connection was cut while it ran.
+func (h *Host) done(err error) error {
+	if h.lostAfter {
+		h.lostAfter, h.lost = false, true
+		return fmt.Errorf("%s: connection lost", h.name)
+	}
+	return err
 }
 
 // New is a fresh Debian 12 host named name with Apache running its default site and Jira
@@ -131,6 +148,30 @@ func (h *Host) SetRunning(name string, running bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.Services[name].Running = running
+}
+
+// Arm makes the n-th operation from now fail: kind "fail" fails that one operation (a command
+// exits 1, a file operation fails as on a full disk); "lost" fails it and every later one, as a
+// cut connection does, until Heal; "lost-after" lets it run and loses its answer and every later
+// operation (the link cut while it ran).
+func (h *Host) Arm(n int, kind string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.armAt, h.armKind, h.count, h.lost = n, kind, 0, false
+}
+
+// Heal brings a "lost" connection back and disarms.
+func (h *Host) Heal() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.armAt, h.lost = 0, false
+}
+
+// Count is the number of operations since Arm.
+func (h *Host) Count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.count
 }
 
 // Fail adds a fault; see Fault.
@@ -219,6 +260,23 @@ func (h *Host) fault(op, arg string) *Fault {
 func (h *Host) record(op, arg string) error {
 	h.trips.Add(1)
 	h.Log = append(h.Log, op+" "+arg)
+	h.count++
+	if h.armAt == h.count {
+		switch h.armKind {
+		case "lost":
+			h.lost = true
+		case "lost-after":
+			h.lostAfter = true // it runs; its answer is lost (done)
+		case "fail":
+			if op == "run" {
+				return &target.CommandError{Host: h.name, Err: fmt.Errorf("Process exited with status 1"), Stderr: "injected failure"}
+			}
+			return fmt.Errorf("%s: %s %s: injected failure (No space left on device)", h.name, op, arg)
+		}
+	}
+	if h.lost {
+		return fmt.Errorf("%s: %s %s: connection lost", h.name, op, arg)
+	}
 	if f := h.fault(op, arg); f != nil {
 		if op == "run" {
 			return &target.CommandError{Host: h.name, Err: fmt.Errorf("Process exited with status 1"), Stderr: f.Stderr}
@@ -236,10 +294,10 @@ func (h *Host) read(p string) (target.File, error) {
 	}
 	f, ok := h.Files[p]
 	if !ok {
-		return target.File{Path: p}, nil
+		return target.File{Path: p}, h.done(nil)
 	}
 	f.Data = append([]byte(nil), f.Data...)
-	return f, nil
+	return f, h.done(nil)
 }
 
 func (h *Host) write(f target.File) error {
@@ -254,7 +312,7 @@ func (h *Host) write(f target.File) error {
 	}
 	f.Mode &= 0o777
 	h.Files[f.Path] = f
-	return nil
+	return h.done(nil)
 }
 
 func (h *Host) remove(p string) error {
@@ -264,7 +322,7 @@ func (h *Host) remove(p string) error {
 		return err
 	}
 	delete(h.Files, p)
-	return nil
+	return h.done(nil)
 }
 
 const (
@@ -314,6 +372,14 @@ func (h *Host) run(cmd string) ([]byte, error) {
 	if err := h.record("run", cmd); err != nil {
 		return nil, err
 	}
+	out, err := h.exec(cmd)
+	if derr := h.done(nil); derr != nil {
+		return nil, derr
+	}
+	return out, err
+}
+
+func (h *Host) exec(cmd string) ([]byte, error) {
 	fail := func(format string, a ...any) ([]byte, error) {
 		return nil, &target.CommandError{Host: h.name, Err: fmt.Errorf("Process exited with status 1"), Stderr: fmt.Sprintf(format, a...)}
 	}

@@ -175,11 +175,13 @@ func (a *applyRun) stopApps(ctx context.Context, triggered []*Service) error {
 		}
 		if s.Kind == App && s.WasRunning {
 			a.say("stop %s", s.Name)
-			// Touched only once stopped: a failed stop changed nothing, so there is nothing to undo.
-			if err := s.run(ctx, a.h, "stop", s.Stop); err != nil {
+			// Journaled before the stop: a stop whose answer is lost (the link cut while it ran)
+			// may still have stopped the app, and only the journal on the host says to start it
+			// again. A stop that failed is undone by starting the app, which was running.
+			if err := a.j.TouchService(ctx, s); err != nil {
 				return err
 			}
-			if err := a.j.TouchService(ctx, s); err != nil {
+			if err := s.run(ctx, a.h, "stop", s.Stop); err != nil {
 				return err
 			}
 		}

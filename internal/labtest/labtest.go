@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -106,6 +108,7 @@ func Open(t testing.TB) *Lab {
 	}
 	if err == nil && len(l.Hosts) > 0 {
 		if _, err := os.Stat(filepath.Join(run, "pids", l.Hosts[0].Name+".pid")); err == nil {
+			exclusive(t, run)
 			return l
 		}
 	}
@@ -115,6 +118,28 @@ func Open(t testing.TB) *Lab {
 	}
 	t.Skip(msg)
 	return nil
+}
+
+var (
+	lockOnce sync.Once
+	lockErr  error
+)
+
+// exclusive gives this test process the lab alone until it exits: go test runs packages at once,
+// and one package's test resetting a host must not cut another's connection to it. The lock is
+// an flock on a file of the lab's run directory, released by the kernel when the process ends.
+func exclusive(t testing.TB, run string) {
+	lockOnce.Do(func() {
+		f, err := os.OpenFile(filepath.Join(run, ".tests.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			lockErr = err
+			return
+		}
+		lockErr = syscall.Flock(int(f.Fd()), syscall.LOCK_EX) // f stays open: the lock lives with the process
+	})
+	if lockErr != nil {
+		t.Fatalf("lock the lab for this test process: %v", lockErr)
+	}
 }
 
 func required() bool { return os.Getenv("CI") == "true" || os.Getenv("FRONTDOOR_LAB_REQUIRED") == "1" }
