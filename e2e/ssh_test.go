@@ -115,5 +115,32 @@ func TestSSHConfigProxyJump(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stdout, "== "+target.Name+" ("+target.Address+")") {
 		t.Fatalf("plan through the jump host:\n%s", r)
 	}
+	// Through the jump host too, a target whose key is not the one known is refused, with or
+	// without --accept-new-host-keys, and known_hosts is left alone.
+	keyFile := filepath.Join(dir, "other")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keyFile).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	other, _ := os.ReadFile(keyFile + ".pub")
+	known, _ := os.ReadFile(l.KnownHosts)
+	var lines []string
+	for _, line := range strings.Split(strings.TrimSpace(string(known)), "\n") {
+		if strings.HasPrefix(line, target.Address+" ") {
+			f := strings.Fields(string(other))
+			line = target.Address + " " + f[0] + " " + f[1]
+		}
+		lines = append(lines, line)
+	}
+	changed := writeFile(t, "known_hosts_changed", strings.Join(lines, "\n")+"\n")
+	for _, extra := range [][]string{nil, {"--accept-new-host-keys"}} {
+		args := append([]string{"plan", "-i", inv, "--known-hosts", changed}, extra...)
+		r = frontdoor(t, nil, append(args, playbook(t, "jira-subdomain.yaml"))...)
+		if r.code != 1 || !strings.Contains(r.stdout, "HOST KEY CHANGED") || !strings.Contains(r.stdout, "ssh-keygen -R") {
+			t.Fatalf("changed target key through the jump host %v:\n%s", extra, r)
+		}
+	}
+	if after, _ := os.ReadFile(changed); string(after) != strings.Join(lines, "\n")+"\n" {
+		t.Error("known_hosts was changed by a refused connection")
+	}
 	l.Reset(t, target)
 }
