@@ -125,7 +125,7 @@ func TestSSHConfigProxyJump(t *testing.T) {
 	known, _ := os.ReadFile(l.KnownHosts)
 	var lines []string
 	for _, line := range strings.Split(strings.TrimSpace(string(known)), "\n") {
-		if strings.HasPrefix(line, target.Address+" ") {
+		if strings.HasPrefix(line, target.Address+" ") || strings.HasPrefix(line, target.Address+",") {
 			f := strings.Fields(string(other))
 			line = target.Address + " " + f[0] + " " + f[1]
 		}
