@@ -544,3 +544,23 @@ func TestMemDiskFullRollsBackCleanly(t *testing.T) {
 		t.Errorf("journal: %s", j.Data)
 	}
 }
+
+// An app whose stop always fails (a masked unit, a stop script that exits 1): the apply fails
+// before any change, and the host is not left "rollback-failed" (review of the stop-first
+// journal): the rollback sees the app running and is done.
+func TestMemStopAlwaysFails(t *testing.T) {
+	m := newMemRun(t, "a1")
+	a1 := m.fl.Hosts["a1"]
+	before := a1.Snapshot()
+	a1.Fail("run", "systemctl stop 'jira'", 0, "Failed to stop jira.service: Unit jira.service is masked.")
+	ro, owner := m.rollout(nil, nil)
+	res := ro.Run(context.Background())
+	hr := res.Hosts[0]
+	var rbe *steps.RollbackError
+	if hr.Status != StatusFailed || errors.As(hr.Err, &rbe) || a1.Snapshot() != before || a1.Lock != "" {
+		t.Fatalf("%s rb=%v: %v\n%s", hr.Status, hr.RolledBack, hr.Err, a1.Snapshot())
+	}
+	if j := a1.File(RunDir(owner.Run, target.POSIX) + "/journal.json"); strings.Contains(string(j.Data), "rollback-failed") {
+		t.Errorf("journal: %s", j.Data)
+	}
+}

@@ -338,7 +338,7 @@ var (
 	unlockRe   = regexp.MustCompile(`^\[ "\$\(readlink ` + lockPath + `\)" = ` + quoted + ` \] && rm -f ` + lockPath + `( \|\| true)?$`)
 	a2Re       = regexp.MustCompile(`^(a2enmod|a2dismod|a2ensite|a2dissite) -q (?:-f )?'([A-Za-z0-9_.-]+)'$`)
 	systemctl  = regexp.MustCompile(`^systemctl (start|stop|restart) '?([A-Za-z0-9_.-]+?)'?$`)
-	readyRe    = regexp.MustCompile(`^i=0; while .*http://127\.0\.0\.1:(\d+)/.*echo '(.*) does not answer on port`)
+	readyRe    = regexp.MustCompile(`^end=\$\(\(\$\(date \+%s\) \+ \d+\)\); while .*http://127\.0\.0\.1:(\d+)/.*echo '(.*) does not answer on port`)
 	mkdirRe    = regexp.MustCompile(`^umask 077 && mkdir -p ` + quoted + `$`)
 	runStateRe = regexp.MustCompile(`"state": *"([a-z-]*)"`)
 )

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/frontdoor-dev/frontdoor/steps/app"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // Playbook is what to put behind Apache on every host of the inventory.
@@ -146,8 +147,8 @@ func (pb *Playbook) checkApp(a *App, at string, names map[string]bool) error {
 	if a.SynchronyPort == 0 {
 		a.SynchronyPort = def.SynchronyPort
 	}
-	if a.StartTimeout != 0 && (a.StartTimeout < 10 || a.StartTimeout > 3600) {
-		return src.errorf(at+".start_timeout", "start_timeout %d: give seconds between 10 and 3600 (default 180)", a.StartTimeout)
+	if a.StartTimeout != 0 && (a.StartTimeout < 10 || a.StartTimeout > target.MaxWait) {
+		return src.errorf(at+".start_timeout", "start_timeout %d: give seconds between 10 and %d (default 180)", a.StartTimeout, target.MaxWait)
 	}
 	if a.Port < 1 || a.Port > 65535 {
 		return src.errorf(at+".port", "port %d is out of range 1..65535", a.Port)

@@ -15,7 +15,7 @@ import (
 func boundsClient(t *testing.T, srv *testServer, keyPath string) *Client {
 	t.Helper()
 	cfg := Config{Name: "h1", Address: "127.0.0.1", Port: srv.port(), User: "root", KeyFiles: []string{keyPath},
-		KnownHosts: filepath.Join(t.TempDir(), "known_hosts"), AcceptNew: true, CommandTimeout: 2 * time.Second, MaxOutput: 1 << 20}
+		KnownHosts: filepath.Join(t.TempDir(), "known_hosts"), AcceptNew: true, CommandTimeout: 2 * time.Second, FileTimeout: 2 * time.Second, MaxOutput: 1 << 20}
 	c, err := Dial(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

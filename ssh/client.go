@@ -37,7 +37,10 @@ type Config struct {
 	// BecomePassword is the sudo password of a non-root user; nil means sudo -n (NOPASSWD).
 	BecomePassword []byte
 	ConnectTimeout time.Duration // default 15 s
-	CommandTimeout time.Duration // default 10 min per command, and per file operation
+	// CommandTimeout bounds one command (default 65 min: the longest readiness wait a playbook
+	// may ask for, target.MaxWait, and a margin); FileTimeout one file operation (default 2 min).
+	CommandTimeout time.Duration
+	FileTimeout    time.Duration
 	// MaxOutput bounds a command's output and a file read (default target.MaxOutput).
 	MaxOutput  int
 	SFTPServer string // for sudo SFTP; default /usr/lib/openssh/sftp-server
@@ -161,7 +164,10 @@ func (c *Config) defaults() error {
 		c.ConnectTimeout = 15 * time.Second
 	}
 	if c.CommandTimeout == 0 {
-		c.CommandTimeout = 10 * time.Minute
+		c.CommandTimeout = target.MaxWait*time.Second + 5*time.Minute
+	}
+	if c.FileTimeout == 0 {
+		c.FileTimeout = 2 * time.Minute
 	}
 	if c.SFTPServer == "" {
 		c.SFTPServer = "/usr/lib/openssh/sftp-server"

@@ -200,7 +200,7 @@ func (c *Client) remove(p string) error {
 // context, so on expiry the SFTP connection is closed (which ends the call; the next operation
 // opens a new one) and the operation fails instead of hanging a worker.
 func withDeadline[T any](c *Client, ctx context.Context, op string, f func() (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.CommandTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.FileTimeout)
 	defer cancel()
 	type result struct {
 		v   T

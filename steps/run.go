@@ -177,7 +177,7 @@ func (a *applyRun) stopApps(ctx context.Context, triggered []*Service) error {
 			a.say("stop %s", s.Name)
 			// Journaled before the stop: a stop whose answer is lost (the link cut while it ran)
 			// may still have stopped the app, and only the journal on the host says to start it
-			// again. A stop that failed is undone by starting the app, which was running.
+			// again. A stop that failed is undone by making sure the app runs (Service.restore).
 			if err := a.j.TouchService(ctx, s); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/frontdoor-dev/frontdoor/target"
@@ -58,6 +59,20 @@ func (s *Service) restore(ctx context.Context, h target.Host) error {
 	}
 	if err := s.run(ctx, h, "check the restored configuration of", s.Configtest); err != nil {
 		return err
+	}
+	if s.Restart == "" && s.Kind == App {
+		// An app that failed to stop during the apply may fail to stop again: what matters is
+		// that it runs with the restored configuration, so a failed stop is only reported if the
+		// start or the wait fails too (a stop that never happened left its old configuration
+		// loaded, which is the restored one).
+		stopErr := s.run(ctx, h, "stop", s.Stop)
+		if err := s.run(ctx, h, "start", s.Start); err != nil {
+			return errors.Join(stopErr, err)
+		}
+		if err := s.run(ctx, h, "wait for", s.Ready); err != nil {
+			return errors.Join(stopErr, err)
+		}
+		return nil
 	}
 	if err := s.restart(ctx, h); err != nil {
 		return err

@@ -11,6 +11,10 @@ import (
 // reads is the gather (every file the checks read, in base64), far below it.
 const MaxOutput = 64 << 20
 
+// MaxWait is the longest readiness wait a playbook may ask for (start_timeout), in seconds; a
+// transport's command deadline must be above it.
+const MaxWait = 3600
+
 // ErrTooMuch is output or a file over its limit.
 var ErrTooMuch = errors.New("over the size limit")
 
