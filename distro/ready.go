@@ -16,4 +16,3 @@ func HTTPReady(port int, name string, seconds int) string {
   elif (exec 3<>/dev/tcp/127.0.0.1/%[1]d) 2>/dev/null; then exit 0; fi
   sleep 0.5; done; echo %[2]s >&2; exit 1`, port, target.Quote(fmt.Sprintf("%s does not answer on port %d after %d s", name, port, seconds)), seconds)
 }
-
