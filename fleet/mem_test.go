@@ -564,3 +564,19 @@ func TestMemStopAlwaysFails(t *testing.T) {
 		t.Errorf("journal: %s", j.Data)
 	}
 }
+
+// A verified host whose batch rollback fails is counted failed and named as half-changed, so the
+// closing advice is the undo, not a retry.
+func TestMemBatchRollbackFails(t *testing.T) {
+	m := newMemRun(t, "a1", "a2")
+	m.fl.Hosts["a2"].Fail("run", "does not answer on port 8080", 1, "jira does not answer")
+	// a1's apply restarts httpd once; the batch rollback's restart is the one that fails.
+	m.fl.Hosts["a1"].Faults = append(m.fl.Hosts["a1"].Faults, &memhost.Fault{Op: "run", Match: "systemctl restart apache2", Skip: 1, Stderr: "Job for apache2.service failed"})
+	serial, _ := ParseSerial("2")
+	ro, _ := m.rollout(serial, nil)
+	ro.Forks = 1
+	res := ro.Run(context.Background())
+	if got := res.Unfinished(); len(got) != 1 || got[0] != "a1" || res.Hosts[0].Status != StatusFailed || res.Counts.Failed != 2 {
+		t.Fatalf("unfinished %v, %s, counts %+v", got, statuses(res), res.Counts)
+	}
+}

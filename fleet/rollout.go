@@ -329,7 +329,9 @@ func (ro *Rollout) rollbackBatch(ctx context.Context, hosts []*playbooks.Host, b
 		hr.RolledBack = err == nil
 		e := Event{Type: HostRollback, Host: hr.Host, Batch: hr.Batch, Status: status}
 		if err != nil {
-			e.Error = ro.Emit.explain(&steps.RollbackError{Host: hr.Host, Run: ro.Owner.Run, Rollback: err})
+			// Half-changed: counted as failed, named for the undo, kept out of a plain retry.
+			hr.Status, hr.Err = StatusFailed, &steps.RollbackError{Host: hr.Host, Run: ro.Owner.Run, Rollback: err}
+			e.Error = ro.Emit.explain(hr.Err)
 		}
 		ro.Emit.Emit(e)
 	})

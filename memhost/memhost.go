@@ -66,7 +66,9 @@ type Fault struct {
 	Op, Match string
 	Times     int
 	Stderr    string
-	hits      int
+	// Skip lets that many matching operations pass before the fault applies.
+	Skip int
+	hits int
 }
 
 // Host is one emulated host. Its fields are its state; lock mu when changing them while it serves.
@@ -249,7 +251,14 @@ func (c *conn) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error
 // fault returns the injected failure of an operation, if any; call with mu held.
 func (h *Host) fault(op, arg string) *Fault {
 	for _, f := range h.Faults {
-		if f.Op == op && strings.Contains(arg, f.Match) && (f.Times == 0 || f.hits < f.Times) {
+		if f.Op != op || !strings.Contains(arg, f.Match) {
+			continue
+		}
+		if f.Skip > 0 {
+			f.Skip--
+			continue
+		}
+		if f.Times == 0 || f.hits < f.Times {
 			f.hits++
 			return f
 		}

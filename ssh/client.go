@@ -97,6 +97,9 @@ type Client struct {
 	sftp     *sftp.Client
 	sftpSess *xssh.Session
 	starting atomic.Pointer[xssh.Session] // the sftp-server session while its handshake runs
+	// noServer: the facts found no sftp-server binary; subsystem: SFTP runs through sshd's
+	// subsystem (Windows, or root without the binary), whose umask frontdoor cannot set.
+	noServer, subsystem bool
 	done     chan struct{}
 }
 

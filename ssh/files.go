@@ -16,12 +16,15 @@ import (
 	"github.com/pkg/sftp"
 )
 
-// SetSFTPServer tells the client where sftp-server is on this host (from the facts), for SFTP
-// under sudo.
+// SetSFTPServer tells the client where sftp-server is on this host (from the facts); "" says the
+// host has none at the usual paths (only sshd's internal-sftp, say).
 func (c *Client) SetSFTPServer(p string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if p != "" {
 		c.cfg.SFTPServer = p
 	}
+	c.noServer = p == ""
 }
 
 // sftpClient opens SFTP once. On POSIX hosts it starts the host's sftp-server itself (under
@@ -36,7 +39,10 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 		return c.sftp, nil
 	}
 	c.trips.Add(1)
-	if c.windows.Load() {
+	if c.windows.Load() || (c.noServer && c.root()) {
+		// The subsystem: Windows, or a root login on a host without an sftp-server binary
+		// (writeFile then makes its temporary file 0600 before any data, as near as it gets).
+		c.subsystem = true
 		cl, err := sftp.NewClient(c.conn)
 		if err != nil {
 			return nil, fmt.Errorf("%s: start sftp: %w", c.cfg.Name, err)
@@ -50,20 +56,24 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 	}
 	in, err := sess.StdinPipe()
 	if err != nil {
+		sess.Close()
 		return nil, err
 	}
 	out, err := sess.StdoutPipe()
 	if err != nil {
+		sess.Close()
 		return nil, err
 	}
 	stderr := &target.Tail{N: 64 << 10}
 	sess.Stderr = stderr
 	cmd, pw := c.become(target.Quote(c.cfg.SFTPServer) + " -u 077")
 	if err := sess.Start(cmd); err != nil {
+		sess.Close()
 		return nil, fmt.Errorf("%s: start %s: %w", c.cfg.Name, c.cfg.SFTPServer, err)
 	}
 	if pw != nil {
 		if _, err := in.Write(pw); err != nil {
+			sess.Close()
 			return nil, err
 		}
 	}
@@ -144,6 +154,13 @@ func (c *Client) writeFile(f target.File) error {
 	}
 	if afterCreate != nil {
 		afterCreate(cl, tmp)
+	}
+	if c.subsystem && !c.windows.Load() {
+		c.trips.Add(1)
+		if err := w.Chmod(0o600); err != nil {
+			w.Close()
+			return fail("chmod", err)
+		}
 	}
 	c.trips.Add(1)
 	if _, err := w.Write(f.Data); err != nil {

@@ -269,3 +269,10 @@ func TestMemCLIUnfinishedRollbackAdvice(t *testing.T) {
 		t.Errorf("not restored:\n%s", h.Snapshot())
 	}
 }
+
+// The live view draws host names and step text itself: they are sanitized too.
+func TestSanitize(t *testing.T) {
+	if got := sanitize("apply Bitbucket \x1b]0;x\x07 9\r\n"); got != "apply Bitbucket ?]0;x? 9\r\n" {
+		t.Errorf("%q", got)
+	}
+}

@@ -275,7 +275,7 @@ func (v *progressView) event(e fleet.Event) {
 		h := v.hosts[e.Host]
 		if h == nil {
 			h = &hostLine{}
-			name := e.Host
+			name := sanitize(e.Host) // drawn straight to the terminal, past the safeWriter
 			h.bar = v.p.AddSpinner(1, mpb.BarPriority(1000+len(v.hosts)), mpb.BarRemoveOnComplete(), mpb.BarWidth(1),
 				mpb.PrependDecorators(decor.Name("  "+name+" ")),
 				mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
@@ -286,7 +286,7 @@ func (v *progressView) event(e fleet.Event) {
 				})))
 			v.hosts[e.Host] = h
 		}
-		step := e.Step
+		step := sanitize(e.Step)
 		h.step.Store(&step)
 	case fleet.HostDone, fleet.HostRollback:
 		if h := v.hosts[e.Host]; h != nil && e.Type == fleet.HostDone {

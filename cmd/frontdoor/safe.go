@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -35,6 +36,13 @@ func (s safeWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// sanitize is a string as a safeWriter would write it.
+func sanitize(s string) string {
+	var b strings.Builder
+	safeWriter{&b}.Write([]byte(s))
+	return b.String()
 }
 
 // clean says p has nothing to strip (the common case, written as is).
