@@ -100,7 +100,7 @@ type Client struct {
 	// noServer: the facts found no sftp-server binary; subsystem: SFTP runs through sshd's
 	// subsystem (Windows, or root without the binary), whose umask frontdoor cannot set.
 	noServer, subsystem bool
-	done     chan struct{}
+	done                chan struct{}
 }
 
 // HostKeyError says the host presented a key other than the one known_hosts has for it.
