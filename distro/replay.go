@@ -17,9 +17,15 @@ var replayable = []*regexp.Regexp{
 	regexp.MustCompile(`^systemctl (start|stop|restart) ('[A-Za-z0-9@_.-]+'|[A-Za-z0-9@_.-]+)$`),
 	regexp.MustCompile(`^service ('[A-Za-z0-9@_.-]+'|[A-Za-z0-9@_.-]+) (start|stop|restart)$`),
 	regexp.MustCompile(`^(apache2ctl|apachectl) configtest 2>&1$`),
-	// An install's own start or stop script, when the app has no init service.
-	regexp.MustCompile(`^'(/[A-Za-z0-9_.-]+)+/(bin/)?(start|stop)[A-Za-z0-9_-]*\.sh'$`),
+	// An install's own start or stop script, when the app has no init service (any install
+	// path the playbook accepts: no quote, no control character).
+	regexp.MustCompile(`^'(/[^'\x00-\x1f/]+)+/(bin/)?(start|stop)[A-Za-z0-9_-]*\.sh'$`),
 }
+
+var (
+	winPathR   = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^\x00-\x1f]*$`)
+	winScriptR = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^\x00-\x1f]*\\(bin\\)?(start|stop)[A-Za-z0-9_-]*\.bat$`)
+)
 
 var readyRe = regexp.MustCompile(`http://127\.0\.0\.1:(\d+)/[\s\S]*echo '([A-Za-z0-9_-]+) does not answer on port \d+ after (\d+) s'`)
 
@@ -38,7 +44,11 @@ func Replayable(cmd string) bool {
 	}
 	if verb, p, err := DecodeWinCommand(cmd); err == nil {
 		switch verb {
-		case "service", "script", "ready", "configtest":
+		case "script":
+			return winScriptR.MatchString(p.Path) && cmd == WinCommand(verb, p)
+		case "configtest":
+			return winPathR.MatchString(p.ApacheRoot) && cmd == WinCommand(verb, p)
+		case "service", "ready":
 			return cmd == WinCommand(verb, p)
 		}
 	}

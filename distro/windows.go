@@ -205,9 +205,13 @@ while ((Get-Date) -lt $deadline) {
 [Console]::Error.WriteLine("nothing answers on port $($p.port) after $($p.seconds) s"); exit 1
 `,
 	// script runs an application's own .bat (bin\start-jira.bat), as the guide says to.
-	"script": `$out = & cmd.exe /c "` + "`" + `"$($p.path)` + "`" + `"" 2>&1 | Out-String
+	// The path goes to Start-Process as a parameter, never through cmd.exe's command line, whose
+	// quote rules would strip the quotes of a path with parentheses (Program Files (x86)).
+	"script": `$log = [IO.Path]::GetTempFileName()
+$proc = Start-Process -FilePath $p.path -Wait -NoNewWindow -PassThru -RedirectStandardOutput $log
+$out = Get-Content -Raw -LiteralPath $log; Remove-Item -LiteralPath $log
 $out
-if ($LASTEXITCODE -ne 0) { [Console]::Error.Write($out); exit 1 }
+if ($proc.ExitCode -ne 0) { [Console]::Error.Write($out); exit 1 }
 `,
 	"mkdir": `Protect $p.path
 `,

@@ -133,7 +133,9 @@ func (o Owner) Stale() (bool, string) {
 	_, ctlHost, _ := strings.Cut(o.Controller, "@")
 	machine, boot, pidns := thisMachine()
 	remote := "held from " + o.Controller + ", which cannot be checked from here"
-	if ctlHost != clean(host) || o.PID <= 0 || o.Machine == "" || o.Machine != machine {
+	// No machine id on either side (a container without /etc/machine-id): the boot and the PID
+	// namespace below still say whether the PID is ours to check.
+	if ctlHost != clean(host) || o.PID <= 0 || o.Machine != machine || (o.Machine == "" && o.Boot == "") {
 		return false, remote
 	}
 	if o.Boot != "" && o.Boot != boot {

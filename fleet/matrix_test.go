@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // TestFaultMatrix injects a failure at every remote operation of a fresh apply (Jira behind
@@ -67,10 +68,17 @@ func TestFaultMatrix(t *testing.T) {
 					outcome = "HALF-CHANGED"
 				} else {
 					outcome = "rolled back by frontdoor rollback RUN once reachable"
+					if j := h.File(RunDir(owner.Run, target.POSIX) + "/journal.json"); !strings.Contains(string(j.Data), `"state": "rolled-back"`) || h.Lock != "" {
+						t.Errorf("%s: after rollback RUN the journal or the lock is not done: lock %q, %s", op, h.Lock, j.Data)
+					}
 				}
 			}
 			if kind != "fail" && n < ops && (outcome == "applied and verified" || outcome == "rolled back by the run") {
 				t.Errorf("%s: %s though the connection was lost", op, outcome)
+			}
+			// A run that ended on its own (not cut off) leaves no lock behind.
+			if kind == "fail" && n < ops && h.Lock != "" {
+				t.Errorf("%s: %s, but the lock is left: %s", op, outcome, h.Lock)
 			}
 			outcomes[kind+": "+outcome]++
 			t.Logf("%-60.60s -> %s", op, outcome)
@@ -81,6 +89,18 @@ func TestFaultMatrix(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("%3d  %s", v, k))
 	}
 	sort.Strings(lines)
+	// The counts are pinned: a change that moves them must say why, here and in
+	// docs/reliability.md (which shows them).
+	want := map[string]int{
+		"fail: applied and verified": 1, "fail: applied, the end not recorded (failed)": 1, "fail: failed before any change": 1,
+		"fail: rolled back by the run": 24, "lost: applied and verified": 1, "lost: applied, the end not recorded (failed)": 3,
+		"lost: failed before any change": 4, "lost: rolled back by frontdoor rollback RUN once reachable": 19,
+		"lost-after: applied and verified": 1, "lost-after: applied, the end not recorded (failed)": 4,
+		"lost-after: failed before any change": 3, "lost-after: rolled back by frontdoor rollback RUN once reachable": 19,
+	}
+	if fmt.Sprint(outcomes) != fmt.Sprint(want) {
+		t.Errorf("outcomes moved:\n got  %v\n want %v", outcomes, want)
+	}
 	summary := fmt.Sprintf("%d operations x %d kinds = %d runs:\n%s", ops, len(kinds), len(kinds)*ops, strings.Join(lines, "\n"))
 	t.Log(summary)
 	if out := os.Getenv("FRONTDOOR_MATRIX_OUT"); out != "" {

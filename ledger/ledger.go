@@ -62,8 +62,10 @@ type Ledger struct {
 // diffs of configuration files: it is created 0600 (SQLite gives its -wal and -shm files the
 // database's mode) and an existing one readable by others is made 0600.
 func Open(path string) (*Ledger, error) {
-	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("ledger %s: the directory %s does not exist: create it, or give --ledger a file in an existing directory", path, filepath.Dir(path))
+	if st, err := os.Stat(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("ledger %s: %s is not a directory", path, filepath.Dir(path))
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {

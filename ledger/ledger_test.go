@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,16 +78,17 @@ func TestLedgerIsPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := l.db.Exec(`INSERT INTO runs(id, command, started, status) VALUES('r', 'apply', 'x', 'running')`); err != nil {
-		t.Log(err)
+		t.Fatal(err)
 	}
 	for _, f := range []string{p, p + "-wal", p + "-shm"} {
-		if st, err := os.Stat(f); err == nil && st.Mode().Perm() != 0o600 {
-			t.Errorf("%s is %o", f, st.Mode().Perm())
+		st, err := os.Stat(f)
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v", f, st, err)
 		}
 	}
 	l.Close()
 	missing := filepath.Join(dir, "nope", "deeper", "x.db")
-	if _, err := Open(missing); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := Open(missing); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing dir: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "nope")); err == nil {

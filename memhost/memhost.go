@@ -236,14 +236,39 @@ func (c *conn) Forward(ctx context.Context, _ string) (net.Conn, error) {
 	}
 	return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 }
-func (c *conn) Remove(_ context.Context, p string) error { return c.h.remove(p) }
+
+// errClosed is any operation on a closed connection (a test using one after Close is wrong).
+func (c *conn) errClosed() error {
+	if c.closed.Load() {
+		return fmt.Errorf("%s: use of a closed connection", c.h.name)
+	}
+	return nil
+}
+
+func (c *conn) Remove(_ context.Context, p string) error {
+	if err := c.errClosed(); err != nil {
+		return err
+	}
+	return c.h.remove(p)
+}
 func (c *conn) ReadFile(_ context.Context, p string) (target.File, error) {
+	if err := c.errClosed(); err != nil {
+		return target.File{}, err
+	}
 	return c.h.read(p)
 }
-func (c *conn) WriteFile(_ context.Context, f target.File) error { return c.h.write(f) }
+func (c *conn) WriteFile(_ context.Context, f target.File) error {
+	if err := c.errClosed(); err != nil {
+		return err
+	}
+	return c.h.write(f)
+}
 func (c *conn) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: command timed out or was cancelled: %w", c.h.name, err)
+	}
+	if err := c.errClosed(); err != nil {
+		return nil, err
 	}
 	return c.h.run(cmd)
 }
@@ -399,6 +424,9 @@ func (h *Host) exec(cmd string) ([]byte, error) {
 		if msg := h.configtest(); msg != "" {
 			return fail("%s\nAction 'configtest' failed.\nThe Apache error log may have more information.", msg)
 		}
+		if msg := h.shadowed(cmd); msg != "" {
+			return fail("%s", msg)
+		}
 		return []byte("Syntax OK\n"), nil
 	case unlockRe.MatchString(cmd):
 		m := unlockRe.FindStringSubmatch(cmd)
@@ -500,6 +528,34 @@ func (h *Host) configtest() string {
 			if fs[0] == "RemoteIPHeader" && !h.Modules["remoteip"] {
 				return fmt.Sprintf("AH00526: Syntax error on line %d of %s:\nInvalid command 'RemoteIPHeader', perhaps misspelled or defined by a module not included in the server configuration", i+1, p)
 			}
+		}
+	}
+	return ""
+}
+
+var (
+	shadowFileRe = regexp.MustCompile(`\*'/([^']+):'\*`)
+	shadowNameRe = regexp.MustCompile(`echo 'ServerName (\S+) on port (\d+)`)
+)
+
+// shadowed answers the check that follows configtest in httpd's Validate (apache2ctl -S): the
+// VirtualHost file named must be the first enabled site, in Apache's (alphabetical) order, that
+// declares the ServerName; "" when it is.
+func (h *Host) shadowed(cmd string) string {
+	files, names := shadowFileRe.FindAllStringSubmatch(cmd, -1), shadowNameRe.FindAllStringSubmatch(cmd, -1)
+	for i := range files {
+		if i >= len(names) {
+			break
+		}
+		first := ""
+		for _, p := range h.enabledSiteFiles() {
+			if m := serverNameRe.FindStringSubmatch(string(h.Files[p].Data)); m != nil && m[1] == names[i][1] {
+				first = p
+				break
+			}
+		}
+		if !strings.HasSuffix(first, "/"+files[i][1]) {
+			return fmt.Sprintf("ServerName %s on port %s is served first by another VirtualHost: %s", names[i][1], names[i][2], first)
 		}
 	}
 	return ""

@@ -46,3 +46,21 @@ func TestGatherLockAndFaults(t *testing.T) {
 		t.Errorf("unknown unit: %v", err)
 	}
 }
+
+// httpd's Validate: configtest, then the check that frontdoor's site is the one answering its
+// name; another enabled site that comes first with the same ServerName makes it fail, as on a
+// real host.
+func TestShadowCheck(t *testing.T) {
+	h := New("m1")
+	validate := "apache2ctl configtest 2>&1 && { l=$(apache2ctl -S 2>/dev/null | grep -E 'x' | head -n1); case \"$l\" in *'/frontdoor-j.example.com.conf:'*) ;; *) echo 'ServerName j.example.com on port 80 is served first by another VirtualHost:'\"${l:- (none found)}\"'.' >&2; exit 1;; esac; }"
+	h.Put("/etc/apache2/sites-available/frontdoor-j.example.com.conf", "<VirtualHost *:80>\n  ServerName j.example.com\n</VirtualHost>\n", 0o644)
+	h.Sites["frontdoor-j.example.com"] = true
+	if _, err := h.Conn().Run(context.Background(), validate, nil); err != nil {
+		t.Fatalf("alone: %v", err)
+	}
+	h.Put("/etc/apache2/sites-available/aaa.conf", "<VirtualHost *:80>\n  ServerName j.example.com\n</VirtualHost>\n", 0o644)
+	h.Sites["aaa"] = true
+	if _, err := h.Conn().Run(context.Background(), validate, nil); err == nil || !strings.Contains(err.Error(), "served first by another VirtualHost") {
+		t.Fatalf("shadowed: %v", err)
+	}
+}

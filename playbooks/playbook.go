@@ -68,9 +68,9 @@ const (
 )
 
 var (
-	// A Windows path reaches cmd.exe /c inside double quotes (an app's .bat): no quote, no
-	// %VARIABLE% expansion, no line break.
-	winAbsR = regexp.MustCompile(`^[A-Za-z]:[\\/][^'"%\r\n\x00]*$`)
+	// A Windows path reaches PowerShell as data and an app's .bat through Start-Process; still,
+	// none of cmd.exe's metacharacters, quotes, %VARIABLE% or line breaks.
+	winAbsR = regexp.MustCompile(`^[A-Za-z]:[\\/][^'"%&|<>^\r\n\x00]*$`)
 	// A Windows service name as Get-Service -Name takes it literally: no wildcard, no quote.
 	winServiceR = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._@()-]{0,79}$`)
 	nameRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,40}$`)

@@ -14,8 +14,12 @@ type UnsafeStateError struct {
 }
 
 func (e *UnsafeStateError) Error() string {
-	return fmt.Sprintf("%s: frontdoor's state directory is unsafe: %s; make it a directory owned by root with mode 700 (chown root:root, chmod 700), or remove it",
-		e.Host, strings.Join(e.Problems, "; "))
+	fix := "make it a directory owned by root with mode 700 (chown root:root, chmod 700), or remove it"
+	if strings.Contains(strings.Join(e.Problems, " "), `C:\`) {
+		// Windows (folders made by earlier versions inherit ProgramData's ACL).
+		fix = `give it to SYSTEM and Administrators only (icacls C:\ProgramData\frontdoor /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F), or remove it`
+	}
+	return fmt.Sprintf("%s: frontdoor's state directory is unsafe: %s; %s", e.Host, strings.Join(e.Problems, "; "), fix)
 }
 
 // UnfinishedError is a run whose journal on the host says it did not finish (applying, or a

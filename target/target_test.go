@@ -4,16 +4,28 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBoundedAndTail(t *testing.T) {
-	over := 0
-	b := &Bounded{Max: 10, OnOver: func() { over++ }}
+	over := make(chan bool, 2)
+	b := &Bounded{Max: 10, OnOver: func() { over <- true }}
 	if n, err := b.Write([]byte("0123456789")); n != 10 || err != nil || b.Err("out") != nil {
 		t.Fatalf("%d %v", n, err)
 	}
 	if _, err := b.Write([]byte("x")); !errors.Is(err, ErrTooMuch) || !errors.Is(b.Err("out"), ErrTooMuch) || b.String() != "0123456789" {
 		t.Fatalf("past the limit: %v %q", err, b.String())
+	}
+	b.Write([]byte("y"))
+	select {
+	case <-over:
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnOver not called")
+	}
+	select {
+	case <-over:
+		t.Fatal("OnOver called twice")
+	case <-time.After(50 * time.Millisecond):
 	}
 	tail := &Tail{N: 4}
 	for _, s := range []string{"abc", "defgh", "ij"} {

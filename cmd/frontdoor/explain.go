@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/session"
@@ -42,6 +43,8 @@ func explain(err error) string {
 	case errors.As(err, &rb) && rb.Run != "":
 		return fmt.Sprintf("%s\nThe host keeps the run's journal: once it is reachable (or fixed), finish the undo with: frontdoor rollback %s -i INVENTORY --limit %s",
 			err, rb.Run, rb.Host)
+	case strings.Contains(err.Error(), "administratively prohibited"):
+		return fmt.Sprintf("%s: the host's sshd refuses TCP forwarding (AllowTcpForwarding no), through which --set-base-url sends the admin's credentials: allow it for this user (Match User ... AllowTcpForwarding local), or set the Base URL in the application", err)
 	case errors.Is(err, fleet.ErrStoppedAtMaxFail):
 		return "not started: the rollout stopped at --max-fail"
 	case errors.As(err, &uh) && uh.Key == "":

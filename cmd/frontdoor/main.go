@@ -69,6 +69,13 @@ func newApp() *cli.App {
 	}
 }
 
+// newMainApp is the app as main runs it: everything it prints goes through a safeWriter.
+func newMainApp() *cli.App {
+	app := newApp()
+	app.Writer, app.ErrWriter = safeWriter{os.Stdout}, safeWriter{os.Stderr}
+	return app
+}
+
 func main() {
 	// The first Ctrl-C (or SIGTERM) stops a run gently: no new host or step starts, the command in
 	// flight finishes, and hosts in the middle of an apply are rolled back. Commands that change
@@ -92,8 +99,7 @@ func main() {
 		}
 		os.Exit(exitInterrupted)
 	}()
-	app := newApp()
-	app.Writer, app.ErrWriter = safeWriter{os.Stdout}, safeWriter{os.Stderr}
+	app := newMainApp()
 	stderr := safeWriter{os.Stderr}
 	err := app.RunContext(ctx, interspersed(app, os.Args))
 	var ee *exitErr

@@ -270,8 +270,16 @@ func TestMemCLIUnfinishedRollbackAdvice(t *testing.T) {
 	}
 }
 
-// The live view draws host names and step text itself: they are sanitized too.
+// The live view draws host names and step text itself: they are sanitized too; and main's app
+// prints through safeWriters.
 func TestSanitize(t *testing.T) {
+	app := newMainApp()
+	if _, ok := app.Writer.(safeWriter); !ok {
+		t.Error("main's stdout is not sanitized")
+	}
+	if _, ok := app.ErrWriter.(safeWriter); !ok {
+		t.Error("main's stderr is not sanitized")
+	}
 	if got := sanitize("apply Bitbucket \x1b]0;x\x07 9\r\n"); got != "apply Bitbucket ?]0;x? 9\r\n" {
 		t.Errorf("%q", got)
 	}

@@ -65,7 +65,7 @@ func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.led, err = ledger.Open(path); err != nil {
+	if o.led, err = openLedgerAt(path); err != nil {
 		return nil, err
 	}
 	sinks := []func(fleet.Event){o.led.Record}

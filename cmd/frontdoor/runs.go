@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
@@ -113,7 +114,16 @@ func openLedger(c *cli.Context) (*ledger.Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ledger.Open(p)
+	return openLedgerAt(p)
+}
+
+// openLedgerAt opens the ledger, saying what to do when its directory is missing.
+func openLedgerAt(p string) (*ledger.Ledger, error) {
+	l, err := ledger.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: create the directory, or give --ledger a file in an existing one", err)
+	}
+	return l, err
 }
 
 func historyCommand() *cli.Command {
