@@ -3,8 +3,10 @@ package xmledit
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 )
 
@@ -25,6 +27,7 @@ func (a Attr) Value() string { return unescape(a.Raw) }
 type Element struct {
 	Name      string
 	Path      []string // names of the ancestors, outermost first
+	Parents   []int    // their indices in Doc.Elements, outermost first
 	Start     int      // offset of '<'
 	AttrsEnd  int      // offset just after the last attribute (or the name, when none)
 	TagEnd    int      // offset of the closing "/>" or ">"
@@ -46,10 +49,31 @@ func (e *Element) Attr(name string) (Attr, bool) {
 type Doc struct {
 	Src      []byte
 	Elements []*Element
+	newlines []int // offsets of the '\n's, for Line
 }
 
 // Line returns the 1-based line number of a byte offset, for error messages.
-func (d *Doc) Line(off int) int { return bytes.Count(d.Src[:off], []byte{'\n'}) + 1 }
+func (d *Doc) Line(off int) int {
+	if d.newlines == nil { // once: a file with thousands of elements asks for many lines
+		d.newlines = []int{}
+		for i, c := range d.Src {
+			if c == '\n' {
+				d.newlines = append(d.newlines, i)
+			}
+		}
+	}
+	return sort.SearchInts(d.newlines, off) + 1
+}
+
+// Ancestor returns the nearest ancestor of el called name, or nil.
+func (d *Doc) Ancestor(el *Element, name string) *Element {
+	for k := len(el.Parents) - 1; k >= 0; k-- {
+		if p := d.Elements[el.Parents[k]]; p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
 
 // Parse checks that src is well-formed XML and scans its elements. Errors name the line.
 func Parse(src []byte) (*Doc, error) {
@@ -58,6 +82,7 @@ func Parse(src []byte) (*Doc, error) {
 	}
 	d := &Doc{Src: src}
 	var stack []string
+	var parents []int
 	i := 0
 	for i < len(src) {
 		lt := bytes.IndexByte(src[i:], '<')
@@ -93,7 +118,7 @@ func Parse(src []byte) (*Doc, error) {
 				return nil, fmt.Errorf("line %d: end tag is not closed", d.Line(i))
 			}
 			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
+				stack, parents = stack[:len(stack)-1], parents[:len(parents)-1]
 			}
 			i += end + 1
 		default:
@@ -102,9 +127,18 @@ func Parse(src []byte) (*Doc, error) {
 				return nil, fmt.Errorf("line %d: %w", d.Line(i), err)
 			}
 			el.Path = append([]string(nil), stack...)
+			el.Parents = append([]int(nil), parents...)
+			seen := map[string]bool{}
+			for _, a := range el.Attrs {
+				if seen[a.Name] {
+					// encoding/xml lets this through; Tomcat's parser (Xerces) rejects the file.
+					return nil, fmt.Errorf("line %d: attribute %s appears twice in <%s>: Tomcat refuses this file; remove one", d.Line(i), a.Name, el.Name)
+				}
+				seen[a.Name] = true
+			}
 			d.Elements = append(d.Elements, el)
 			if !el.SelfClose {
-				stack = append(stack, el.Name)
+				stack, parents = append(stack, el.Name), append(parents, len(d.Elements)-1)
 			}
 			i = next
 		}
@@ -112,12 +146,40 @@ func Parse(src []byte) (*Doc, error) {
 	return d, nil
 }
 
+// charsetReader reads the encodings Tomcat's server.xml is found in: UTF-8 and US-ASCII as they
+// are, ISO-8859-1 (and windows-1252's superset of it) decoded byte by byte; frontdoor only
+// splices ASCII into the original bytes, so the file keeps its encoding. UTF-16 is refused.
+func charsetReader(label string, r io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "utf-8", "utf8", "us-ascii", "ascii":
+		return r, nil
+	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "windows-1252", "cp1252":
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		runes := make([]rune, len(b))
+		for i, c := range b {
+			runes[i] = rune(c)
+		}
+		return strings.NewReader(string(runes)), nil
+	case "utf-16", "utf-16le", "utf-16be":
+		return nil, errUTF16
+	}
+	return nil, fmt.Errorf("encoding %q is not supported: convert the file to UTF-8 or ISO-8859-1", label)
+}
+
+var errUTF16 = errors.New("UTF-16 is not supported: convert the file to UTF-8")
+
 // wellFormed uses encoding/xml as the judge of well-formedness, so the scanner may assume it.
 func wellFormed(src []byte) error {
+	if bytes.HasPrefix(src, []byte{0xFE, 0xFF}) || bytes.HasPrefix(src, []byte{0xFF, 0xFE}) {
+		return errUTF16
+	}
 	dec := xml.NewDecoder(bytes.NewReader(src))
 	dec.Strict = true
 	dec.Entity = xml.HTMLEntity // DOCTYPE-declared entities are rare in server.xml; accept HTML ones
-	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	dec.CharsetReader = charsetReader
 	roots := 0
 	depth := 0
 	for {
@@ -151,6 +213,13 @@ func skipDecl(b []byte) int {
 	for j := 2; j < len(b); j++ {
 		c := b[j]
 		switch {
+		case quote == 0 && bytes.HasPrefix(b[j:], []byte("<!--")):
+			// A comment in the internal subset: its quotes are text, not delimiters.
+			end := bytes.Index(b[j+4:], []byte("-->"))
+			if end < 0 {
+				return len(b)
+			}
+			j += 4 + end + 2
 		case quote != 0:
 			if c == quote {
 				quote = 0

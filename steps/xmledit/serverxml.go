@@ -30,8 +30,20 @@ func EditServerXML(src []byte, e TomcatEdit) ([]byte, []Span, error) {
 		return nil, nil, err
 	}
 	var spans []Span
+	var conn *Element
+	if e.Connector != nil {
+		if conn, err = d.HTTPConnector(e.Connector.Port); err != nil {
+			return nil, nil, err
+		}
+	}
 	if e.ContextPath != nil {
-		ctx, err := d.MainContext()
+		// The app's Context is in the Service of its Connector: another Service's Context
+		// belongs to another application.
+		var service *Element
+		if conn != nil {
+			service = d.Ancestor(conn, "Service")
+		}
+		ctx, err := d.MainContext(service)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -44,10 +56,7 @@ func EditServerXML(src []byte, e TomcatEdit) ([]byte, []Span, error) {
 		spans = append(spans, s...)
 	}
 	if e.Connector != nil {
-		c, err := d.HTTPConnector(e.Connector.Port)
-		if err != nil {
-			return nil, nil, err
-		}
+		c := conn
 		var set AttrSet
 		set.Set("scheme", e.Connector.Scheme)
 		set.Set("proxyName", e.Connector.ProxyName)
@@ -73,12 +82,13 @@ func EditServerXML(src []byte, e TomcatEdit) ([]byte, []Span, error) {
 	return out, spans, nil
 }
 
-// MainContext returns the application's Context under Server/Service/Engine/Host: the one that is
-// not Confluence's /synchrony-proxy. Zero or several candidates are an error naming the lines.
-func (d *Doc) MainContext() (*Element, error) {
+// MainContext returns the application's Context under Server/Service/Engine/Host (within
+// service, when given): the one that is not Confluence's /synchrony-proxy. Zero or several
+// candidates are an error naming the lines.
+func (d *Doc) MainContext(service *Element) (*Element, error) {
 	var found []*Element
 	for _, el := range d.Elements {
-		if el.Name != "Context" || !under(el, "Host") {
+		if el.Name != "Context" || !under(el, "Host") || (service != nil && d.Ancestor(el, "Service") != service) {
 			continue
 		}
 		if p, ok := el.Attr("path"); ok && strings.Contains(p.Value(), "synchrony-proxy") {
@@ -113,17 +123,18 @@ func (d *Doc) HTTPConnector(port int) (*Element, error) {
 		if el.Name != "Connector" || !under(el, "Service") {
 			continue
 		}
-		p, _ := el.Attr("port")
-		if p.Value() != strconv.Itoa(port) {
-			if p.Value() != "" {
-				others = append(others, fmt.Sprintf("%s (line %d)", p.Value(), d.Line(el.Start)))
-			}
-			continue
-		}
 		if proto, ok := el.Attr("protocol"); ok && strings.Contains(strings.ToUpper(proto.Value()), "AJP") {
 			continue
 		}
 		if ssl, ok := el.Attr("SSLEnabled"); ok && strings.EqualFold(ssl.Value(), "true") {
+			continue
+		}
+		p, _ := el.Attr("port")
+		if p.Value() != strconv.Itoa(port) {
+			// Only plain HTTP Connectors are worth naming: an SSL or AJP one would be refused.
+			if p.Value() != "" {
+				others = append(others, fmt.Sprintf("%s (line %d)", p.Value(), d.Line(el.Start)))
+			}
 			continue
 		}
 		found = append(found, el)

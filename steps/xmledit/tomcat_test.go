@@ -1,0 +1,79 @@
+package xmledit
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func jiraEdit() TomcatEdit {
+	p := "/jira"
+	return TomcatEdit{ContextPath: &p, Connector: &Connector{Port: 8080, Scheme: "http", ProxyName: "jira.example.com", ProxyPort: 80}}
+}
+
+// The Context edited is the one in the Service of the app's Connector, as Tomcat maps them
+// (issue 12): another Service's Context belongs to another application.
+func TestContextOfTheConnectorsService(t *testing.T) {
+	two := `<Server port="8005" shutdown="SHUTDOWN">
+  <Service name="A">
+    <Connector port="9090" protocol="HTTP/1.1"/>
+    <Engine name="A" defaultHost="localhost"><Host name="localhost" appBase="webapps">
+      <Context path="" docBase="/opt/other"/>
+    </Host></Engine>
+  </Service>
+  <Service name="B">
+    <Connector port="8080" protocol="HTTP/1.1"/>
+    <Engine name="B" defaultHost="localhost"><Host name="localhost" appBase="webapps">%s</Host></Engine>
+  </Service>
+</Server>
+`
+	_, _, err := EditServerXML([]byte(fmt.Sprintf(two, "")), jiraEdit())
+	if err == nil || !strings.Contains(err.Error(), "no <Context>") {
+		t.Errorf("the app's Service has no Context: %v", err)
+	}
+	out, _, err := EditServerXML([]byte(fmt.Sprintf(two, `<Context path="" docBase="/opt/atlassian/jira/atlassian-jira"/>`)), jiraEdit())
+	if err != nil || !strings.Contains(string(out), `<Context path="" docBase="/opt/other"/>`) || !strings.Contains(string(out), `<Context path="/jira" docBase="/opt/atlassian/jira`) {
+		t.Errorf("one Context per Service: %v\n%s", err, out)
+	}
+}
+
+// What Tomcat's parser refuses is refused here, and what it reads is read (issue 12).
+func TestParsesAsTomcatDoes(t *testing.T) {
+	base := `<Server port="8005"><Service name="Catalina"><Connector port="8080" protocol="HTTP/1.1"%s/>` +
+		`<Engine name="Catalina" defaultHost="localhost"><Host name="localhost"><Context path="" docBase="x%s"/></Host></Engine></Service></Server>`
+	if _, _, err := EditServerXML([]byte(fmt.Sprintf(base, ` proxyName="a" proxyName="b"`, "")), jiraEdit()); err == nil || !strings.Contains(err.Error(), "attribute proxyName appears twice") {
+		t.Errorf("duplicate attribute: %v", err)
+	}
+	latin1 := append([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?>`+"\n"), []byte(fmt.Sprintf(base, "", "\xe9t\xe9"))...)
+	out, _, err := EditServerXML(latin1, jiraEdit())
+	if err != nil || !bytes.Contains(out, []byte("x\xe9t\xe9")) || !bytes.Contains(out, []byte(`proxyName="jira.example.com"`)) {
+		t.Errorf("ISO-8859-1: %v\n%q", err, out)
+	}
+	utf16 := []byte{0xFF, 0xFE, '<', 0, 'S', 0}
+	if _, _, err := EditServerXML(utf16, jiraEdit()); err == nil || !strings.Contains(err.Error(), "UTF-16 is not supported") {
+		t.Errorf("UTF-16: %v", err)
+	}
+	doctype := "<!DOCTYPE Server [\n  <!-- it's Jira's -->\n  <!ENTITY x \"y\">\n]>\n" + fmt.Sprintf(base, "", "")
+	if out, _, err := EditServerXML([]byte(doctype), jiraEdit()); err != nil || !strings.Contains(string(out), `proxyName="jira.example.com"`) {
+		t.Errorf("apostrophe in a DOCTYPE comment: %v\n%s", err, out)
+	}
+}
+
+// BenchmarkManyConnectors: a 5 MB server.xml of Connectors edits in linear time (line numbers
+// are looked up, not counted from the start each time).
+func BenchmarkManyConnectors(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`<Server port="8005"><Service name="Catalina">` + "\n")
+	for i := 0; sb.Len() < 5<<20; i++ {
+		fmt.Fprintf(&sb, "  <Connector port=\"%d\" protocol=\"HTTP/1.1\" connectionTimeout=\"20000\"/>\n", 10000+i%50000)
+	}
+	sb.WriteString(`  <Connector port="8080" protocol="HTTP/1.1"/>` + "\n" + `<Engine name="Catalina" defaultHost="localhost"><Host name="localhost"><Context path="" docBase="x"/></Host></Engine></Service></Server>` + "\n")
+	src := []byte(sb.String())
+	b.SetBytes(int64(len(src)))
+	for i := 0; i < b.N; i++ {
+		if _, _, err := EditServerXML(src, jiraEdit()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
