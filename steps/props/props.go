@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -30,6 +31,12 @@ func parse(src []byte) []entry {
 		// One logical line: physical lines joined while a line ends with an odd number of '\'.
 		start := i
 		end := i
+		// A comment is one natural line: java.util.Properties does not continue it with '\'.
+		k := i
+		for k < len(src) && isWS(src[k]) {
+			k++
+		}
+		comment := k < len(src) && (src[k] == '#' || src[k] == '!')
 		for {
 			nl := bytes.IndexByte(src[end:], '\n')
 			var lineEnd, next int
@@ -46,7 +53,7 @@ func parse(src []byte) []entry {
 			for k := content - 1; k >= end && src[k] == '\\'; k-- {
 				bs++
 			}
-			if bs%2 == 1 && next < len(src) {
+			if bs%2 == 1 && next < len(src) && !comment {
 				end = next
 				continue
 			}
@@ -71,10 +78,11 @@ func parseLine(src []byte, start, end int) (entry, bool) {
 	if j >= end || src[j] == '#' || src[j] == '!' || src[j] == '\r' || src[j] == '\n' {
 		return entry{}, false
 	}
-	var key strings.Builder
+	var key strings.Builder // as written; decoded like a value below (\uXXXX, \t, \=, ...)
 	for j < end {
 		c := src[j]
 		if c == '\\' && j+1 < end {
+			key.WriteByte(c)
 			key.WriteByte(src[j+1])
 			j += 2
 			continue
@@ -96,7 +104,7 @@ func parseLine(src []byte, start, end int) (entry, bool) {
 	for j < end && isWS(src[j]) {
 		j++
 	}
-	return entry{key: key.String(), valueStart: j, valueEnd: end, raw: string(src[j:end]), noSep: j == keyEnd}, true
+	return entry{key: Value(key.String()), valueStart: j, valueEnd: end, raw: string(src[j:end]), noSep: j == keyEnd}, true
 }
 
 // Value decodes a raw value: escapes and line continuations (with the next line's leading
@@ -119,6 +127,16 @@ func Value(raw string) string {
 			b.WriteByte('\r')
 		case 'f':
 			b.WriteByte('\f')
+		case 'u':
+			// \uXXXX, as java.util.Properties reads it.
+			if i+4 < len(raw) {
+				if n, err := strconv.ParseUint(raw[i+1:i+5], 16, 16); err == nil {
+					b.WriteRune(rune(n))
+					i += 4
+					continue
+				}
+			}
+			b.WriteByte('u')
 		case '\r', '\n':
 			if raw[i] == '\r' && i+1 < len(raw) && raw[i+1] == '\n' {
 				i++

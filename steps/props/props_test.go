@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aymanbagabas/go-udiff"
@@ -144,4 +145,22 @@ func lastOf(src []byte, key string) string {
 		}
 	}
 	return ""
+}
+
+// As java.util.Properties reads them (issue 12): \uXXXX escapes in values and keys, and a comment
+// that ends in a backslash does not swallow the next line.
+func TestPropertiesAsJavaReadsThem(t *testing.T) {
+	right := "server.proxy-name=jira\\u002eexample.com\n"
+	if out, err := Set([]byte(right), []Pair{{Key: "server.proxy-name", Value: "jira.example.com"}}); err != nil || string(out) != right {
+		t.Errorf("an escaped but right value was rewritten: %q %v", out, err)
+	}
+	escapedKey := "server.proxy\\u002dname=old.example.com\n"
+	out, err := Set([]byte(escapedKey), []Pair{{Key: "server.proxy-name", Value: "jira.example.com"}})
+	if err != nil || strings.Count(string(out), "name=") != 1 || !strings.Contains(string(out), "=jira.example.com") {
+		t.Errorf("escaped key: %q %v", out, err)
+	}
+	comment := "# a comment that ends in a backslash \\\nserver.proxy-name=jira.example.com\n"
+	if v, ok := Get([]byte(comment), "server.proxy-name"); !ok || v != "jira.example.com" {
+		t.Errorf("the line after a comment ending in '\\' was swallowed: %q %v", v, ok)
+	}
 }
