@@ -417,7 +417,7 @@ func TestMemInterruptAndChangedPlan(t *testing.T) {
 		t.Fatal(r.Err)
 	}
 	sx := "/opt/atlassian/jira/conf/server.xml"
-	m.fl.Hosts["a1"].Put(sx, strings.Replace(memhost.JiraServerXML, `port="8080"`, `port="8080" maxThreads="100"`, 1), 0o644)
+	m.fl.Hosts["a1"].Put(sx, strings.Replace(memhost.JiraServerXML, `connectionTimeout="20000"`, `connectionTimeout="30000"`, 1), 0o644)
 	before["a1"] = m.fl.Hosts["a1"].Snapshot()
 	ro, _ = m.rollout(nil, nil)
 	ro.Hosts = m.hosts[:1]
