@@ -108,13 +108,14 @@ func parseLine(src []byte, start, end int) (entry, bool) {
 }
 
 // Value decodes a raw value: escapes and line continuations (with the next line's leading
-// white space dropped).
+// white space dropped). The file's bytes are ISO-8859-1, as java.util.Properties reads them;
+// the result is text (UTF-8), \uXXXX escapes included.
 func Value(raw string) string {
 	var b strings.Builder
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		if c != '\\' || i+1 >= len(raw) {
-			b.WriteByte(c)
+			b.WriteRune(rune(c))
 			continue
 		}
 		i++
@@ -145,7 +146,7 @@ func Value(raw string) string {
 				i++
 			}
 		default:
-			b.WriteByte(raw[i])
+			b.WriteRune(rune(raw[i]))
 		}
 	}
 	return b.String()
