@@ -24,6 +24,20 @@ func (pb *Playbook) instance(a App, host string, windows bool) app.App {
 	return out
 }
 
+// FileEditor is the edit of app i's configuration file for an inventory host, as apply makes
+// it, for a file at hand (frontdoor config edit). Bitbucket's file is bitbucket.properties
+// unless properties is false (its 4.x server.xml).
+func (pb *Playbook) FileEditor(i int, host string, properties bool) (func([]byte) ([]byte, error), error) {
+	if err := pb.CheckHost(host); err != nil {
+		return nil, err
+	}
+	inst := pb.instance(pb.Apps[i], host, false)
+	if inst.Config == app.BitbucketProperties && !properties {
+		inst.Config = app.ServerXML
+	}
+	return inst.Editor(), nil
+}
+
 // windows is where Apache is on this playbook's Windows hosts.
 func (pb *Playbook) windows() apache.Windows {
 	return apache.Windows{Root: pb.Apache.WindowsRoot, Service: pb.Apache.WindowsService}

@@ -19,6 +19,10 @@ func interspersed(app *cli.App, args []string) []string {
 			}
 			return args
 		}
+		for i+1 < len(args) && cmd.Command(args[i+1]) != nil { // config edit: the subcommand's options
+			i++
+			cmd = cmd.Command(args[i])
+		}
 		var opts, rest []string
 		tail := args[i+1:]
 		for k := 0; k < len(tail); k++ {

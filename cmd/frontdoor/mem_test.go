@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -282,5 +283,48 @@ func TestSanitize(t *testing.T) {
 	}
 	if got := sanitize("apply Bitbucket \x1b]0;x\x07 9\r\n"); got != "apply Bitbucket ?]0;x? 9\r\n" {
 		t.Errorf("%q", got)
+	}
+}
+
+// frontdoor config edit: the same editor as apply, on a file at hand; idempotent; refusals
+// name the line; the exact bytes on stdout, even through main's sanitizing writer.
+func TestConfigEdit(t *testing.T) {
+	dir := t.TempDir()
+	sx := dir + "/server.xml"
+	writeTestFile(t, sx, memhost.JiraServerXML)
+	app := newMainApp()
+	var out, errOut bytes.Buffer
+	app.Writer, app.ErrWriter = safeWriter{&out}, &errOut
+	if err := app.Run(interspersed(app, []string{"frontdoor", "config", "edit", sx, "--product", "jira", "--url", "http://example.com/jira"})); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `proxyName="example.com"`) || !strings.Contains(out.String(), `path="/jira"`) || !strings.Contains(errOut.String(), "edited") {
+		t.Fatalf("stdout:\n%.300s\nstderr: %s", out.String(), errOut.String())
+	}
+	edited := dir + "/edited.xml"
+	if _, err := run(t, "config", "edit", "--product", "jira", "--url", "http://example.com/jira", "-o", edited, sx); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(edited); string(b) != out.String() {
+		t.Error("-o and stdout differ")
+	}
+	msg, err := run(t, "config", "edit", "--product", "jira", "--url", "http://example.com/jira", edited)
+	if err != nil || !strings.Contains(msg, "already right, unchanged") {
+		t.Errorf("second edit: %v %s", err, msg)
+	}
+	// Bitbucket 5+: bitbucket.properties, with its CRLF and form feed kept.
+	bp := dir + "/bitbucket.properties"
+	writeTestFile(t, bp, "jdbc.user=bb\r\nplugin.x=a\fb\r\n")
+	msg, err = run(t, "config", "edit", "--product", "bitbucket", "--url", "http://example.com/bitbucket", bp)
+	if err != nil || !strings.Contains(msg, "plugin.x=a\fb\r\n") || !strings.Contains(msg, "server.proxy-port=80\r\n") {
+		t.Errorf("bitbucket.properties: %v %q", err, msg)
+	}
+	// A placeholder is refused with its line; a bad URL with the flag's value.
+	writeTestFile(t, sx, strings.Replace(memhost.JiraServerXML, `<Context path=""`, `<Context path="${ctx}"`, 1))
+	if _, err := run(t, "config", "edit", "--product", "jira", "--url", "http://example.com/jira", sx); err == nil || !strings.Contains(err.Error(), "is a placeholder") || !strings.Contains(err.Error(), "line ") {
+		t.Errorf("placeholder: %v", err)
+	}
+	if _, err := run(t, "config", "edit", "--product", "jira", "--url", "ftp://x", sx); err == nil || !strings.Contains(err.Error(), "ftp") {
+		t.Errorf("bad url: %v", err)
 	}
 }

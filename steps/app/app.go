@@ -213,6 +213,10 @@ func (a App) Steps(f *distro.Facts) ([]steps.Step, error) {
 	return []steps.Step{step}, nil
 }
 
+// Editor is the pure edit of the app's configuration file, by the kind of file: what a step
+// applies on a host and what frontdoor config edit applies to a local file.
+func (a App) Editor() func([]byte) ([]byte, error) { return a.editor() }
+
 // editor is the pure edit of the app's configuration file, by the kind of file.
 func (a App) editor() func([]byte) ([]byte, error) {
 	connector := &xmledit.Connector{Port: a.Port, Scheme: a.Scheme, ProxyName: a.ProxyName, ProxyPort: a.ProxyPort}
