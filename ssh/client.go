@@ -42,7 +42,9 @@ type Config struct {
 	CommandTimeout time.Duration
 	FileTimeout    time.Duration
 	// MaxOutput bounds a command's output and a file read (default target.MaxOutput).
-	MaxOutput  int
+	MaxOutput int
+	// KeepAlive is the interval of the keepalive probes (default 5 s); see keepalive.
+	KeepAlive  time.Duration
 	SFTPServer string // for sudo SFTP; default /usr/lib/openssh/sftp-server
 	// Jump are the hops to go through first, in order (OpenSSH's ProxyJump). Each hop is
 	// authenticated with the same keys and checked against the same known_hosts.
@@ -171,6 +173,9 @@ func (c *Config) defaults() error {
 	}
 	if c.FileTimeout == 0 {
 		c.FileTimeout = 2 * time.Minute
+	}
+	if c.KeepAlive == 0 {
+		c.KeepAlive = 5 * time.Second
 	}
 	if c.SFTPServer == "" {
 		c.SFTPServer = "/usr/lib/openssh/sftp-server"
@@ -342,9 +347,13 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// keepalive closes a connection whose peer stopped answering, so commands fail instead of hanging.
+// keepalive closes a connection whose peer stopped answering, so commands fail instead of hanging:
+// a probe every KeepAlive, each given KeepAlive to answer, three missed in a row end it (a cut
+// link is noticed in 3 to 6 KeepAlive: 15 to 30 s by default, as OpenSSH's ServerAliveInterval 5
+// with ServerAliveCountMax 3).
 func (c *Client) keepalive() {
-	t := time.NewTicker(15 * time.Second)
+	every := c.cfg.KeepAlive
+	t := time.NewTicker(every)
 	defer t.Stop()
 	misses := 0
 	for {
@@ -361,7 +370,7 @@ func (c *Client) keepalive() {
 					return
 				}
 				misses = 0
-			case <-time.After(15 * time.Second):
+			case <-time.After(every):
 				if misses++; misses >= 3 {
 					c.conn.Close()
 					return
