@@ -437,58 +437,70 @@ func TestNoBatchRollbackAndRetry(t *testing.T) {
 	}
 }
 
-// TestLinkCutMidApply: the host's link goes down (ip link set down on its veth) in the middle of
-// an apply. frontdoor notices within the keepalive's bound (not minutes), reports the host
-// half-changed with the command that finishes the undo, and that very command, once the link is
-// back, restores the host byte for byte (issue 12's link-cut finding, for real).
-func TestLinkCutMidApply(t *testing.T) {
+// TestConnectionLostMidApply: the host's link goes down (ip link set down on its veth), or its
+// sshd is killed, in the middle of an apply. frontdoor notices (the link: through keepalives, in
+// 15 to 30 s, not minutes), reports the host half-changed with the command that finishes the
+// undo, and that very command, once the host is reachable again, restores it byte for byte
+// (issue 12's link-cut finding, for real).
+func TestConnectionLostMidApply(t *testing.T) {
 	l := labtest.Open(t)
-	h := l.Need(t, 5)[4]
-	l.Reset(t, h)
-	defer l.Reset(t, h)
-	before := snapshot(t, l, h)
+	h := l.Need(t, 5)[4] // systemd: sshd is started again by systemctl
 	veth := fmt.Sprintf("fdlab-v%d", h.Index)
 	defer exec.Command("ip", "link", "set", veth, "up").Run()
-	cmd, sc := startFrontdoor(t, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, "--output", "json", playbook(t, "jira-subdomain.yaml"))
-	var run, lastErr string
-	cut := time.Time{}
-	for sc.Scan() {
-		var e fleet.Event
-		if json.Unmarshal(sc.Bytes(), &e) != nil {
-			continue
-		}
-		run = e.Run
-		if cut.IsZero() && e.Type == fleet.HostProgress && strings.HasPrefix(e.Step, "apply apache: module proxy_http") {
-			if out, err := exec.Command("ip", "link", "set", veth, "down").CombinedOutput(); err != nil {
-				t.Fatalf("ip link set down: %v %s", err, out)
+	for _, c := range []struct{ name, cut, back string }{
+		{"link down", "ip link set " + veth + " down", "ip link set " + veth + " up"},
+		{"sshd killed", "lab:pkill -x sshd", "lab:systemctl start ssh"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l.Reset(t, h)
+			defer l.Reset(t, h)
+			before := snapshot(t, l, h)
+			do := func(cmd string) {
+				if inHost, ok := strings.CutPrefix(cmd, "lab:"); ok {
+					l.Exec(t, h, inHost)
+				} else if out, err := exec.Command("sh", "-c", cmd).CombinedOutput(); err != nil {
+					t.Fatalf("%s: %v %s", cmd, err, out)
+				}
 			}
-			cut = time.Now()
-		}
-		if e.Type == fleet.HostDone {
-			lastErr = e.Error
-		}
+			cmd, sc := startFrontdoor(t, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, "--output", "json", playbook(t, "jira-subdomain.yaml"))
+			var run, lastErr string
+			cut := time.Time{}
+			for sc.Scan() {
+				var e fleet.Event
+				if json.Unmarshal(sc.Bytes(), &e) != nil {
+					continue
+				}
+				run = e.Run
+				if cut.IsZero() && e.Type == fleet.HostProgress && strings.HasPrefix(e.Step, "apply apache: module proxy_http") {
+					do(c.cut)
+					cut = time.Now()
+				}
+				if e.Type == fleet.HostDone {
+					lastErr = e.Error
+				}
+			}
+			cmd.Wait()
+			if cut.IsZero() {
+				t.Fatal("the apply ended before the connection could be cut")
+			}
+			noticed := time.Since(cut)
+			advice := "frontdoor rollback " + run + " -i INVENTORY --limit " + h.Name
+			if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(lastErr, advice) || strings.Contains(lastErr, "fix by hand") {
+				t.Fatalf("exit %d, host error: %s", cmd.ProcessState.ExitCode(), lastErr)
+			}
+			if noticed > 75*time.Second {
+				t.Errorf("the lost connection was noticed after %s", noticed)
+			}
+			do(c.back)
+			time.Sleep(time.Second)
+			rb := frontdoor(t, nil, "rollback", run, "-i", l.Inventory, "--limit", h.Name)
+			if rb.code != 0 {
+				t.Fatalf("the advised rollback:\n%s", rb)
+			}
+			if after := snapshot(t, l, h); after != before {
+				t.Errorf("not restored byte for byte:\n%s\n->\n%s", before, after)
+			}
+			t.Logf("%s: noticed after %s", c.name, noticed.Round(time.Second))
+		})
 	}
-	cmd.Wait()
-	if cut.IsZero() {
-		t.Fatal("the apply ended before the link could be cut")
-	}
-	noticed := time.Since(cut)
-	advice := "frontdoor rollback " + run + " -i INVENTORY --limit " + h.Name
-	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(lastErr, advice) || strings.Contains(lastErr, "fix by hand") {
-		t.Fatalf("exit %d, host error: %s", cmd.ProcessState.ExitCode(), lastErr)
-	}
-	if noticed > 75*time.Second {
-		t.Errorf("the cut link was noticed after %s", noticed)
-	}
-	if out, err := exec.Command("ip", "link", "set", veth, "up").CombinedOutput(); err != nil {
-		t.Fatalf("ip link set up: %v %s", err, out)
-	}
-	rb := frontdoor(t, nil, "rollback", run, "-i", l.Inventory, "--limit", h.Name)
-	if rb.code != 0 {
-		t.Fatalf("the advised rollback:\n%s", rb)
-	}
-	if after := snapshot(t, l, h); after != before {
-		t.Errorf("not restored byte for byte:\n%s\n->\n%s", before, after)
-	}
-	t.Logf("link cut noticed after %s", noticed.Round(time.Second))
 }
