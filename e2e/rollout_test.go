@@ -1,8 +1,8 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -378,11 +378,29 @@ func TestAdminCredentialsNeverInClear(t *testing.T) {
 		t.Fatal(err)
 	}
 	dump := exec.Command("tcpdump", "-i", "fdlab0", "-U", "-n", "-A", "-s", "0", "tcp port 80 or tcp port 8080")
-	dump.Stdout, dump.Stderr = out, io.Discard
+	dump.Stdout = out
+	stderr, err := dump.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := dump.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // tcpdump attaches
+	// Capture only once tcpdump says it listens (a loaded machine can take seconds).
+	listening := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "listening on") {
+				listening <- true
+			}
+		}
+	}()
+	select {
+	case <-listening:
+	case <-time.After(30 * time.Second):
+		t.Fatal("tcpdump did not start listening on fdlab0")
+	}
 	r := frontdoor(t, adminEnv(t, l), "apply", "--yes", "--set-base-url", "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml"))
 	time.Sleep(500 * time.Millisecond)
 	dump.Process.Signal(os.Interrupt)
