@@ -3,45 +3,17 @@ package props
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/frontdoor-dev/frontdoor/internal/javaref"
 )
 
 // frontdoor's .properties reading and editing checked against java.util.Properties
 // (testdata/java/PropsView.java): every key and value of every fixture and odd case read the
 // same, and after Set the JDK sees the keys set and every other key unchanged.
-
-func javaProps(t *testing.T, files []string) map[string][]string {
-	t.Helper()
-	if _, err := exec.LookPath("javac"); err != nil {
-		if os.Getenv("CI") == "true" || os.Getenv("FRONTDOOR_LAB_REQUIRED") == "1" {
-			t.Fatal("javac is not installed (scripts/setup installs openjdk-17-jdk-headless)")
-		}
-		t.Skip("javac is not installed")
-	}
-	classes := t.TempDir()
-	if out, err := exec.Command("javac", "-d", classes, filepath.Join("testdata", "java", "PropsView.java")).CombinedOutput(); err != nil {
-		t.Fatalf("javac: %v\n%s", err, out)
-	}
-	out, err := exec.Command("java", append([]string{"-cp", classes, "PropsView"}, files...)...).Output()
-	if err != nil {
-		t.Fatalf("java: %v", err)
-	}
-	views := map[string][]string{}
-	var cur string
-	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		if f, ok := strings.CutPrefix(line, "== "); ok {
-			cur = f
-			views[cur] = []string{}
-			continue
-		}
-		views[cur] = append(views[cur], line)
-	}
-	return views
-}
 
 // goProps is frontdoor's reading of src in PropsView's format (the last of repeated keys wins,
 // as in Java).
@@ -114,7 +86,7 @@ func TestAgainstJavaProperties(t *testing.T) {
 			all = append(all, p)
 		}
 	}
-	views := javaProps(t, all)
+	views := javaref.Run(t, filepath.Join("testdata", "java", "PropsView.java"), all)
 	for _, f := range files {
 		src, _ := os.ReadFile(f)
 		if got, want := strings.Join(goProps(src), "\n"), strings.Join(views[f], "\n"); got != want {

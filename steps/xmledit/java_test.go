@@ -3,11 +3,12 @@ package xmledit
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/frontdoor-dev/frontdoor/internal/javaref"
 )
 
 // These tests check frontdoor's editor against the reference: the JDK's own XML parser reading
@@ -17,34 +18,6 @@ import (
 // else it sees unchanged.
 
 // javaView runs TomcatView on files and returns, per file, "error" or its lines.
-func javaView(t *testing.T, files []string) map[string][]string {
-	t.Helper()
-	if _, err := exec.LookPath("javac"); err != nil {
-		if os.Getenv("CI") == "true" || os.Getenv("FRONTDOOR_LAB_REQUIRED") == "1" {
-			t.Fatal("javac is not installed (scripts/setup installs openjdk-17-jdk-headless)")
-		}
-		t.Skip("javac is not installed")
-	}
-	classes := t.TempDir()
-	if out, err := exec.Command("javac", "-d", classes, filepath.Join("testdata", "java", "TomcatView.java")).CombinedOutput(); err != nil {
-		t.Fatalf("javac: %v\n%s", err, out)
-	}
-	out, err := exec.Command("java", append([]string{"-cp", classes, "TomcatView"}, files...)...).Output()
-	if err != nil {
-		t.Fatalf("java: %v", err)
-	}
-	views := map[string][]string{}
-	var cur string
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if f, ok := strings.CutPrefix(line, "== "); ok {
-			cur = f
-			views[cur] = nil
-			continue
-		}
-		views[cur] = append(views[cur], line)
-	}
-	return views
-}
 
 // oddFiles are the cases the issue found, written out: two Services, duplicate attributes,
 // ISO-8859-1, a DOCTYPE comment with an apostrophe, the fuzz seed.
@@ -90,7 +63,7 @@ func TestAgainstJavasParser(t *testing.T) {
 			all = append(all, p)
 		}
 	}
-	views := javaView(t, all)
+	views := javaref.Run(t, filepath.Join("testdata", "java", "TomcatView.java"), all)
 	compared := 0
 	for _, f := range files {
 		src, _ := os.ReadFile(f)
