@@ -418,3 +418,31 @@ func TestAdminCredentialsNeverInClear(t *testing.T) {
 		t.Errorf("admin credentials crossed the lab bridge in clear")
 	}
 }
+
+// TestRollbackWhenNewListenTakesAnAppsPort: the new VirtualHost's port is free when httpd restarts
+// (the apps are stopped first) but is Tomcat's shutdown port (8005), so Jira cannot start again.
+// The host is rolled back: httpd is waited for where it listened before (port 80, not the new
+// vhost's 8005, which the restored configuration no longer has) and Jira starts again. Found on
+// the lab: the rollback used to wait for httpd on the new port and ended "ROLLBACK INCOMPLETE".
+func TestRollbackWhenNewListenTakesAnAppsPort(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.Need(t, 1)[0]
+	l.Reset(t, h)
+	defer l.Reset(t, h)
+	for i := 0; !strings.Contains(l.Exec(t, h, "cat /proc/net/tcp /proc/net/tcp6 | awk '$4 == \"0A\" { print $2 }'"), ":1F45"); i++ { // 8005, listening
+		if i == 120 {
+			t.Fatal("Tomcat's shutdown port 8005 is not listening on the lab host")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	pb := writeFile(t, "busy.yaml", "apps:\n  - product: jira\n    url: http://jira."+h.Name+".lab.test:8005\n    start_timeout: 30\n")
+	before := snapshot(t, l, h)
+	r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 1 || !strings.Contains(r.stdout, "FAILED, rolled back") || !strings.Contains(r.stdout, "jira does not answer on port 8080") || strings.Contains(r.stdout, "ROLLBACK INCOMPLETE") {
+		t.Fatalf("apply whose new Listen takes Jira's shutdown port:\n%s", r)
+	}
+	if after := snapshot(t, l, h); after != before {
+		t.Errorf("host not restored:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	checkAnswersAsBefore(t, h)
+}

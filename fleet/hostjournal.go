@@ -164,7 +164,7 @@ func (hj *HostJournal) check() error {
 	}
 	for _, s := range hj.Services {
 		s.Validate = "" // only an apply validates; a rollback never runs it
-		for _, c := range []string{s.Start, s.Stop, s.Restart, s.Ready, s.Configtest} {
+		for _, c := range []string{s.Start, s.Stop, s.Restart, s.Ready, s.RestoreReady, s.Configtest} {
 			if c != "" && !distro.Replayable(c) {
 				return fmt.Errorf("service %s has a command frontdoor does not write: %q", s.Name, c)
 			}

@@ -30,6 +30,9 @@ type Service struct {
 	Stop       string
 	Restart    string // empty: Stop then Start
 	Ready      string // exits 0 once the service answers; polled by the command itself
+	// RestoreReady, if set, is Ready after a rollback: the service answers where it did before
+	// (the new configuration's port may be gone with it).
+	RestoreReady string
 }
 
 func (s *Service) run(ctx context.Context, h target.Host, what, cmd string) error {
@@ -77,5 +80,9 @@ func (s *Service) restore(ctx context.Context, h target.Host) error {
 	if err := s.restart(ctx, h); err != nil {
 		return err
 	}
-	return s.run(ctx, h, "wait for", s.Ready)
+	ready := s.Ready
+	if s.RestoreReady != "" {
+		ready = s.RestoreReady
+	}
+	return s.run(ctx, h, "wait for", ready)
 }

@@ -144,7 +144,8 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 		Validate:   strings.Join(validate, " && "),
 		Configtest: configtest,
 		Start:      svc("start"), Stop: svc("stop"), Restart: svc("restart"),
-		Ready: distro.HTTPReady(port, "httpd", 60),
+		Ready:        distro.HTTPReady(port, "httpd", 60),
+		RestoreReady: distro.HTTPReady(listenedPort(f), "httpd", 60),
 	}
 }
 
@@ -160,4 +161,19 @@ func shadowCheck(dump, name string, port int, file, fix string) string {
 	hint := fmt.Sprintf(". Requests would not reach the proxy: %s, or choose another public name.", fix)
 	return fmt.Sprintf(`{ l=$(%s 2>/dev/null | grep -E %s | head -n1); case "$l" in *%s*) ;; *) echo %s"${l:- (none found)}"%s >&2; exit 1;; esac; }`,
 		dump, target.Quote(grep), target.Quote("/"+file+":"), target.Quote(msg), target.Quote(hint))
+}
+
+// listenedPort is a port httpd listened on before the apply (80 when it did, else the lowest
+// one, else 80): after a rollback it answers there, not necessarily on the new vhosts' port.
+func listenedPort(f *distro.Facts) int {
+	if len(f.Apache.Listen) == 0 || len(f.Apache.Listen[80]) > 0 {
+		return 80
+	}
+	low := 0
+	for p := range f.Apache.Listen {
+		if low == 0 || p < low {
+			low = p
+		}
+	}
+	return low
 }

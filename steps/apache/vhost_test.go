@@ -139,3 +139,17 @@ func TestApache22AndSynchronyVersion(t *testing.T) {
 		}
 	}
 }
+
+// After a rollback httpd is waited for where it listened before, not on the new vhost's port,
+// which the restored configuration no longer has (found on the lab: a new vhost on 8005).
+func TestRestoreReadyUsesTheOldPort(t *testing.T) {
+	f := &distro.Facts{Init: "systemd", Apache: distro.Apache{Listen: map[int][]string{80: {"/etc/apache2/ports.conf"}}}}
+	s := DebianService(f, []VHost{{ServerName: "jira.example.com", Port: 8005}})
+	if !strings.Contains(s.Ready, "127.0.0.1:8005/") || !strings.Contains(s.RestoreReady, "127.0.0.1:80/") {
+		t.Errorf("ready %q\nrestore %q", s.Ready, s.RestoreReady)
+	}
+	f.Apache.Listen = map[int][]string{8443: {"x"}, 8081: {"y"}}
+	if s := DebianService(f, nil); !strings.Contains(s.RestoreReady, "127.0.0.1:8081/") {
+		t.Errorf("lowest old port: %q", s.RestoreReady)
+	}
+}

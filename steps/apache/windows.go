@@ -135,6 +135,7 @@ func WindowsService(f *distro.Facts, vhosts []VHost, w Windows) *steps.Service {
 		Name: Service, Kind: steps.Proxy, WasRunning: f.Apache.Running,
 		Validate: test, Configtest: test,
 		Start: svc("start"), Stop: svc("stop"), Restart: svc("restart"),
-		Ready: f.ReadyCommand(port, "httpd", 60),
+		Ready:        f.ReadyCommand(port, "httpd", 60),
+		RestoreReady: f.ReadyCommand(listenedPort(f), "httpd", 60),
 	}
 }
