@@ -372,13 +372,10 @@ func TestAdminCredentialsNeverInClear(t *testing.T) {
 	if _, err := exec.LookPath("tcpdump"); err != nil {
 		t.Fatal("tcpdump is not installed (scripts/setup installs it)")
 	}
-	capture := filepath.Join(t.TempDir(), "bridge.txt")
-	out, err := os.Create(capture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dump := exec.Command("tcpdump", "-i", "fdlab0", "-U", "-n", "-A", "-s", "0", "tcp port 80 or tcp port 8080")
-	dump.Stdout = out
+	// A pcap file written packet by packet (-U), read back as text afterwards: text written to a
+	// pipe or file is block-buffered and can be lost when tcpdump is stopped.
+	pcap := filepath.Join(t.TempDir(), "bridge.pcap")
+	dump := exec.Command("tcpdump", "-i", "fdlab0", "-U", "-n", "-s", "0", "-w", pcap, "tcp port 80 or tcp port 8080")
 	stderr, err := dump.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -402,13 +399,18 @@ func TestAdminCredentialsNeverInClear(t *testing.T) {
 		t.Fatal("tcpdump did not start listening on fdlab0")
 	}
 	r := frontdoor(t, adminEnv(t, l), "apply", "--yes", "--set-base-url", "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml"))
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(time.Second)
 	dump.Process.Signal(os.Interrupt)
 	dump.Wait()
-	out.Close()
 	if r.code != 0 || !strings.Contains(r.stdout, "Base URL set to") {
 		t.Fatalf("apply --set-base-url:\n%s", r)
 	}
+	text, err := exec.Command("tcpdump", "-n", "-A", "-r", pcap).Output()
+	if err != nil {
+		t.Fatalf("tcpdump -r: %v", err)
+	}
+	capture := filepath.Join(t.TempDir(), "bridge.txt")
+	os.WriteFile(capture, text, 0o644)
 	data, _ := os.ReadFile(capture)
 	pw := l.AdminPassword(t)
 	if !strings.Contains(string(data), "GET / HTTP/1.1") {
