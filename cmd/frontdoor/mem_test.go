@@ -132,7 +132,7 @@ func TestMemCLIFailures(t *testing.T) {
 		t.Fatalf("apply: %v\n%s", err, out)
 	}
 	// Another run's live lock on j2 (this very process): refused, and unlock refuses to break it.
-	fl.Hosts["j2"].Lock = fleet.Me("20261201T000000Z-dddddd", fleetNow()).String()
+	fl.Hosts["j2"].Lock = fleet.Me("20261201T000000Z-dddddd", time.Now()).String()
 	out, err = run(t, "apply", "-i", inv, "--yes", "--limit", "j2", pb)
 	if exitCode(err) != exitError || !strings.Contains(out, "wait for that run to end") {
 		t.Fatalf("locked: %v\n%s", err, out)
@@ -166,8 +166,6 @@ func TestMemCLIFailures(t *testing.T) {
 		t.Fatalf("facts, two down: %v\n%s", err, out)
 	}
 }
-
-func fleetNow() time.Time { return time.Now() }
 
 // Refusals that name what to do, before any host is changed.
 func TestMemCLIRefusals(t *testing.T) {
