@@ -1,18 +1,21 @@
-// Package memhost owns the in-memory host: an EMULATED Debian 12 host with Apache 2.4 and
-// Atlassian apps, kept as state in memory (files, enabled modules and sites, services, the
+// Package memhost owns the in-memory host: an EMULATED host with Apache 2.4 and Atlassian apps,
+// kept as state in memory (files, enabled modules and sites, services, SELinux's boolean, the
 // frontdoor lock), that answers frontdoor's remote operations the way the real commands answer
-// them on the lab's real hosts: the gather script (in the format distro.ParseGather reads),
-// a2enmod/a2dismod/a2ensite/a2dissite, apache2ctl configtest, systemctl, the readiness wait, the
-// lock's unlock, mkdir. A command it does not know fails, so a test cannot pass on a command
-// nobody emulated. Faults can be injected at every operation (Fail), and its HTTP handler plays
-// the host's Apache for verification through the proxy. It is a transport beside ssh and local,
-// for unit tests of the session, fleet and cmd without the lab; it is not a Windows host.
+// them on the lab's hosts, in three kinds: Debian 12 (New; Install adds Confluence with Synchrony
+// and Bitbucket), the lab's Red Hat layout (NewRedHat: /etc/httpd, LoadModule lines, conf.d,
+// setsebool) and the lab's emulated Windows host (NewWindows: cmd.exe's refusal, frontdoor's
+// PowerShell verbs over Apache Lounge's layout). A command it does not know fails, so a test
+// cannot pass on a command nobody emulated. Faults can be injected at every operation, requests
+// to its Apache included (Fail, Arm), and its HTTP handler plays the host's Apache for
+// verification through the proxy. It is a transport beside ssh and local, for unit tests of the
+// session, fleet and cmd without the lab; e2e.TestMemhostIsFaithful holds it to the lab's hosts.
 package memhost
 
 import (
 	"context"
 	_ "embed"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net"
@@ -43,6 +46,35 @@ ID=debian
 //go:embed testdata/jira-9.15.0-server.xml
 var JiraServerXML string
 
+// The other apps' configuration files as the lab's hosts have them (testdata/SOURCES.md).
+var (
+	//go:embed testdata/confluence-8.4.3-server.xml
+	confluenceServerXML string
+	//go:embed testdata/bitbucket-datacenter-williwhitehead-no-server-keys.properties
+	bitbucketProperties string
+)
+
+// The lab's CentOS-layout host (LAB_FLAVOR=rocky): Rocky 9's os-release, CentOS's httpd.conf and
+// module files (testdata/rocky, copied from testdata/lab/flavors/rocky).
+var (
+	//go:embed testdata/rocky/os-release
+	rocky9 string
+	//go:embed testdata/rocky/httpd.conf
+	rockyHTTPDConf string
+	//go:embed testdata/rocky/00-base.conf
+	rockyBase string
+	//go:embed testdata/rocky/00-mpm.conf
+	rockyMPM string
+	//go:embed testdata/rocky/00-proxy.conf
+	rockyProxy string
+)
+
+// The lab's emulated Windows host (LAB_FLAVOR=windows, internal/winemu): Apache Lounge 2.4.56's
+// httpd.conf as shipped (fixture apache-distro), in CRLF as on Windows.
+//
+//go:embed testdata/windows-apachelounge-2.4.56-original-httpd.conf
+var apacheLoungeConf string
+
 // Debian 12's apache2 package as freshly installed (testdata/SOURCES.md).
 var (
 	//go:embed testdata/debian12-ports.conf
@@ -54,7 +86,9 @@ var (
 
 // Service is a daemon of the host: its port (0: none) and whether it runs.
 type Service struct {
-	Port    int
+	Port int
+	// Also is a second port it listens on while it runs (Confluence's Synchrony; 0: none).
+	Also    int
 	Running bool
 	// NoStart makes every start fail (an app that does not come back).
 	NoStart bool
@@ -73,19 +107,29 @@ type Fault struct {
 
 // Host is one emulated host. Its fields are its state; lock mu when changing them while it serves.
 type Host struct {
-	mu       sync.Mutex
-	name     string
-	OS       string
-	Files    map[string]target.File
-	Modules  map[string]bool // mods-enabled
-	Sites    map[string]bool // sites-enabled
+	mu      sync.Mutex
+	name    string
+	OS      string
+	Files   map[string]target.File
+	Modules map[string]bool // mods-enabled
+	Sites   map[string]bool // sites-enabled
+	// RedHat makes it the lab's CentOS-layout host (NewRedHat): /etc/httpd, modules loaded by
+	// LoadModule lines, conf.d, the httpd unit, and SELinux (Enforcing) with its boolean
+	// httpd_can_network_connect in NetworkConnect.
+	RedHat         bool
+	NetworkConnect bool
+	// Windows makes it the lab's emulated Windows host (NewWindows): cmd.exe refuses the POSIX
+	// gather, and frontdoor's PowerShell verbs are answered (gather, service, configtest, ready,
+	// mkdir, unlock) over Apache Lounge's layout under /C:.
+	Windows  bool
 	Services map[string]*Service
 	Lock     string // the lock symlink's target, "" when unlocked
 	// StateDir is what stat says of /var/lib/frontdoor ("uid mode type", or "symlink"); "" is
 	// root's 0700 directory, or none yet.
 	StateDir string
 	Faults   []*Fault
-	// Log is every operation, in order: "run CMD", "read PATH", "write PATH", "remove PATH".
+	// Log is every operation, in order: "run CMD", "read PATH", "write PATH", "remove PATH",
+	// "http METHOD HOST/PATH" (a request to its Apache).
 	Log     []string
 	trips   atomic.Int64
 	dialect target.Dialect
@@ -125,6 +169,135 @@ func New(name string) *Host {
 	h.Put("/etc/apache2/sites-available/000-default.conf", debianDefaultSite, 0o644)
 	h.Put("/opt/atlassian/jira/conf/server.xml", JiraServerXML, 0o644)
 	return h
+}
+
+// NewRedHat is a fresh host of the lab's CentOS layout (LAB_FLAVOR=rocky): Rocky 9, httpd running
+// with CentOS's httpd.conf (Listen 80, no VirtualHost), proxy modules all commented out in
+// 00-proxy.conf, SELinux Enforcing with httpd_can_network_connect off, and Jira as New has it.
+func NewRedHat(name string) *Host {
+	h := &Host{name: name, OS: rocky9, RedHat: true, Files: map[string]target.File{},
+		Modules: map[string]bool{}, Sites: map[string]bool{},
+		Services: map[string]*Service{"httpd": {Port: 80, Running: true}, "jira": {Port: 8080, Running: true}}}
+	h.Put("/etc/httpd/conf/httpd.conf", rockyHTTPDConf, 0o644)
+	h.Put("/etc/httpd/conf.modules.d/00-base.conf", rockyBase, 0o644)
+	h.Put("/etc/httpd/conf.modules.d/00-mpm.conf", rockyMPM, 0o644)
+	h.Put("/etc/httpd/conf.modules.d/00-proxy.conf", rockyProxy, 0o644)
+	h.Put("/opt/atlassian/jira/conf/server.xml", JiraServerXML, 0o644)
+	return h
+}
+
+// Windows paths of the emulated Windows host (SFTP form).
+const (
+	winApacheConf = "/C:/Apache24/conf/httpd.conf"
+	winJiraXML    = "/C:/Program Files/Atlassian/JIRA/conf/server.xml"
+	winStateDir   = "/C:/ProgramData/frontdoor"
+)
+
+// NewWindows is a fresh host as the lab's emulated Windows host has it (it is NOT a Windows host,
+// nor is the lab's): Windows Server 2022 answering as cmd.exe and PowerShell would, Apache
+// Lounge's httpd.conf (CRLF) with its service Apache2.4 running, Jira's server.xml (CRLF) at the
+// Windows installer's path with its service "jira" running. Files have mode 0666 and owner 0, as
+// Windows OpenSSH's SFTP reports them.
+func NewWindows(name string) *Host {
+	h := &Host{name: name, Windows: true, Files: map[string]target.File{}, Modules: map[string]bool{}, Sites: map[string]bool{},
+		Services: map[string]*Service{"Apache2.4": {Port: 80, Running: true}, "jira": {Port: 8080, Running: true}}}
+	crlf := func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
+	h.Put(winApacheConf, crlf(apacheLoungeConf), 0o666)
+	h.Put(winJiraXML, crlf(JiraServerXML), 0o666)
+	return h
+}
+
+// Install adds an installed, running app as the lab's hosts have it: "confluence" (server.xml of
+// Confluence 8.4.3 as shipped, port 8090, Synchrony beside it on 8091) or "bitbucket" (a real
+// shared/bitbucket.properties with no server.* keys, port 7990).
+func (h *Host) Install(product string) {
+	switch product {
+	case "confluence":
+		h.Put("/opt/atlassian/confluence/conf/server.xml", confluenceServerXML, 0o644)
+		h.Services["confluence"] = &Service{Port: 8090, Also: 8091, Running: true}
+	case "bitbucket":
+		h.Put("/var/atlassian/application-data/bitbucket/shared/bitbucket.properties", bitbucketProperties, 0o640)
+		h.Services["bitbucket"] = &Service{Port: 7990, Running: true}
+	default:
+		panic("memhost: cannot install " + product)
+	}
+}
+
+// httpd is the name of Apache's unit.
+func (h *Host) httpd() string {
+	if h.Windows {
+		return "Apache2.4"
+	}
+	if h.RedHat {
+		return "httpd"
+	}
+	return "apache2"
+}
+
+// loaded says whether an Apache module is loaded: enabled in mods-enabled (Debian), or by an
+// uncommented LoadModule line in httpd.conf or conf.modules.d (Red Hat).
+func (h *Host) loaded(mod string) bool {
+	if h.Windows {
+		for _, m := range h.activeDirectives(winApacheConf, "LoadModule") {
+			if strings.TrimSuffix(m, "_module") == mod {
+				return true
+			}
+		}
+		return false
+	}
+	if !h.RedHat {
+		return h.Modules[mod]
+	}
+	for _, p := range h.redhatModuleFiles(true) {
+		for _, m := range loadModuleRe.FindAllStringSubmatch(string(h.Files[p].Data), -1) {
+			if m[1] == mod {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var loadModuleRe = regexp.MustCompile(`(?mi)^[ \t]*LoadModule[ \t]+([a-z0-9_]+)_module[ \t]`)
+
+// activeDirectives are the first arguments of a directive's active lines in a file, skipping
+// <IfModule> sections whose module is not loaded (as Apache does), e.g. Apache Lounge's
+// "Include conf/extra/proxy-html.conf" inside <IfModule proxy_html_module>.
+func (h *Host) activeDirectives(path, directive string) []string {
+	var out []string
+	skip := 0 // depth inside a skipped <IfModule>
+	for _, line := range strings.Split(string(h.Files[path].Data), "\n") {
+		fs := strings.Fields(line)
+		switch {
+		case len(fs) == 0 || strings.HasPrefix(fs[0], "#"):
+		case strings.EqualFold(fs[0], "<IfModule") && len(fs) > 1:
+			mod := strings.TrimSuffix(strings.TrimSuffix(fs[1], ">"), "_module")
+			if skip > 0 || (directive != "LoadModule" && !h.loaded(mod)) {
+				skip++
+			}
+		case strings.EqualFold(fs[0], "</IfModule>"):
+			if skip > 0 {
+				skip--
+			}
+		case skip == 0 && strings.EqualFold(fs[0], directive) && len(fs) > 1:
+			out = append(out, fs[1])
+		}
+	}
+	return out
+}
+
+// redhatModuleFiles are conf.modules.d's *.conf files in ls order, after httpd.conf if asked.
+func (h *Host) redhatModuleFiles(withConf bool) []string {
+	var out []string
+	if withConf {
+		out = append(out, "/etc/httpd/conf/httpd.conf")
+	}
+	for _, p := range sortedKeys(h.Files) {
+		if strings.HasPrefix(p, "/etc/httpd/conf.modules.d/") && strings.HasSuffix(p, ".conf") && !strings.Contains(p[len("/etc/httpd/conf.modules.d/"):], "/") {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Put creates or replaces a file (owned by root).
@@ -176,7 +349,7 @@ func (h *Host) Count() int {
 	return h.count
 }
 
-// Fail adds a fault; see Fault.
+// Fail adds a fault; see Fault (op "http" is a request to the host's Apache).
 func (h *Host) Fail(op, match string, times int, stderr string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -190,13 +363,16 @@ func (h *Host) Snapshot() string {
 	defer h.mu.Unlock()
 	var b strings.Builder
 	for _, p := range sortedKeys(h.Files) {
-		if strings.HasPrefix(p, stateDir+"/") {
+		if strings.HasPrefix(p, stateDir+"/") || strings.HasPrefix(p, winStateDir+"/") {
 			continue // frontdoor's own journals and backups
 		}
 		f := h.Files[p]
 		fmt.Fprintf(&b, "file %s %o %d:%d %x\n", p, f.Mode, f.UID, f.GID, f.Data)
 	}
 	fmt.Fprintf(&b, "modules %v\nsites %v\n", sortedKeys(h.Modules), sortedKeys(h.Sites))
+	if h.RedHat {
+		fmt.Fprintf(&b, "httpd_can_network_connect %v\n", h.NetworkConnect)
+	}
 	for _, n := range sortedKeys(h.Services) {
 		fmt.Fprintf(&b, "service %s running=%v\n", n, h.Services[n].Running)
 	}
@@ -292,7 +468,14 @@ func (h *Host) fault(op, arg string) *Fault {
 }
 
 func (h *Host) record(op, arg string) error {
-	h.trips.Add(1)
+	if op != "http" { // a request to its Apache is not a round trip of the connection
+		h.trips.Add(1)
+	}
+	if verb, p := winVerb(arg); op == "run" && verb != "" {
+		// A Windows command is base64: its verb and parameters say what it is.
+		js, _ := json.Marshal(p)
+		arg = "powershell " + verb + " " + string(js)
+	}
 	h.Log = append(h.Log, op+" "+arg)
 	h.count++
 	if h.armAt == h.count {
@@ -381,18 +564,39 @@ var (
 // ("# frontdoor:mkdir {...}"). Of those, only mkdir is emulated (for journals in Windows paths).
 const winPrefix = "powershell -NoProfile -NonInteractive -EncodedCommand "
 
-func winVerb(cmd string) string {
+func winVerb(cmd string) (string, winParams) {
+	var p winParams
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(cmd, winPrefix))
 	if err != nil || len(raw)%2 != 0 {
-		return ""
+		return "", p
 	}
 	u := make([]uint16, len(raw)/2)
 	for i := range u {
 		u[i] = uint16(raw[2*i]) | uint16(raw[2*i+1])<<8
 	}
 	line, _, _ := strings.Cut(string(utf16.Decode(u)), "\n")
-	verb, _, _ := strings.Cut(strings.TrimPrefix(line, "# frontdoor:"), " ")
-	return verb
+	verb, js, _ := strings.Cut(strings.TrimPrefix(line, "# frontdoor:"), " ")
+	if json.Unmarshal([]byte(js), &p) != nil {
+		return "", p
+	}
+	return verb, p
+}
+
+// winParams are the parameters of frontdoor's PowerShell verbs (distro.WinParams, read here by
+// their JSON names so memhost depends on target alone).
+type winParams struct {
+	Files         []string `json:"files,omitempty"`
+	Services      []string `json:"services,omitempty"`
+	ApacheRoot    string   `json:"apache_root,omitempty"`
+	ApacheService string   `json:"apache_service,omitempty"`
+	Lock          string   `json:"lock,omitempty"`
+	Owner         string   `json:"owner,omitempty"`
+	Name          string   `json:"name,omitempty"`
+	Action        string   `json:"action,omitempty"`
+	Path          string   `json:"path,omitempty"`
+	Port          int      `json:"port,omitempty"`
+	Seconds       int      `json:"seconds,omitempty"`
+	Detect        []string `json:"detect,omitempty"`
 }
 
 func unquote(s string) string { return strings.ReplaceAll(s, `'\''`, "'") }
@@ -417,10 +621,13 @@ func (h *Host) exec(cmd string) ([]byte, error) {
 	fail := func(format string, a ...any) ([]byte, error) {
 		return nil, &target.CommandError{Host: h.name, Err: fmt.Errorf("Process exited with status 1"), Stderr: fmt.Sprintf(format, a...)}
 	}
+	if h.Windows {
+		return h.execWindows(cmd)
+	}
 	switch {
 	case strings.Contains(cmd, "@@frontdoor-gather v1"):
 		return []byte(h.gather(cmd)), nil
-	case strings.HasPrefix(cmd, "apache2ctl configtest"):
+	case strings.HasPrefix(cmd, map[bool]string{false: "apache2ctl", true: "apachectl"}[h.RedHat]+" configtest"):
 		if msg := h.configtest(); msg != "" {
 			return fail("%s\nAction 'configtest' failed.\nThe Apache error log may have more information.", msg)
 		}
@@ -438,12 +645,15 @@ func (h *Host) exec(cmd string) ([]byte, error) {
 		return nil, nil
 	case mkdirRe.MatchString(cmd):
 		return nil, nil
+	case h.RedHat && (cmd == "setsebool -P httpd_can_network_connect 1" || cmd == "setsebool -P httpd_can_network_connect 0"):
+		h.NetworkConnect = strings.HasSuffix(cmd, "1")
+		return nil, nil
 	case strings.HasPrefix(cmd, winPrefix):
-		if verb := winVerb(cmd); verb == "mkdir" {
+		if verb, _ := winVerb(cmd); verb == "mkdir" {
 			return nil, nil
 		}
 	}
-	if m := a2Re.FindStringSubmatch(cmd); m != nil {
+	if m := a2Re.FindStringSubmatch(cmd); m != nil && !h.RedHat {
 		return h.a2(m[1], m[2])
 	}
 	if m := systemctl.FindStringSubmatch(cmd); m != nil {
@@ -451,10 +661,8 @@ func (h *Host) exec(cmd string) ([]byte, error) {
 	}
 	if m := readyRe.FindStringSubmatch(strings.ReplaceAll(cmd, "\n", " ")); m != nil {
 		port, _ := strconv.Atoi(m[1])
-		for _, s := range h.Services {
-			if s.Running && s.Port == port {
-				return nil, nil
-			}
+		if h.portRunning(port) {
+			return nil, nil
 		}
 		return fail("%s does not answer on port %d", m[2], port)
 	}
@@ -498,7 +706,7 @@ func (h *Host) service(name, action string) ([]byte, error) {
 		s.Running = false
 		return nil, nil
 	}
-	if name == "apache2" {
+	if name == h.httpd() {
 		if msg := h.configtest(); msg != "" {
 			s.Running = false
 			return nil, &target.CommandError{Host: h.name, Err: fmt.Errorf("Process exited with status 1"), Stderr: "Job for apache2.service failed because the control process exited with error code."}
@@ -511,22 +719,28 @@ func (h *Host) service(name, action string) ([]byte, error) {
 // configtest answers as apache2ctl configtest would: every enabled site's file must exist and
 // ProxyPass needs mod_proxy (Apache's own message when it is missing).
 func (h *Host) configtest() string {
-	for _, site := range sortedKeys(h.Sites) {
-		p := "/etc/apache2/sites-available/" + site + ".conf"
+	if h.Windows {
+		if _, missing := h.winIncludes(); missing != "" {
+			return missing
+		}
+	}
+	for _, p := range h.enabledSiteFiles() {
 		f, ok := h.Files[p]
 		if !ok {
-			return "apache2: Syntax error: Could not open configuration file /etc/apache2/sites-enabled/" + site + ".conf: No such file or directory"
+			return "apache2: Syntax error: Could not open configuration file " + strings.Replace(p, "sites-available", "sites-enabled", 1) + ": No such file or directory"
 		}
 		for i, line := range strings.Split(string(f.Data), "\n") {
 			fs := strings.Fields(line)
 			if len(fs) == 0 {
 				continue
 			}
-			if (fs[0] == "ProxyPass" || fs[0] == "ProxyPassReverse") && !h.Modules["proxy"] {
+			if (fs[0] == "ProxyPass" || fs[0] == "ProxyPassReverse") && !h.loaded("proxy") {
 				return fmt.Sprintf("AH00526: Syntax error on line %d of %s:\nInvalid command '%s', perhaps misspelled or defined by a module not included in the server configuration", i+1, p, fs[0])
 			}
-			if fs[0] == "RemoteIPHeader" && !h.Modules["remoteip"] {
-				return fmt.Sprintf("AH00526: Syntax error on line %d of %s:\nInvalid command 'RemoteIPHeader', perhaps misspelled or defined by a module not included in the server configuration", i+1, p)
+			for cmd, mod := range map[string]string{"RemoteIPHeader": "remoteip", "RewriteEngine": "rewrite"} {
+				if fs[0] == cmd && !h.loaded(mod) {
+					return fmt.Sprintf("AH00526: Syntax error on line %d of %s:\nInvalid command '%s', perhaps misspelled or defined by a module not included in the server configuration", i+1, p, cmd)
+				}
 			}
 		}
 	}
@@ -566,10 +780,19 @@ func (h *Host) gather(cmd string) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("@@frontdoor-gather v1\n@@ os-release\n%s", h.OS)
-	w("@@ kv\nuid=0\nkernel=Linux 6.1.0-28-amd64\ninit=systemd\nsftp=/usr/lib/openssh/sftp-server\napache_layout=debian\n")
-	w("apache_running=%d\n", map[bool]int{true: 1}[h.Services["apache2"].Running])
-	w("bin=apache2ctl\nbin=a2enmod\nbin=a2ensite\nbin=systemctl\nbin=service\n")
-	w("apache_version=Server version: Apache/2.4.71 (Debian)\n")
+	w("@@ kv\nuid=0\nkernel=Linux 6.1.0-28-amd64\ninit=systemd\nsftp=/usr/lib/openssh/sftp-server\n")
+	listenFiles := append([]string{"/etc/apache2/ports.conf"}, h.enabledSiteFiles()...)
+	if h.RedHat {
+		listenFiles = append([]string{"/etc/httpd/conf/httpd.conf"}, h.enabledSiteFiles()...)
+		w("apache_layout=redhat\napache_running=%d\n", map[bool]int{true: 1}[h.Services["httpd"].Running])
+		w("bin=apachectl\nbin=httpd\nbin=systemctl\nbin=service\n")
+		w("apache_version=Server version: Apache/2.4.62 (Debian)\n") // the lab's httpd is Debian's binary
+		w("selinux=Enforcing\nsebool=httpd_can_network_connect --> %s\n", map[bool]string{false: "off", true: "on"}[h.NetworkConnect])
+	} else {
+		w("apache_layout=debian\napache_running=%d\n", map[bool]int{true: 1}[h.Services["apache2"].Running])
+		w("bin=apache2ctl\nbin=a2enmod\nbin=a2ensite\nbin=systemctl\nbin=service\n")
+		w("apache_version=Server version: Apache/2.4.71 (Debian)\n")
+	}
 	w("@@ list mods-enabled\n")
 	for _, m := range sortedKeys(h.Modules) {
 		w("%s.load\n", m)
@@ -579,7 +802,7 @@ func (h *Host) gather(cmd string) string {
 		w("%s.conf\n", s)
 	}
 	w("@@ apache-listen\n")
-	for _, p := range append([]string{"/etc/apache2/ports.conf"}, h.enabledSiteFiles()...) {
+	for _, p := range listenFiles {
 		for _, line := range strings.Split(string(h.Files[p].Data), "\n") {
 			if fs := strings.Fields(line); len(fs) >= 2 && strings.EqualFold(fs[0], "listen") {
 				w("%s %s\n", strings.Replace(p, "sites-available", "sites-enabled", 1), fs[1])
@@ -587,6 +810,15 @@ func (h *Host) gather(cmd string) string {
 		}
 	}
 	w("@@ list conf-modules\n")
+	if h.RedHat {
+		for _, p := range h.redhatModuleFiles(false) {
+			w("%s\n", p)
+		}
+		for _, p := range h.redhatModuleFiles(true) {
+			f := h.Files[p]
+			w("@@ file %s\nstat %o %d %d %d\n%s\n", p, f.Mode, f.UID, f.GID, len(f.Data), base64.StdEncoding.EncodeToString(f.Data))
+		}
+	}
 	for _, m := range fileRe.FindAllStringSubmatch(cmd, -1) {
 		p := unquote(m[1])
 		w("@@ file %s\n", p)
@@ -602,6 +834,9 @@ func (h *Host) gather(cmd string) string {
 		for _, n := range sortedKeys(h.Services) {
 			if s := h.Services[n]; s.Running && s.Port > 0 {
 				w("%04X\n", s.Port)
+				if s.Also > 0 {
+					w("%04X\n", s.Also)
+				}
 			}
 		}
 	}
@@ -644,6 +879,20 @@ func (h *Host) gather(cmd string) string {
 
 func (h *Host) enabledSiteFiles() []string {
 	var out []string
+	if h.Windows {
+		// conf/extra files that httpd.conf includes.
+		files, _ := h.winIncludes()
+		return files
+	}
+	if h.RedHat {
+		// conf.d/*.conf, read by httpd.conf's IncludeOptional in ls order.
+		for _, p := range sortedKeys(h.Files) {
+			if rest, ok := strings.CutPrefix(p, "/etc/httpd/conf.d/"); ok && strings.HasSuffix(rest, ".conf") && !strings.Contains(rest, "/") {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
 	for _, s := range sortedKeys(h.Sites) {
 		out = append(out, "/etc/apache2/sites-available/"+s+".conf")
 	}
@@ -662,7 +911,23 @@ var (
 func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.Services["apache2"].Running {
+	// A request is an operation too: a fault fails it with 502 (as Apache does when the backend
+	// fails), and a lost connection (the host unreachable) resets it.
+	if err := h.record("http", r.Method+" "+r.Host+r.URL.RequestURI()); err != nil || h.lostAfter {
+		if h.lost || h.lostAfter {
+			h.lostAfter, h.lost = false, true
+			if c, _, herr := http.NewResponseController(w).Hijack(); herr == nil {
+				if tc, ok := c.(*net.TCPConn); ok {
+					tc.SetLinger(0) // a reset, as a cut link's next packet gets
+				}
+				c.Close()
+			}
+			return
+		}
+		http.Error(w, "Bad Gateway", http.StatusBadGateway)
+		return
+	}
+	if !h.Services[h.httpd()].Running {
 		http.Error(w, "httpd is not running", http.StatusBadGateway)
 		return
 	}
@@ -682,8 +947,13 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			port, _ := strconv.Atoi(pp[2])
-			if !h.Modules["proxy_http"] || !h.portRunning(port) {
+			// SELinux (Enforcing) denies httpd's connection to the app without the boolean.
+			if !h.loaded("proxy_http") || !h.portRunning(port) || (h.RedHat && !h.NetworkConnect) {
 				http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+				return
+			}
+			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+				h.upgrade(w, data, port)
 				return
 			}
 			base := "http://" + r.Host + prefix
@@ -699,9 +969,28 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.NotFound(w, r)
 }
 
+var wsRuleRe = regexp.MustCompile(`(?m)^\s*RewriteRule\s+\S+\s+ws://[^:/]+:(\d+)`)
+
+// upgrade answers a WebSocket upgrade as Apache does: switched (101) when the vhost rewrites it to
+// ws:// on the proxied port with mod_rewrite and mod_proxy_wstunnel loaded; else the request goes
+// to the app over plain HTTP, which does not switch (Synchrony answers such a GET with 400).
+func (h *Host) upgrade(w http.ResponseWriter, vhost string, port int) {
+	for _, m := range wsRuleRe.FindAllStringSubmatch(vhost, -1) {
+		if p, _ := strconv.Atoi(m[1]); p == port && h.loaded("rewrite") && h.loaded("proxy_wstunnel") {
+			if c, buf, err := http.NewResponseController(w).Hijack(); err == nil {
+				buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+				buf.Flush()
+				c.Close()
+			}
+			return
+		}
+	}
+	http.Error(w, "Can \"Upgrade\" only to \"WebSocket\".", http.StatusBadRequest)
+}
+
 func (h *Host) portRunning(port int) bool {
 	for _, s := range h.Services {
-		if s.Running && s.Port == port {
+		if s.Running && (s.Port == port || s.Also == port) {
 			return true
 		}
 	}
