@@ -259,7 +259,7 @@ func (r *HostRun) Verify(ctx context.Context) error {
 		for err != nil && verify.Transient(err) && time.Now().Before(deadline) && ctx.Err() == nil {
 			select {
 			case <-ctx.Done():
-			case <-time.After(time.Second):
+			case <-time.After(min(time.Second, wait/10)):
 			}
 			res, err = r.verifyApp(ctx, a)
 		}

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -163,7 +164,8 @@ func JiraBaseURL(ctx context.Context, t Target) (string, error) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("%s: GET %s/rest/api/2/serverInfo answered %d", t.App, t.BaseURL, resp.StatusCode)
+		// A StatusError, so a 502/503 while Jira finishes starting is retried like any other.
+		return "", &StatusError{App: t.App, URL: t.BaseURL + "/rest/api/2/serverInfo", Address: t.Address, Code: resp.StatusCode}
 	}
 	var info struct {
 		BaseURL string `json:"baseUrl"`
@@ -264,6 +266,11 @@ func WebSocket(ctx context.Context, t Target, path string) (string, error) {
 	}
 	status = strings.TrimSpace(status)
 	line := fmt.Sprintf("ws %s%s -> %s", u.Host, path, status)
+	if f := strings.Fields(status); len(f) >= 2 && (f[1] == "502" || f[1] == "503" || f[1] == "504") {
+		// Synchrony still starting behind Apache: transient, as for any request (Transient).
+		code, _ := strconv.Atoi(f[1])
+		return line, &StatusError{App: t.App, URL: "ws://" + u.Host + path, Address: t.Address, Code: code}
+	}
 	if !strings.Contains(status, " 101") {
 		return line, fmt.Errorf("%s: WebSocket upgrade of %s through the proxy answered %q, want 101: "+
 			"check mod_proxy_wstunnel and mod_rewrite and that Synchrony runs", t.App, path, status)

@@ -93,3 +93,32 @@ func TestCredentialsOnlyThroughSSH(t *testing.T) {
 		t.Errorf("plain path saw %v, secure path %v", plainAuth, secureAuth)
 	}
 }
+
+// A proxy answering 503 (the app behind it still starting) is transient wherever it comes: on
+// the base URL, on Jira's serverInfo and on Synchrony's WebSocket upgrade (found by the fault
+// matrix: a 502 on serverInfo or on the upgrade ended in a rollback instead of a retry). A 404 is
+// not.
+func TestStartingAppIsTransientEverywhere(t *testing.T) {
+	code := 503
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			w.Write([]byte("ok"))
+			return
+		}
+		http.Error(w, "starting", code)
+	}))
+	defer srv.Close()
+	host, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	tg := Target{App: "jira", BaseURL: "http://jira.example.com:" + port, Address: host}
+	for _, c := range []int{502, 503, 504, 404} {
+		code = c
+		_, err := JiraBaseURL(context.Background(), tg)
+		if err == nil || Transient(err) != (c != 404) {
+			t.Errorf("serverInfo answering %d: transient=%v (%v)", c, Transient(err), err)
+		}
+		_, err = WebSocket(context.Background(), tg, "/synchrony/v1/bayeux-sync1/websocket")
+		if err == nil || Transient(err) != (c != 404) {
+			t.Errorf("WebSocket upgrade answering %d: transient=%v (%v)", c, Transient(err), err)
+		}
+	}
+}
