@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdoor-dev/frontdoor/memhost"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/target"
 )
@@ -23,9 +24,90 @@ import (
 // connection, through frontdoor rollback RUN once it is back. Nothing may end half-changed.
 // docs/reliability.md has the counts (go test -run TestFaultMatrix -v ./fleet).
 func TestFaultMatrix(t *testing.T) {
-	const pb = "apps:\n  - product: jira\n    url: http://{{host}}.example.com\napache:\n  remote_ip: true\n"
-	clean := newMemRun(t, "a1")
-	clean.pb = mustPlaybook(t, pb)
+	summaries := make([]string, len(matrixColumns))
+	t.Run("columns", func(t *testing.T) {
+		for i, col := range matrixColumns {
+			t.Run(col.name, func(t *testing.T) {
+				t.Parallel()
+				summaries[i] = col.name + ": " + faultMatrix(t, col)
+			})
+		}
+	})
+	if out := os.Getenv("FRONTDOOR_MATRIX_OUT"); out != "" {
+		os.WriteFile(out, []byte(strings.Join(summaries, "\n")+"\n"), 0o644)
+	}
+}
+
+// matrixColumn is one kind of host the matrix runs on, with its playbook and its pinned counts.
+type matrixColumn struct {
+	name, playbook string
+	host           func(name string) *memhost.Host
+	want           map[string]int
+}
+
+var matrixColumns = []matrixColumn{
+	{
+		name:     "Debian, Jira at its own name",
+		playbook: "apps:\n  - product: jira\n    url: http://{{host}}.example.com\napache:\n  remote_ip: true\n",
+		host:     memhost.New,
+		want:     pinned(3, 1, 1, 24, 1, 5, 4, 19, 1, 6, 3, 19),
+	},
+	{
+		name: "Debian, Jira + Confluence (Synchrony) + Bitbucket at context paths",
+		playbook: "apps:\n  - product: jira\n    url: http://atlassian.{{host}}.example.com/jira\n" +
+			"  - product: confluence\n    url: http://atlassian.{{host}}.example.com/confluence\n" +
+			"  - product: bitbucket\n    url: http://atlassian.{{host}}.example.com/bitbucket\n",
+		host: func(name string) *memhost.Host {
+			h := memhost.New(name)
+			h.Install("confluence")
+			h.Install("bitbucket")
+			return h
+		},
+		want: pinned(6, 1, 1, 42, 1, 8, 4, 37, 1, 9, 3, 37),
+	},
+	{
+		name:     "Red Hat layout (SELinux), Jira at its own name",
+		playbook: "apps:\n  - product: jira\n    url: http://{{host}}.example.com\napache:\n  remote_ip: true\n",
+		host:     memhost.NewRedHat,
+		want:     pinned(3, 1, 1, 25, 1, 5, 4, 20, 1, 6, 3, 20),
+	},
+	{
+		name:     "Windows dialect (emulated host), Jira at its own name",
+		playbook: "apps:\n  - product: jira\n    url: http://{{host}}.example.com\n    windows_service: JIRA050414092732\napache:\n  remote_ip: true\n",
+		host:     memhost.NewWindows,
+		want:     pinned(3, 1, 2, 20, 1, 5, 5, 15, 1, 6, 4, 15),
+	},
+}
+
+// pinned are a column's counts of each outcome, per kind (fail, lost, lost-after): applied and
+// verified, applied with its end not recorded, failed before any change, and rolled back (by the
+// run for "fail", by frontdoor rollback RUN once reachable for the others).
+func pinned(n ...int) map[string]int {
+	out := map[string]int{}
+	for i, kind := range []string{"fail", "lost", "lost-after"} {
+		rolled := "rolled back by frontdoor rollback RUN once reachable"
+		if kind == "fail" {
+			rolled = "rolled back by the run"
+		}
+		for j, outcome := range []string{"applied and verified", "applied, the end not recorded (failed); rollback RUN restores it", "failed before any change", rolled} {
+			if c := n[4*i+j]; c > 0 {
+				out[kind+": "+outcome] = c
+			}
+		}
+	}
+	return out
+}
+
+// faultMatrix runs one column and returns its summary.
+func faultMatrix(t *testing.T, col matrixColumn) string {
+	newRun := func() *memRun {
+		m := newMemRun(t, "a1")
+		m.fl.Hosts["a1"] = col.host("a1")
+		m.pb = mustPlaybook(t, col.playbook)
+		m.verifyWait = 200 * time.Millisecond // a lost host fails verification for good: no minute of retries
+		return m
+	}
+	clean := newRun()
 	fresh := clean.fl.Hosts["a1"].Snapshot()
 	clean.fl.Hosts["a1"].Arm(0, "")
 	ro, _ := clean.rollout(nil, nil)
@@ -38,8 +120,7 @@ func TestFaultMatrix(t *testing.T) {
 	kinds := []string{"fail", "lost", "lost-after"}
 	for _, kind := range kinds {
 		for n := 1; n <= ops; n++ {
-			m := newMemRun(t, "a1")
-			m.pb = clean.pb
+			m := newRun()
 			h := m.fl.Hosts["a1"]
 			h.Arm(n, kind)
 			now := time.Now()
@@ -54,7 +135,16 @@ func TestFaultMatrix(t *testing.T) {
 			case snap == applied && res.Hosts[0].Status == StatusChanged:
 				outcome = "applied and verified"
 			case snap == applied:
+				// Applied but cut off before the run could record its end: the journal still
+				// says applied and the lock is held, so the host refuses a new apply until
+				// frontdoor rollback RUN, which must then bring it back whole.
 				outcome = "applied, the end not recorded (" + res.Hosts[0].Status + ")"
+				h.Heal()
+				u := &Undo{Hosts: m.hosts, Opts: m.opts(), Forks: 1, Target: owner.Run, Emit: m.emitter("undo"), Owner: Me(NewRunID(now), now)}
+				if ures := u.Run(context.Background()); h.Snapshot() != fresh {
+					t.Errorf("%s: %s, and frontdoor rollback RUN did not restore it (%s: %v)", op, outcome, ures.Hosts[0].Status, ures.Hosts[0].Err)
+				}
+				outcome += "; rollback RUN restores it"
 			case snap == fresh && res.Hosts[0].RolledBack:
 				outcome = "rolled back by the run"
 			case snap == fresh:
@@ -68,7 +158,7 @@ func TestFaultMatrix(t *testing.T) {
 					outcome = "HALF-CHANGED"
 				} else {
 					outcome = "rolled back by frontdoor rollback RUN once reachable"
-					if j := h.File(RunDir(owner.Run, target.POSIX) + "/journal.json"); !strings.Contains(string(j.Data), `"state": "rolled-back"`) || h.Lock != "" {
+					if j := h.File(RunDir(owner.Run, map[bool]target.Dialect{false: target.POSIX, true: target.Windows}[h.Windows]) + "/journal.json"); !strings.Contains(string(j.Data), `"state": "rolled-back"`) || h.Lock != "" {
 						t.Errorf("%s: after rollback RUN the journal or the lock is not done: lock %q, %s", op, h.Lock, j.Data)
 					}
 				}
@@ -91,21 +181,12 @@ func TestFaultMatrix(t *testing.T) {
 	sort.Strings(lines)
 	// The counts are pinned: a change that moves them must say why, here and in
 	// docs/reliability.md (which shows them).
-	want := map[string]int{
-		"fail: applied and verified": 1, "fail: applied, the end not recorded (failed)": 1, "fail: failed before any change": 1,
-		"fail: rolled back by the run": 24, "lost: applied and verified": 1, "lost: applied, the end not recorded (failed)": 3,
-		"lost: failed before any change": 4, "lost: rolled back by frontdoor rollback RUN once reachable": 19,
-		"lost-after: applied and verified": 1, "lost-after: applied, the end not recorded (failed)": 4,
-		"lost-after: failed before any change": 3, "lost-after: rolled back by frontdoor rollback RUN once reachable": 19,
-	}
-	if fmt.Sprint(outcomes) != fmt.Sprint(want) {
-		t.Errorf("outcomes moved:\n got  %v\n want %v", outcomes, want)
+	if fmt.Sprint(outcomes) != fmt.Sprint(col.want) {
+		t.Errorf("outcomes moved:\n got  %#v\n want %#v", outcomes, col.want)
 	}
 	summary := fmt.Sprintf("%d operations x %d kinds = %d runs:\n%s", ops, len(kinds), len(kinds)*ops, strings.Join(lines, "\n"))
 	t.Log(summary)
-	if out := os.Getenv("FRONTDOOR_MATRIX_OUT"); out != "" {
-		os.WriteFile(out, []byte(summary+"\n"), 0o644)
-	}
+	return summary
 }
 
 func mustPlaybook(t *testing.T, yaml string) *playbooks.Playbook {
