@@ -437,8 +437,8 @@ func TestNoBatchRollbackAndRetry(t *testing.T) {
 	}
 }
 
-// TestConnectionLostMidApply: the host's link goes down (ip link set down on its veth), or its
-// sshd is killed, in the middle of an apply. frontdoor notices (the link: through keepalives, in
+// TestConnectionLostMidApply: the host's link goes down (ip link set down on its veth), its
+// sshd is killed, or the host loses power and boots again on its disk, in the middle of an apply. frontdoor notices (the link: through keepalives, in
 // 15 to 30 s, not minutes), reports the host half-changed with the command that finishes the
 // undo, and that very command, once the host is reachable again, restores it byte for byte
 // (issue 12's link-cut finding, for real).
@@ -450,6 +450,9 @@ func TestConnectionLostMidApply(t *testing.T) {
 	for _, c := range []struct{ name, cut, back string }{
 		{"link down", "ip link set " + veth + " down", "ip link set " + veth + " up"},
 		{"sshd killed", "lab:pkill -x sshd", "lab:systemctl start ssh"},
+		// A power cut and a boot on the same disk (testdata/lab/reboot): the journal and the lock
+		// survive on the host; the apps and Apache start from whatever the cut left.
+		{"host restarted, disk kept", "reboot", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			l.Reset(t, h)
@@ -458,6 +461,9 @@ func TestConnectionLostMidApply(t *testing.T) {
 			do := func(cmd string) {
 				if inHost, ok := strings.CutPrefix(cmd, "lab:"); ok {
 					l.Exec(t, h, inHost)
+				} else if cmd == "reboot" {
+					l.Script(t, "reboot", fmt.Sprint(h.Index))
+				} else if cmd == "" {
 				} else if out, err := exec.Command("sh", "-c", cmd).CombinedOutput(); err != nil {
 					t.Fatalf("%s: %v %s", cmd, err, out)
 				}
@@ -500,6 +506,7 @@ func TestConnectionLostMidApply(t *testing.T) {
 			if after := snapshot(t, l, h); after != before {
 				t.Errorf("not restored byte for byte:\n%s\n->\n%s", before, after)
 			}
+			checkAnswersAsBefore(t, h)
 			t.Logf("%s: noticed after %s", c.name, noticed.Round(time.Second))
 		})
 	}

@@ -145,12 +145,12 @@ func (c *Client) writeFile(f target.File) error {
 	tmp := target.TempName(path.Dir(f.Path), path.Base(f.Path), hex.EncodeToString(rnd[:]))
 	fail := func(op string, err error) error {
 		cl.Remove(tmp)
-		return fmt.Errorf("%s: %s %s: %w", c.cfg.Name, op, f.Path, err)
+		return fmt.Errorf("%s: %s %s: %w", c.cfg.Name, op, f.Path, c.whyFailed(cl, path.Dir(f.Path), len(f.Data), err))
 	}
 	c.trips.Add(1)
 	w, err := cl.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
-		return fmt.Errorf("%s: create %s: %w", c.cfg.Name, tmp, err)
+		return fmt.Errorf("%s: create %s: %w", c.cfg.Name, tmp, c.whyFailed(cl, path.Dir(f.Path), len(f.Data), err))
 	}
 	if afterCreate != nil {
 		afterCreate(cl, tmp)
@@ -193,6 +193,26 @@ func (c *Client) writeFile(f target.File) error {
 		return fail("rename into place", err)
 	}
 	return nil
+}
+
+// whyFailed adds the cause SFTP cannot say: sftp-server answers a full disk with the generic
+// SSH_FX_FAILURE ("Failure"), so on that answer the free space of dir's filesystem is asked
+// (statvfs@openssh.com) and, when it cannot hold need bytes or a new file, the error says so.
+func (c *Client) whyFailed(cl *sftp.Client, dir string, need int, err error) error {
+	var se *sftp.StatusError
+	if !errors.As(err, &se) || se.FxCode() != sftp.ErrSSHFxFailure {
+		return err
+	}
+	c.trips.Add(1)
+	st, serr := cl.StatVFS(dir)
+	if serr != nil {
+		return err
+	}
+	free := st.Bfree * st.Frsize // sftp-server runs as root, which may use the reserved blocks
+	if free >= uint64(need)+st.Frsize && st.Ffree > 0 {
+		return err
+	}
+	return fmt.Errorf("%w: %w (%d KiB free on the filesystem of %s, %d free inodes)", target.ErrNoSpace, err, free>>10, dir, st.Ffree)
 }
 
 // Remove deletes a file; a missing file is not an error.

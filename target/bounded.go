@@ -18,6 +18,9 @@ const MaxWait = 3600
 // ErrTooMuch is output or a file over its limit.
 var ErrTooMuch = errors.New("over the size limit")
 
+// ErrNoSpace is a write that failed because the host's filesystem is full.
+var ErrNoSpace = errors.New("no space left on device")
+
 // Bounded collects at most Max bytes; a write past that fails, and OnOver (if set) is called
 // once, so the transport can end the command instead of waiting for it.
 type Bounded struct {

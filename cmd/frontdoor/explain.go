@@ -10,6 +10,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/ssh"
 	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/steps/xmledit"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // explain renders an error with what to run about it: the packages below say what happened,
@@ -55,6 +56,8 @@ func explain(err error) string {
 		return fmt.Sprintf("%s (and connect again with --accept-new-host-keys)", err)
 	case errors.As(err, &ph):
 		return fmt.Sprintf("%s, or set replace_placeholders: true in the playbook to overwrite it", err)
+	case errors.Is(err, target.ErrNoSpace):
+		return fmt.Sprintf("%s: free space on that filesystem of the host, then apply again", err)
 	}
 	return err.Error()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/session"
 	"github.com/frontdoor-dev/frontdoor/ssh"
 	"github.com/frontdoor-dev/frontdoor/steps/xmledit"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 var cliWords = regexp.MustCompile(`frontdoor (rollback|unlock|apply|plan|show)|--[a-z]|replace_placeholders`)
@@ -32,6 +34,7 @@ func TestExplain(t *testing.T) {
 		{&ssh.UnknownHostError{Host: "h1", KnownHosts: "/kh"}, "known_hosts file /kh does not exist: give --known-hosts FILE, or --accept-new-host-keys", ""},
 		{&ssh.UnknownHostError{Host: "h1", KnownHosts: "/kh", Key: "ssh-ed25519 SHA256:x"}, "verify it and add it, or pass --accept-new-host-keys to record it", ""},
 		{&ssh.HostKeyError{Host: "h1", Entry: "h1.example.com", KnownHosts: "/kh"}, "ssh-keygen -R h1.example.com -f /kh (and connect again with --accept-new-host-keys)", ""},
+		{fmt.Errorf("h1: write /x: %w", fmt.Errorf("%w: %w (0 KiB free)", target.ErrNoSpace, errors.New(`sftp: "Failure"`))), "no space left on device: sftp: \"Failure\" (0 KiB free): free space on that filesystem of the host, then apply again", ""},
 		{fmt.Errorf("h1: check x: %w", &xmledit.PlaceholderError{Line: 3, Element: "Context", Attr: "path", Value: "${p}", Requested: "/j"}), "Set the system property instead, or set replace_placeholders: true in the playbook", ""},
 	} {
 		got := explain(c.err)

@@ -160,22 +160,11 @@ product_port() {
 	case $1 in jira) echo 8080 ;; confluence) echo 8090 ;; bitbucket) echo 7990 ;; bamboo) echo 8085 ;; fisheye) echo 8060 ;; crowd) echo 8095 ;; *) die "unknown product $1" ;; esac
 }
 
-# start_host I N MODE PRODUCTS: fresh state for host i (of n, for /etc/hosts), network, boot.
-start_host() {
-	local i=$1 n=$2 mode=$3 products=$4 flavor=${5:-debian} ns ip d name veth j p r
-	ns=$(host_ns "$i") ip=$(host_ip "$i") d=$(host_dir "$i") name=$(host_name "$i") veth=fdlab-v$i
-	mkdir -p "$LAB_RUN/pids"
-	ip netns add "$ns"
-	# A fixed MAC per host: after a reset the machine's ARP entry for the address stays right
-	# (with a new random MAC, packets went to the old one for ~20 s).
-	ip link add "$veth" type veth peer name eth0 address "$(printf '02:fd:1a:b0:%02x:%02x' $((i / 256)) $((i % 256)))" netns "$ns"
-	ip link set "$veth" master "$LAB_BR" up
-	ip -n "$ns" addr add "$ip/24" dev eth0
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link set eth0 up
-	ip -n "$ns" route add default via "$LAB_NET.1"
-	ip neigh flush to "$ip" dev "$LAB_BR" 2>/dev/null || true
-
+# prepare_disk I N MODE PRODUCTS FLAVOR: host i's fresh disk (the overlay's upper layer): keys,
+# names, machine id, the products' init scripts and the flavor's files.
+prepare_disk() {
+	local i=$1 n=$2 mode=$3 products=$4 flavor=$5 d name ip j p r
+	d=$(host_dir "$i") name=$(host_name "$i") ip=$(host_ip "$i")
 	rm -rf "$d" && mkdir -p "$d/upper/etc/ssh" "$d/work" "$d/merged"
 	hostkeys "$i"
 	cp "$LAB_ROOT/keys/hostkeys/$name/"ssh_host_* "$d/upper/etc/ssh/"
@@ -200,6 +189,27 @@ start_host() {
 		flavor_windows "$d" ;;
 	*) die "LAB_FLAVOR_OF_$i must be debian, rocky or windows, got '$flavor'" ;;
 	esac
+}
+
+# start_host I N MODE PRODUCTS FLAVOR: fresh state for host i (of n, for /etc/hosts; kept with
+# LAB_KEEP_DISK=1), network, boot.
+start_host() {
+	local i=$1 n=$2 mode=$3 products=$4 flavor=${5:-debian} ns ip d name veth
+	ns=$(host_ns "$i") ip=$(host_ip "$i") d=$(host_dir "$i") name=$(host_name "$i") veth=fdlab-v$i
+	mkdir -p "$LAB_RUN/pids"
+	ip netns add "$ns"
+	# A fixed MAC per host: after a reset the machine's ARP entry for the address stays right
+	# (with a new random MAC, packets went to the old one for ~20 s).
+	ip link add "$veth" type veth peer name eth0 address "$(printf '02:fd:1a:b0:%02x:%02x' $((i / 256)) $((i % 256)))" netns "$ns"
+	ip link set "$veth" master "$LAB_BR" up
+	ip -n "$ns" addr add "$ip/24" dev eth0
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" route add default via "$LAB_NET.1"
+	ip neigh flush to "$ip" dev "$LAB_BR" 2>/dev/null || true
+
+	# LAB_KEEP_DISK=1 (reboot): the host boots on the disk it had (its overlay's upper layer).
+	[ -n "${LAB_KEEP_DISK:-}" ] || prepare_disk "$i" "$n" "$mode" "$products" "$flavor"
 
 	if [ "$mode" = sysv ]; then
 		setsid ip netns exec "$ns" unshare --mount --pid --uts --ipc --fork --kill-child \
