@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,15 +16,23 @@ import (
 
 // TestFaultMatrix injects a failure at every remote operation of a fresh apply (Jira behind
 // Apache at its own name, with mod_remoteip: modules, site, VirtualHost, server.xml, httpd and
-// Jira restarts, journal, lock), in three kinds: the operation fails ("fail": a command exits 1,
-// a write fails as on a full disk), the connection is lost from that operation on ("lost"), or
-// the operation runs and the connection is lost with its answer ("lost-after"). For
-// every (operation, kind) the host must end either applied and verified, or exactly as it was
-// (files byte-exact with mode and owner, modules, sites, services), at once or, for a lost
-// connection, through frontdoor rollback RUN once it is back. Nothing may end half-changed.
+// Jira restarts, journal, lock), in five kinds: the operation fails ("fail": a command exits 1,
+// a write fails as on a full disk), the connection is lost from that operation on ("lost", which
+// is also what a host sees of a controller killed by SIGKILL), the operation runs and the
+// connection is lost with its answer ("lost-after"), the operation runs and its answer never
+// comes before its deadline ("timeout", a hang), or the controller gets a Ctrl-C while it runs
+// ("interrupt"). For every (operation, kind) the host must end either applied and verified, or
+// exactly as it was (files byte-exact with mode and owner, modules, sites, SELinux, services), at
+// once or, for a lost connection, through frontdoor rollback RUN once it is back. Nothing may end
+// half-changed.
 // docs/reliability.md has the counts (go test -run TestFaultMatrix -v ./fleet).
 func TestFaultMatrix(t *testing.T) {
 	summaries := make([]string, len(matrixColumns))
+	t.Cleanup(func() { // after the parallel columns
+		if out := os.Getenv("FRONTDOOR_MATRIX_OUT"); out != "" {
+			os.WriteFile(out, []byte(strings.Join(summaries, "\n\n")+"\n"), 0o644)
+		}
+	})
 	t.Run("columns", func(t *testing.T) {
 		for i, col := range matrixColumns {
 			t.Run(col.name, func(t *testing.T) {
@@ -33,9 +41,6 @@ func TestFaultMatrix(t *testing.T) {
 			})
 		}
 	})
-	if out := os.Getenv("FRONTDOOR_MATRIX_OUT"); out != "" {
-		os.WriteFile(out, []byte(strings.Join(summaries, "\n")+"\n"), 0o644)
-	}
 }
 
 // matrixColumn is one kind of host the matrix runs on, with its playbook and its pinned counts.
@@ -50,7 +55,7 @@ var matrixColumns = []matrixColumn{
 		name:     "Debian, Jira at its own name",
 		playbook: "apps:\n  - product: jira\n    url: http://{{host}}.example.com\napache:\n  remote_ip: true\n",
 		host:     memhost.New,
-		want:     pinned(3, 1, 1, 24, 1, 5, 4, 19, 1, 6, 3, 19),
+		want:     pinned(3, 1, 1, 24, 1, 5, 4, 19, 1, 6, 3, 19, 3, 1, 1, 24, 5, 0, 1, 23),
 	},
 	{
 		name: "Debian, Jira + Confluence (Synchrony) + Bitbucket at context paths",
@@ -63,34 +68,40 @@ var matrixColumns = []matrixColumn{
 			h.Install("bitbucket")
 			return h
 		},
-		want: pinned(6, 1, 1, 42, 1, 8, 4, 37, 1, 9, 3, 37),
+		want: pinned(6, 1, 1, 42, 1, 8, 4, 37, 1, 9, 3, 37, 6, 1, 1, 42, 8, 0, 1, 41),
 	},
 	{
 		name:     "Red Hat layout (SELinux), Jira at its own name",
 		playbook: "apps:\n  - product: jira\n    url: http://{{host}}.example.com\napache:\n  remote_ip: true\n",
 		host:     memhost.NewRedHat,
-		want:     pinned(3, 1, 1, 25, 1, 5, 4, 20, 1, 6, 3, 20),
+		want:     pinned(3, 1, 1, 25, 1, 5, 4, 20, 1, 6, 3, 20, 3, 1, 1, 25, 5, 0, 1, 24),
 	},
 	{
 		name:     "Windows dialect (emulated host), Jira at its own name",
 		playbook: "apps:\n  - product: jira\n    url: http://{{host}}.example.com\n    windows_service: JIRA050414092732\napache:\n  remote_ip: true\n",
 		host:     memhost.NewWindows,
-		want:     pinned(3, 1, 2, 20, 1, 5, 5, 15, 1, 6, 4, 15),
+		want:     pinned(3, 1, 2, 20, 1, 5, 5, 15, 1, 6, 4, 15, 3, 1, 2, 20, 5, 0, 2, 19),
 	},
 }
 
-// pinned are a column's counts of each outcome, per kind (fail, lost, lost-after): applied and
-// verified, applied with its end not recorded, failed before any change, and rolled back (by the
-// run for "fail", by frontdoor rollback RUN once reachable for the others).
+// matrixKinds are the kinds of fault; lostKinds those that cut the connection.
+var (
+	matrixKinds = []string{"fail", "lost", "lost-after", "timeout", "interrupt"}
+	lostKinds   = map[string]bool{"lost": true, "lost-after": true}
+)
+
+// pinned are a column's counts of each outcome, per kind (matrixKinds' order): applied and
+// verified, applied with its end not recorded, failed before any change, and rolled back (by
+// frontdoor rollback RUN once reachable for a lost connection, else by the run).
 func pinned(n ...int) map[string]int {
 	out := map[string]int{}
-	for i, kind := range []string{"fail", "lost", "lost-after"} {
-		rolled := "rolled back by frontdoor rollback RUN once reachable"
-		if kind == "fail" {
-			rolled = "rolled back by the run"
+	for i, kind := range matrixKinds {
+		rolled := "rolled back by the run"
+		if lostKinds[kind] {
+			rolled = "rolled back by frontdoor rollback RUN once reachable"
 		}
 		for j, outcome := range []string{"applied and verified", "applied, the end not recorded (failed); rollback RUN restores it", "failed before any change", rolled} {
-			if c := n[4*i+j]; c > 0 {
+			if c := append(n, make([]int, 4*len(matrixKinds))...)[4*i+j]; c > 0 {
 				out[kind+": "+outcome] = c
 			}
 		}
@@ -117,7 +128,7 @@ func faultMatrix(t *testing.T, col matrixColumn) string {
 	applied := clean.fl.Hosts["a1"].Snapshot()
 	ops := clean.fl.Hosts["a1"].Count()
 	outcomes := map[string]int{}
-	kinds := []string{"fail", "lost", "lost-after"}
+	kinds := matrixKinds
 	for _, kind := range kinds {
 		for n := 1; n <= ops; n++ {
 			m := newRun()
@@ -128,6 +139,9 @@ func faultMatrix(t *testing.T, col matrixColumn) string {
 			ro.Owner = Me(NewRunID(now), now)
 			ro.Owner.PID, owner = deadPID(t), ro.Owner // the controller is gone by the time anyone looks
 			ro.Emit = m.emitter(owner.Run)
+			var interrupted atomic.Bool
+			h.Interrupt = func() { interrupted.Store(true) }
+			ro.Stopping = interrupted.Load // as the first Ctrl-C does in cmd/frontdoor
 			res := ro.Run(context.Background())
 			op := fmt.Sprintf("%s at operation %d (%s)", kind, n, h.Log[n-1])
 			outcome := ""
@@ -163,28 +177,58 @@ func faultMatrix(t *testing.T, col matrixColumn) string {
 					}
 				}
 			}
-			if kind != "fail" && n < ops && (outcome == "applied and verified" || outcome == "rolled back by the run") {
+			if lostKinds[kind] && n < ops && (outcome == "applied and verified" || outcome == "rolled back by the run") {
 				t.Errorf("%s: %s though the connection was lost", op, outcome)
 			}
 			// A run that ended on its own (not cut off) leaves no lock behind.
-			if kind == "fail" && n < ops && h.Lock != "" {
+			if !lostKinds[kind] && n < ops && h.Lock != "" {
 				t.Errorf("%s: %s, but the lock is left: %s", op, outcome, h.Lock)
 			}
 			outcomes[kind+": "+outcome]++
+			if outcome == "HALF-CHANGED" {
+				outcomes["HALF-CHANGED"]++
+			}
 			t.Logf("%-60.60s -> %s", op, outcome)
 		}
 	}
-	var lines []string
-	for k, v := range outcomes {
-		lines = append(lines, fmt.Sprintf("%3d  %s", v, k))
-	}
-	sort.Strings(lines)
 	// The counts are pinned: a change that moves them must say why, here and in
 	// docs/reliability.md (which shows them).
 	if fmt.Sprint(outcomes) != fmt.Sprint(col.want) {
-		t.Errorf("outcomes moved:\n got  %#v\n want %#v", outcomes, col.want)
+		// As the column's pinned(...) would be written, if the move is explained.
+		var args []string
+		for _, kind := range matrixKinds {
+			for _, prefix := range []string{"applied and verified", "applied, the end", "failed before", "rolled back by"} {
+				c := 0
+				for k, v := range outcomes {
+					if strings.HasPrefix(k, kind+": "+prefix) {
+						c += v
+					}
+				}
+				args = append(args, fmt.Sprint(c))
+			}
+		}
+		t.Errorf("outcomes moved:\n got  %v\n want %v\n got  pinned(%s)", outcomes, col.want, strings.Join(args, ", "))
 	}
-	summary := fmt.Sprintf("%d operations x %d kinds = %d runs:\n%s", ops, len(kinds), len(kinds)*ops, strings.Join(lines, "\n"))
+	// A table: a row per kind, a column per outcome.
+	heads := []string{"applied and verified", "applied, the end not recorded", "failed before any change", "rolled back", "HALF-CHANGED"}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d operations x %d kinds = %d runs, %d half-changed\n%-10s", ops, len(kinds), len(kinds)*ops, outcomes["HALF-CHANGED"], "kind")
+	for _, hd := range heads {
+		fmt.Fprintf(&b, " | %s", hd)
+	}
+	for _, kind := range kinds {
+		fmt.Fprintf(&b, "\n%-10s", kind)
+		for _, hd := range heads {
+			c := 0
+			for k, v := range outcomes {
+				if o, ok := strings.CutPrefix(k, kind+": "); ok && strings.HasPrefix(o, strings.TrimSuffix(hd, "ed")) {
+					c += v
+				}
+			}
+			fmt.Fprintf(&b, " | %*d", len(hd), c)
+		}
+	}
+	summary := b.String()
 	t.Log(summary)
 	return summary
 }

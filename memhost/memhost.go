@@ -143,6 +143,12 @@ type Host struct {
 	lost    bool
 	// lostAfter: the operation under way runs, and its answer is lost.
 	lostAfter bool
+	// timedOut: the operation under way runs, and its answer never comes: it ends on its
+	// deadline, and the connection goes on.
+	timedOut bool
+	// Interrupt, if set, is called at the armed operation of kind "interrupt" (a Ctrl-C of the
+	// controller while that operation runs), which itself runs normally.
+	Interrupt func()
 }
 
 // done ends an operation: its answer is lost when the connection was cut while it ran.
@@ -150,6 +156,10 @@ func (h *Host) done(err error) error {
 	if h.lostAfter {
 		h.lostAfter, h.lost = false, true
 		return fmt.Errorf("%s: connection lost", h.name)
+	}
+	if h.timedOut {
+		h.timedOut = false
+		return fmt.Errorf("%s: no answer before the operation's deadline: %w", h.name, context.DeadlineExceeded)
 	}
 	return err
 }
@@ -328,7 +338,8 @@ func (h *Host) SetRunning(name string, running bool) {
 // Arm makes the n-th operation from now fail: kind "fail" fails that one operation (a command
 // exits 1, a file operation fails as on a full disk); "lost" fails it and every later one, as a
 // cut connection does, until Heal; "lost-after" lets it run and loses its answer and every later
-// operation (the link cut while it ran).
+// operation (the link cut while it ran); "timeout" lets it run and never answers it (it ends on
+// its deadline; later operations work); "interrupt" calls Interrupt while it runs.
 func (h *Host) Arm(n int, kind string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -484,6 +495,12 @@ func (h *Host) record(op, arg string) error {
 			h.lost = true
 		case "lost-after":
 			h.lostAfter = true // it runs; its answer is lost (done)
+		case "timeout":
+			h.timedOut = true // it runs; no answer comes (done)
+		case "interrupt":
+			if h.Interrupt != nil {
+				h.Interrupt()
+			}
 		case "fail":
 			if op == "run" {
 				return &target.CommandError{Host: h.name, Err: fmt.Errorf("Process exited with status 1"), Stderr: "injected failure"}
@@ -913,9 +930,10 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.mu.Unlock()
 	// A request is an operation too: a fault fails it with 502 (as Apache does when the backend
 	// fails), and a lost connection (the host unreachable) resets it.
-	if err := h.record("http", r.Method+" "+r.Host+r.URL.RequestURI()); err != nil || h.lostAfter {
-		if h.lost || h.lostAfter {
-			h.lostAfter, h.lost = false, true
+	if err := h.record("http", r.Method+" "+r.Host+r.URL.RequestURI()); err != nil || h.lostAfter || h.timedOut {
+		if h.lost || h.lostAfter || h.timedOut {
+			h.lostAfter, h.lost = false, h.lost || h.lostAfter
+			h.timedOut = false
 			if c, _, herr := http.NewResponseController(w).Hijack(); herr == nil {
 				if tc, ok := c.(*net.TCPConn); ok {
 					tc.SetLinger(0) // a reset, as a cut link's next packet gets

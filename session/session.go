@@ -66,6 +66,9 @@ type HostRun struct {
 
 	pb   *playbooks.Playbook
 	opts Options
+	// lockUnsure: a gather that was to take the lock failed, so whether it did is unknown (a
+	// gather that ran but whose answer timed out holds it).
+	lockUnsure bool
 }
 
 // Connect opens the host's connection through opts.Dial.
@@ -154,8 +157,10 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	var err error
 	if r.Facts, err = Gather(ctx, r.Conn, req, win); err != nil {
 		r.Err = err
+		r.lockUnsure = req.Lock != ""
 		return
 	}
+	r.lockUnsure = false
 	h, c := r.Host, r.Conn
 	if err := r.Facts.Supported(); err != nil {
 		r.Err = fmt.Errorf("%s: %w", h.Name, err)
@@ -192,6 +197,19 @@ func (r *HostRun) Locked() bool { return r.Facts != nil && r.Facts.LockAcquired 
 // Release gives the host's lock back, if this run holds it (the lock is compared first, so a
 // lock broken and retaken by someone else is left alone).
 func (r *HostRun) Release(ctx context.Context) error {
+	if r.lockUnsure && r.Conn != nil {
+		// Ours or not, unknown: the unlock removes the lock only if it names this run; a host
+		// that refuses the POSIX command is a Windows one.
+		_, err := r.Conn.Run(ctx, distro.UnlockCommand(distro.Debian, r.opts.Lock, false), nil)
+		var ce *target.CommandError
+		if errors.As(err, &ce) && ce.NotPOSIX() {
+			_, err = r.Conn.Run(ctx, distro.UnlockCommand(distro.Windows, r.opts.Lock, false), nil)
+		}
+		if err == nil {
+			r.lockUnsure = false
+		}
+		return err
+	}
 	if !r.Locked() || r.Conn == nil {
 		return nil
 	}
