@@ -335,3 +335,31 @@ func TestDiffRedactsMoreSecrets(t *testing.T) {
 		}
 	}
 }
+
+// whyHost answers the service's Why command with its log lines.
+type whyHost struct{ *memHost }
+
+func (w whyHost) Run(ctx context.Context, cmd string, in []byte) ([]byte, error) {
+	if cmd == "why httpd" {
+		w.log = append(w.log, "run "+cmd)
+		return []byte("(98)Address already in use: AH00072: make_sock: could not bind to address 0.0.0.0:9800\n"), nil
+	}
+	return w.memHost.Run(ctx, cmd, in)
+}
+
+// A failed start says what the service logged about it (read by Why, which changes nothing);
+// a failed stop does not ask.
+func TestFailedStartSaysWhy(t *testing.T) {
+	m := newMem()
+	h := whyHost{m}
+	s := &Service{Name: "httpd", Kind: Proxy, Restart: "restart httpd", Stop: "stop httpd", Why: "why httpd"}
+	m.fail["restart httpd"], m.fail["stop httpd"] = 1, 1
+	err := s.restart(context.Background(), h)
+	if err == nil || !strings.Contains(err.Error(), "restart httpd failed; its log says:\n(98)Address already in use: AH00072") {
+		t.Errorf("restart: %v", err)
+	}
+	before := len(m.log)
+	if err := s.run(context.Background(), h, "stop", s.Stop); err == nil || strings.Contains(err.Error(), "log says") || len(m.log) != before+1 {
+		t.Errorf("stop: %v %v", err, m.log[before:])
+	}
+}

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +34,10 @@ type Service struct {
 	// RestoreReady, if set, is Ready after a rollback: the service answers where it did before
 	// (the new configuration's port may be gone with it).
 	RestoreReady string
+	// Why, if set, reads what the service logged (a few lines) when a start or restart fails:
+	// "Job for apache2.service failed" alone does not say that a port was taken. It changes
+	// nothing on the host and is not journaled.
+	Why string
 }
 
 func (s *Service) run(ctx context.Context, h target.Host, what, cmd string) error {
@@ -40,6 +45,11 @@ func (s *Service) run(ctx context.Context, h target.Host, what, cmd string) erro
 		return nil
 	}
 	if _, err := h.Run(ctx, cmd, nil); err != nil {
+		if s.Why != "" && (what == "start" || what == "restart") {
+			if out, werr := h.Run(ctx, s.Why, nil); werr == nil && len(bytes.TrimSpace(out)) > 0 {
+				return fmt.Errorf("%s %s: %w; its log says:\n%s", what, s.Name, err, bytes.TrimSpace(out))
+			}
+		}
 		return fmt.Errorf("%s %s: %w", what, s.Name, err)
 	}
 	return nil

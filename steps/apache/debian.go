@@ -139,11 +139,17 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 		validate = append(validate, shadowCheck(dump, v.ServerName, v.Port, v.Site()+".conf", fix))
 		port = v.Port
 	}
+	// What httpd logged when it fails to start: the unit's journal, else the error log.
+	// Apache's own lines carry an AH code or an errno: "(98)Address already in use: AH00072: ...".
+	why := "journalctl -u " + unit + " -n 40 --no-pager -o cat | grep -E 'AH[0-9]{5}|^\\([0-9]+\\)' | tail -n 5"
+	if f.Init != "systemd" {
+		why = "tail -n 5 /var/log/" + map[string]string{"apache2": "apache2/error.log", "httpd": "httpd/error_log"}[unit]
+	}
 	return &steps.Service{
 		Name: Service, Kind: steps.Proxy, WasRunning: f.Apache.Running,
 		Validate:   strings.Join(validate, " && "),
-		Configtest: configtest,
-		Start:      svc("start"), Stop: svc("stop"), Restart: svc("restart"),
+		Configtest: configtest, Why: why,
+		Start: svc("start"), Stop: svc("stop"), Restart: svc("restart"),
 		Ready:        distro.HTTPReady(port, "httpd", 60),
 		RestoreReady: distro.HTTPReady(listenedPort(f), "httpd", 60),
 	}
