@@ -17,7 +17,10 @@ import (
 // entry is one active key=value logical line: byte offsets of its value (to the end of the
 // logical line, line ending excluded).
 type entry struct {
-	key                  string
+	key string
+	// keyRaw and valueRaw are the key and value as written, continuations joined (logical).
+	keyRaw, valueRaw     string
+	keyStart             int
 	valueStart, valueEnd int
 	raw                  string // the value as written (continuations included)
 	noSep                bool   // "key" alone: a value must be preceded by a separator
@@ -54,6 +57,16 @@ func parse(src []byte) []entry {
 				bs++
 			}
 			if bs%2 == 1 && next < len(src) && !comment {
+				if len(bytes.Trim(src[start:content-1], " \t\f")) == 0 {
+					// Nothing before the continuation: the logical line is still empty, and
+					// java.util.Properties starts it afresh, a comment included, on the next line.
+					start = next
+					k := next
+					for k < len(src) && isWS(src[k]) {
+						k++
+					}
+					comment = k < len(src) && (src[k] == '#' || src[k] == '!')
+				}
 				end = next
 				continue
 			}
@@ -70,41 +83,69 @@ func parse(src []byte) []entry {
 
 func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\f' }
 
+// logical is a logical line as java.util.Properties's LineReader makes it before reading key and
+// value: each continuation (an unescaped '\\' ending a physical line) dropped with the line break
+// and the next line's leading white space. at[k] is the offset in src of the logical byte k.
+func logical(src []byte, start, end int) (line []byte, at []int) {
+	for i := start; i < end; i++ {
+		if src[i] == '\\' && i+1 < end {
+			if src[i+1] == '\r' || src[i+1] == '\n' {
+				i++
+				if src[i] == '\r' && i+1 < end && src[i+1] == '\n' {
+					i++
+				}
+				for i+1 < end && isWS(src[i+1]) {
+					i++
+				}
+				continue
+			}
+			line, at = append(line, src[i], src[i+1]), append(at, i, i+1) // an escape pair
+			i++
+			continue
+		}
+		line, at = append(line, src[i]), append(at, i)
+	}
+	return line, at
+}
+
 func parseLine(src []byte, start, end int) (entry, bool) {
-	j := start
-	for j < end && isWS(src[j]) {
+	line, at := logical(src, start, end)
+	j := 0
+	for j < len(line) && isWS(line[j]) {
 		j++
 	}
-	if j >= end || src[j] == '#' || src[j] == '!' || src[j] == '\r' || src[j] == '\n' {
+	if j >= len(line) || line[j] == '#' || line[j] == '!' || line[j] == '\r' || line[j] == '\n' {
 		return entry{}, false
 	}
-	var key strings.Builder // as written; decoded like a value below (\uXXXX, \t, \=, ...)
-	for j < end {
-		c := src[j]
-		if c == '\\' && j+1 < end {
-			key.WriteByte(c)
-			key.WriteByte(src[j+1])
+	keyStart := j
+	for j < len(line) {
+		c := line[j]
+		if c == '\\' && j+1 < len(line) {
 			j += 2
 			continue
 		}
 		if c == '=' || c == ':' || isWS(c) {
 			break
 		}
-		key.WriteByte(c)
 		j++
 	}
 	keyEnd := j
 	// Separator: white space, then at most one '=' or ':', then white space.
-	for j < end && isWS(src[j]) {
+	for j < len(line) && isWS(line[j]) {
 		j++
 	}
-	if j < end && (src[j] == '=' || src[j] == ':') {
+	if j < len(line) && (line[j] == '=' || line[j] == ':') {
 		j++
 	}
-	for j < end && isWS(src[j]) {
+	for j < len(line) && isWS(line[j]) {
 		j++
 	}
-	return entry{key: Value(key.String()), valueStart: j, valueEnd: end, raw: string(src[j:end]), noSep: j == keyEnd}, true
+	valueStart := end // an empty value: where the logical line ends in src
+	if j < len(line) {
+		valueStart = at[j]
+	}
+	return entry{key: Value(string(line[keyStart:keyEnd])), keyRaw: string(line[keyStart:keyEnd]), valueRaw: string(line[j:]),
+		keyStart: at[keyStart], valueStart: valueStart, valueEnd: end, raw: string(src[valueStart:end]), noSep: j == keyEnd}, true
 }
 
 // Value decodes a raw value: escapes and line continuations (with the next line's leading
@@ -161,12 +202,48 @@ func escape(v string) string {
 	return v
 }
 
+// Check refuses what java.util.Properties refuses to load: a \u escape not followed by four hex
+// digits, in a key or a value ("Malformed \uxxxx encoding"; Bitbucket would not start).
+func Check(src []byte) error {
+	for _, e := range parse(src) {
+		for _, raw := range []string{e.keyRaw, e.valueRaw} {
+			for i := 0; i < len(raw); i++ {
+				if raw[i] != '\\' || i+1 >= len(raw) {
+					continue
+				}
+				i++
+				if raw[i] != 'u' {
+					continue
+				}
+				if !isHex4([]byte(raw[i+1 : min(i+5, len(raw))])) {
+					return fmt.Errorf("line %d: %q is not a \\uXXXX escape (four hex digits): java.util.Properties refuses the file, so Bitbucket would not start; fix it",
+						bytes.Count(src[:e.keyStart], []byte("\n"))+1, raw[i-1:min(i+5, len(raw))])
+				}
+				i += 4
+			}
+		}
+	}
+	return nil
+}
+
+func isHex4(b []byte) bool {
+	if len(b) != 4 {
+		return false
+	}
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
 // Get returns the value of key's last active occurrence.
 func Get(src []byte, key string) (string, bool) {
 	es := parse(src)
 	for i := len(es) - 1; i >= 0; i-- {
 		if es[i].key == key {
-			return Value(es[i].raw), true
+			return Value(es[i].valueRaw), true
 		}
 	}
 	return "", false
@@ -184,6 +261,9 @@ func Set(src []byte, pairs []Pair) ([]byte, error) {
 	if i := bytes.IndexByte(lf, '\r'); i >= 0 {
 		return nil, fmt.Errorf("line %d has a bare carriage return (old Mac line ending): frontdoor does not edit such a file; convert it to LF or CRLF first",
 			bytes.Count(lf[:i], []byte("\n"))+1)
+	}
+	if err := Check(src); err != nil {
+		return nil, err
 	}
 	es := parse(src)
 	type splice struct {
@@ -206,7 +286,7 @@ func Set(src []byte, pairs []Pair) ([]byte, error) {
 		switch {
 		case found < 0:
 			appended = append(appended, p.Key+"="+escape(p.Value))
-		case Value(es[found].raw) != p.Value:
+		case Value(es[found].valueRaw) != p.Value:
 			text := escape(p.Value)
 			if es[found].noSep {
 				text = "=" + text

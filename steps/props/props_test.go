@@ -164,3 +164,16 @@ func TestPropertiesAsJavaReadsThem(t *testing.T) {
 		t.Errorf("the line after a comment ending in '\\' was swallowed: %q %v", v, ok)
 	}
 }
+
+// What the generated files found (TestMutantsAgainstJavaProperties), pinned without a JDK.
+func TestReadsLikeJavaProperties(t *testing.T) {
+	if v, ok := Get([]byte("ab\\\n    cd=e\n"), "abcd"); !ok || v != "e" {
+		t.Errorf("a continuation inside a key: %q %v", v, ok)
+	}
+	if v, ok := Get([]byte("a=b\n\\\n# c \\\nd=e\n"), "d"); !ok || v != "e" {
+		t.Errorf("an empty line continued into a comment: %q %v", v, ok)
+	}
+	if _, err := Set([]byte("x=\\u00g9\n"), []Pair{{Key: "server.proxy-name", Value: "a"}}); err == nil || !strings.Contains(err.Error(), `line 1: "\\u00g9" is not a \uXXXX escape`) {
+		t.Errorf("a malformed \\u escape: %v", err)
+	}
+}

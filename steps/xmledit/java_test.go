@@ -2,8 +2,10 @@ package xmledit
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,8 +36,16 @@ func oddFiles(t *testing.T, dir string) []string {
 		"undeclared-entity.xml":   fmt.Sprintf(base, "", "&nbsp;"),
 		"fuzz-seed.xml":           `<S><Service><Connector port='8080' a="&amp;"/><Engine><Host><Context path=""/></Host></Engine></Service></S>`,
 	}
+	// What the mutants found encoding/xml accepting and the JDK refusing (strictCases), and
+	// what both accept.
+	for name, c := range strictCases {
+		cases[name] = c.src
+	}
+	cases["standalone-and-pi.xml"] = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n<?app data?>" + fmt.Sprintf(base, "", "")
+	cases["doctype-subset-kinds.xml"] = "<!DOCTYPE Server [\n<!ELEMENT Server ANY>\n<!ATTLIST Server port CDATA #IMPLIED>\n<?pi x?>\n<!-- c -->\n<!ENTITY y 'z'>\n]>\n" + fmt.Sprintf(base, "", "&y;")
 	var files []string
-	for name, content := range cases {
+	for _, name := range slices.Sorted(maps.Keys(cases)) { // in order: the mutants derive from them
+		content := cases[name]
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
@@ -48,6 +58,48 @@ func oddFiles(t *testing.T, dir string) []string {
 func TestAgainstJavasParser(t *testing.T) {
 	dir := t.TempDir()
 	files := append(serverXMLFixtures(t), oddFiles(t, dir)...)
+	parsed, compared := againstJava(t, dir, files)
+	if compared < 10 {
+		t.Fatalf("only %d files edited and compared", compared)
+	}
+	t.Logf("%d files parsed by both, %d edits checked against the JDK", parsed, compared)
+}
+
+// TestMutantsAgainstJavasParser: the same comparison on 600 files derived from the fixtures and
+// the odd files by random edits with XML's own tokens (javaref.Mutants; FRONTDOOR_JAVA_MUTANTS
+// and FRONTDOOR_JAVA_SEED for a longer or another run), so the editor meets what nobody wrote by
+// hand, with the JDK as the oracle, in one JVM.
+func TestMutantsAgainstJavasParser(t *testing.T) {
+	dir := t.TempDir()
+	var seeds [][]byte
+	for _, f := range append(serverXMLFixtures(t), oddFiles(t, dir)...) {
+		b, _ := os.ReadFile(f)
+		seeds = append(seeds, b)
+	}
+	dict := []string{`"`, `'`, "<", ">", "/>", "&", "&amp;", "&x;", "&#233;", "&#xE9;", "&nbsp;", "<!--", "-->", "<![CDATA[", "]]>",
+		"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>", "\xe9", "\xc3\xa9", " ", "\n", "\r\n", "=", ` port="8080"`, ` proxyName="a"`,
+		` scheme="https"`, ` path="/x"`, `<Context path="/y"/>`, `<Connector port="8080" protocol="HTTP/1.1"/>`, `<Connector port="8443" SSLEnabled="true"/>`,
+		"<Service>", "</Service>", "<Engine>", "</Engine>", "<Host>", "</Host>", "<!DOCTYPE Server [<!ENTITY x \"y\">]>", "${p}", "\t"}
+	var files []string
+	for i, m := range javaref.Mutants(seeds, dict, 600, 1) {
+		p := filepath.Join(dir, fmt.Sprintf("mutant-%04d.xml", i))
+		if err := os.WriteFile(p, m, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	parsed, compared := againstJava(t, dir, files)
+	if compared < 50 {
+		t.Fatalf("only %d of %d mutants edited and compared", compared, parsed)
+	}
+	t.Logf("%d mutants parsed by both, %d edits checked against the JDK", parsed, compared)
+}
+
+// againstJava parses and edits files with frontdoor's editor and has the JDK read each file and
+// each edit: the same accept/reject, and after an edit the Connector and Context changed as
+// asked and everything else the same. It returns how many files and edits were compared.
+func againstJava(t *testing.T, dir string, files []string) (int, int) {
+	t.Helper()
 	type edited struct{ out, port string }
 	outs := map[string]edited{}
 	var all []string
@@ -111,10 +163,7 @@ func TestAgainstJavasParser(t *testing.T) {
 			t.Errorf("%s: the JDK sees no Context at /app after the edit:\n%s", filepath.Base(f), strings.Join(after, "\n"))
 		}
 	}
-	if compared < 10 {
-		t.Fatalf("only %d files edited and compared", compared)
-	}
-	t.Logf("%d files parsed by both, %d edits checked against the JDK", len(files), compared)
+	return len(files), compared
 }
 
 // field returns key's value on a TomcatView line.

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Attr is one attribute of a start tag, with the byte offsets of its name and of its value
@@ -84,6 +85,8 @@ func Parse(src []byte) (*Doc, error) {
 	d := &Doc{Src: src}
 	var stack []string
 	var parents []int
+	doctype := false
+	entities := declaredEntities(src)
 	i := 0
 	for i < len(src) {
 		lt := bytes.IndexByte(src[i:], '<')
@@ -110,9 +113,27 @@ func Parse(src []byte) (*Doc, error) {
 			if end < 0 {
 				return nil, fmt.Errorf("line %d: processing instruction is not closed", d.Line(i))
 			}
+			// Its target is a name followed by a space or its end (<?xm<x ...?> is not a PI).
+			t := 2
+			for t < end && isNameByte(rest[t]) {
+				t++
+			}
+			if t == 2 || (t < end && !isSpace(rest[t])) {
+				return nil, fmt.Errorf("line %d: not well-formed XML: a processing instruction's target must be a name followed by a space", d.Line(i))
+			}
 			i += end + 2
 		case bytes.HasPrefix(rest, []byte("<!")):
-			i += skipDecl(rest)
+			// Only one DOCTYPE, before the root element; <! starts nothing else outside comments
+			// and CDATA (encoding/xml takes any <!...> as a directive anywhere).
+			if !bytes.HasPrefix(rest, []byte("<!DOCTYPE")) || len(d.Elements) > 0 || doctype {
+				return nil, fmt.Errorf("line %d: not well-formed XML: %q is not allowed here", d.Line(i), rest[:min(len(rest), 12)])
+			}
+			doctype = true
+			n := skipDecl(rest)
+			if err := checkDoctype(rest[:n]); err != nil {
+				return nil, fmt.Errorf("line %d: not well-formed XML: %w", d.Line(i), err)
+			}
+			i += n
 		case bytes.HasPrefix(rest, []byte("</")):
 			end := bytes.IndexByte(rest, '>')
 			if end < 0 {
@@ -131,6 +152,11 @@ func Parse(src []byte) (*Doc, error) {
 			el.Parents = append([]int(nil), parents...)
 			seen := map[string]bool{}
 			for _, a := range el.Attrs {
+				for _, m := range entityRef.FindAllStringSubmatch(a.Raw, -1) {
+					if strings.Contains(entities[m[1]], "<") {
+						return nil, fmt.Errorf("line %d: attribute %s of <%s> uses &%s;, whose text contains '<': Tomcat refuses this file", d.Line(i), a.Name, el.Name, m[1])
+					}
+				}
 				if seen[a.Name] {
 					// encoding/xml lets this through; Tomcat's parser (Xerces) rejects the file.
 					return nil, fmt.Errorf("line %d: attribute %s appears twice in <%s>: Tomcat refuses this file; remove one", d.Line(i), a.Name, el.Name)
@@ -172,6 +198,8 @@ func charsetReader(label string, r io.Reader) (io.Reader, error) {
 
 var errUTF16 = errors.New("UTF-16 is not supported: convert the file to UTF-8")
 
+var entityRef = regexp.MustCompile(`&([A-Za-z_:][-A-Za-z0-9._:]*);`)
+
 var entityDecl = regexp.MustCompile(`<!ENTITY\s+([A-Za-z_:][-A-Za-z0-9._:]*)\s+(?:"([^"]*)"|'([^']*)')\s*>`)
 
 // declaredEntities returns the general entities of the document's internal DTD subset.
@@ -188,10 +216,64 @@ func declaredEntities(src []byte) map[string]string {
 	return out
 }
 
-// wellFormed uses encoding/xml as the judge of well-formedness, so the scanner may assume it.
+// xmlDecl is the XML declaration as the spec allows it: version, then optionally encoding and
+// standalone, in that order.
+var xmlDecl = regexp.MustCompile(`^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*("1\.[0-9]+"|'1\.[0-9]+')` +
+	`(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*("[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?` +
+	`(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*("(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>`)
+
+// strictXML refuses what encoding/xml lets through but the XML spec, and so Tomcat's parser, do
+// not (each found by comparing with the JDK's parser on generated files): a malformed XML
+// declaration or one not at the very start, bytes that are not UTF-8 in a file that is UTF-8,
+// "--" inside a comment.
+func strictXML(src []byte) error {
+	body := bytes.TrimPrefix(src, []byte{0xEF, 0xBB, 0xBF})
+	enc := ""
+	if bytes.HasPrefix(body, []byte("<?xml")) && len(body) > 5 && (isSpace(body[5]) || body[5] == '?') {
+		m := xmlDecl.FindSubmatch(body)
+		if m == nil {
+			end := bytes.Index(body, []byte("?>"))
+			if end < 0 {
+				end = min(len(body), 60)
+			}
+			return fmt.Errorf("line 1: the XML declaration %q is not well-formed (<?xml version=\"1.0\" encoding=\"UTF-8\"?>)", body[:end+2*btoi(end < len(body))])
+		}
+		enc = strings.ToLower(strings.Trim(string(m[2]), `"'`))
+		body = body[len(m[0]):]
+	}
+	switch enc {
+	case "", "utf-8", "utf8", "us-ascii", "ascii":
+		if !utf8.Valid(src) {
+			bad := 0
+			for bad < len(src) {
+				r, n := utf8.DecodeRune(src[bad:])
+				if r == utf8.RuneError && n <= 1 {
+					break
+				}
+				bad += n
+			}
+			return fmt.Errorf("line %d: byte 0x%02X is not UTF-8, which the file is in (by its declaration or by default): save it as UTF-8, or declare its encoding (<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>)",
+				bytes.Count(src[:bad], []byte("\n"))+1, src[bad])
+		}
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// wellFormed uses encoding/xml as the judge of well-formedness, with strictXML's additions, so
+// the scanner may assume it.
 func wellFormed(src []byte) error {
 	if bytes.HasPrefix(src, []byte{0xFE, 0xFF}) || bytes.HasPrefix(src, []byte{0xFF, 0xFE}) {
 		return errUTF16
+	}
+	if err := strictXML(src); err != nil {
+		return fmt.Errorf("not well-formed XML: %w", err)
 	}
 	dec := xml.NewDecoder(bytes.NewReader(src))
 	dec.Strict = true
@@ -201,6 +283,7 @@ func wellFormed(src []byte) error {
 	dec.CharsetReader = charsetReader
 	roots := 0
 	depth := 0
+	started := false // a token other than the BOM was read
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -209,7 +292,9 @@ func wellFormed(src []byte) error {
 		if err != nil {
 			return fmt.Errorf("not well-formed XML: %w", err)
 		}
-		switch tok.(type) {
+		wasStarted := started
+		started = true
+		switch tok := tok.(type) {
 		case xml.StartElement:
 			if depth == 0 {
 				roots++
@@ -217,6 +302,25 @@ func wellFormed(src []byte) error {
 			depth++
 		case xml.EndElement:
 			depth--
+		case xml.ProcInst:
+			if strings.EqualFold(tok.Target, "xml") && wasStarted {
+				line, _ := dec.InputPos()
+				return fmt.Errorf("not well-formed XML: line %d: an XML declaration (<?xml ...?>) is allowed only at the very start of the file", line)
+			}
+		case xml.CharData:
+			if len(bytes.Trim(tok, "\ufeff")) == 0 && !wasStarted {
+				started = false // the BOM alone
+				continue
+			}
+			if depth == 0 && len(bytes.TrimLeft(tok, " \t\r\n")) > 0 {
+				line, _ := dec.InputPos()
+				return fmt.Errorf("not well-formed XML: line %d: text outside the root element", line)
+			}
+		case xml.Comment:
+			if bytes.Contains(tok, []byte("--")) || bytes.HasSuffix(tok, []byte("-")) {
+				line, _ := dec.InputPos()
+				return fmt.Errorf("not well-formed XML: line %d: \"--\" inside a comment (the comment ends at the first \"-->\")", line)
+			}
 		}
 	}
 	if roots != 1 {
@@ -254,6 +358,131 @@ func skipDecl(b []byte) int {
 		}
 	}
 	return len(b)
+}
+
+// checkDoctype checks a <!DOCTYPE ...> as the XML spec has it: a root element name, an optional
+// external id, and an internal subset of markup declarations, comments, processing instructions
+// and parameter-entity references only (Tomcat's parser reads the subset; encoding/xml does not).
+func checkDoctype(b []byte) error {
+	j := len("<!DOCTYPE")
+	if j >= len(b) || !isSpace(b[j]) {
+		return errors.New("<!DOCTYPE must be followed by a space and the root element's name")
+	}
+	for j < len(b) && isSpace(b[j]) {
+		j++
+	}
+	if j >= len(b) || !isNameStart(b[j]) {
+		return errors.New("<!DOCTYPE must name the root element")
+	}
+	for j < len(b) && isNameByte(b[j]) {
+		j++
+	}
+	skip := func() {
+		for j < len(b) && isSpace(b[j]) {
+			j++
+		}
+	}
+	quoted := func() bool { // a system or public literal
+		if !(j < len(b) && isSpace(b[j])) {
+			return false
+		}
+		skip()
+		if j >= len(b) || (b[j] != '"' && b[j] != '\'') {
+			return false
+		}
+		end := bytes.IndexByte(b[j+1:], b[j])
+		if end < 0 {
+			return false
+		}
+		j += end + 2
+		return true
+	}
+	skip()
+	switch {
+	case bytes.HasPrefix(b[j:], []byte("SYSTEM")):
+		j += len("SYSTEM")
+		if !quoted() {
+			return errors.New("<!DOCTYPE ... SYSTEM needs a quoted system id")
+		}
+	case bytes.HasPrefix(b[j:], []byte("PUBLIC")):
+		j += len("PUBLIC")
+		if !quoted() || !quoted() {
+			return errors.New("<!DOCTYPE ... PUBLIC needs a quoted public id and system id")
+		}
+	}
+	skip()
+	if j < len(b) && b[j] == '>' {
+		return nil
+	}
+	if j >= len(b) || b[j] != '[' {
+		return errors.New("the DOCTYPE must end with '>' after the root element's name (and its external id and internal subset)")
+	}
+	sub := b[j+1:]
+	for k := 0; k < len(sub); {
+		rest := sub[k:]
+		switch {
+		case isSpace(rest[0]):
+			k++
+		case rest[0] == ']':
+			if tail := bytes.TrimLeft(rest[1:], " \t\r\n"); !bytes.Equal(tail, []byte(">")) {
+				return errors.New("the DOCTYPE must end with '>' after its internal subset")
+			}
+			return nil
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			end := bytes.Index(rest[4:], []byte("-->"))
+			if end < 0 || bytes.Contains(rest[4:4+end], []byte("--")) {
+				return errors.New("a comment in the DOCTYPE is not closed, or has \"--\" inside")
+			}
+			k += 4 + end + 3
+		case bytes.HasPrefix(rest, []byte("<?")):
+			end := bytes.Index(rest, []byte("?>"))
+			if end < 0 {
+				return errors.New("a processing instruction in the DOCTYPE is not closed")
+			}
+			k += end + 2
+		case rest[0] == '%':
+			semi := bytes.IndexByte(rest, ';')
+			if semi < 2 {
+				return errors.New("a parameter-entity reference in the DOCTYPE is not closed")
+			}
+			k += semi + 1
+		default:
+			decl := false
+			for _, kw := range []string{"<!ENTITY", "<!ELEMENT", "<!ATTLIST", "<!NOTATION"} {
+				if bytes.HasPrefix(rest, []byte(kw)) && len(rest) > len(kw) && isSpace(rest[len(kw)]) {
+					decl = true
+				}
+			}
+			if !decl {
+				return fmt.Errorf("%q in the DOCTYPE's internal subset is not a markup declaration", rest[:min(len(rest), 12)])
+			}
+			var quote byte
+			end := -1
+			for m := 2; m < len(rest) && end < 0; m++ {
+				switch c := rest[m]; {
+				case quote != 0:
+					if c == quote {
+						quote = 0
+					}
+				case c == '"' || c == '\'':
+					quote = c
+				case c == '<':
+					return errors.New("a markup declaration in the DOCTYPE is not closed")
+				case c == '>':
+					end = m
+				}
+			}
+			if end < 0 {
+				return errors.New("a markup declaration in the DOCTYPE is not closed")
+			}
+			k += end + 1
+		}
+	}
+	return errors.New("the DOCTYPE's internal subset is not closed with ]")
+}
+
+func isNameStart(c byte) bool {
+	return c == ':' || c == '_' || c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -313,7 +542,16 @@ func scanStartTag(src []byte, start int) (*Element, int, error) {
 		}
 		a.ValueEnd = a.ValueStart + end
 		a.Raw = string(src[a.ValueStart:a.ValueEnd])
+		if strings.Contains(a.Raw, "<") {
+			// encoding/xml takes it; the XML spec and Tomcat's parser do not (write &lt;).
+			return nil, 0, fmt.Errorf("attribute %s of <%s> contains '<': Tomcat refuses this file (write &lt;)", a.Name, el.Name)
+		}
 		j = a.ValueEnd + 1
+		if j < len(src) && !isSpace(src[j]) && src[j] != '>' && src[j] != '/' {
+			// encoding/xml reads name="a"b="c" as two attributes; the XML spec and Tomcat's
+			// parser want a space between them.
+			return nil, 0, fmt.Errorf("no space after attribute %s of <%s>: Tomcat refuses this file", a.Name, el.Name)
+		}
 		el.AttrsEnd = j
 		el.Attrs = append(el.Attrs, a)
 	}

@@ -77,3 +77,32 @@ func BenchmarkManyConnectors(b *testing.B) {
 		}
 	}
 }
+
+// strictCases are files encoding/xml reads but the XML spec, the JDK's parser and so Tomcat
+// refuse (found by TestMutantsAgainstJavasParser), with what frontdoor's error says. They are
+// also odd files of the differential test, so the JDK confirms each refusal.
+var strictCases = map[string]struct{ src, err string }{
+	"no-space-between-attributes.xml": {`<Server><Service><Connector port="8080"proxyName="a"/></Service></Server>`, "no space after attribute port"},
+	"invalid-utf8-in-comment.xml":     {"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- caf\xe9 -->\n<Server/>", "line 2: byte 0xE9 is not UTF-8"},
+	"bad-xml-declaration.xml":         {`<?xml version="1.0" enc-->oding="utf-8"?><Server/>`, "XML declaration"},
+	"late-xml-declaration.xml":        {"<!-- a -->\n<?xml version=\"1.0\"?><Server/>", "allowed only at the very start"},
+	"text-in-prolog.xml":              {"<!-- a --> b\n<Server/>", "text outside the root element"},
+	"double-dash-in-comment.xml":      {"<!-- a -- b -->\n<Server/>", `"--"`},
+	"directive-in-content.xml":        {"<Server><!junk></Server>", `"<!junk></Ser" is not allowed here`},
+	"doctype-in-content.xml":          {"<Server><!DOCTYPE Server></Server>", "is not allowed here"},
+	"doctype-junk-in-subset.xml":      {"<!DOCTYPE Server [\n<!-- c --> junk\n]>\n<Server/>", "is not a markup declaration"},
+	"doctype-bad-name.xml":            {"<!DOCTYPE ${p}Server>\n<Server/>", "must name the root element"},
+	"doctype-junk-after-name.xml":     {"<!DOCTYPE Ser ver>\n<Server/>", "must end with '>'"},
+	"pi-target-no-space.xml":          {`<Server><?xm<Connector port="8080"?></Server>`, "target must be a name followed by a space"},
+	"lt-in-attribute.xml":             {`<Server><Service><Connector port="8080" docBase="a<b"/></Service></Server>`, "<"},
+	"entity-with-lt-in-attribute.xml": {"<!DOCTYPE Server [<!ENTITY x \"<y\">]>\n<Server a=\"&x;\"/>", "uses &x;, whose text contains '<'"},
+}
+
+func TestStrictWhereTomcatIs(t *testing.T) {
+	for name, c := range strictCases {
+		_, err := Parse([]byte(c.src))
+		if err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: %v, want an error with %q", name, err, c.err)
+		}
+	}
+}

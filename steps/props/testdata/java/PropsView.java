@@ -12,6 +12,9 @@ public class PropsView {
             Properties p = new Properties();
             try (FileInputStream in = new FileInputStream(path)) {
                 p.load(in);
+            } catch (IllegalArgumentException e) { // a backslash-u not followed by four hex digits
+                System.out.println("error: " + e.getMessage());
+                continue;
             }
             TreeMap<String, String> sorted = new TreeMap<>();
             for (String k : p.stringPropertyNames()) sorted.put(k, p.getProperty(k));
