@@ -79,6 +79,7 @@ func applyAction(c *cli.Context) error {
 	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
 	out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Playbook: abs(c.Args().First()), Inventory: abs(c.String("inventory")),
 		Controller: owner.Controller, Batches: batches})
+	out.started(c, owner.Run, c.Args().First())
 	res := ro.Run(c.Context)
 	out.em.Emit(fleet.Event{Type: fleet.RunDone, Status: res.Status, Counts: &res.Counts})
 	out.recap(res)
@@ -89,22 +90,23 @@ func applyAction(c *cli.Context) error {
 			out.printf("could not write the retry file: %v\n", err)
 		}
 	}
+	end := exitFor(res, retry, owner.Run)
+	out.ended(owner.Run, end, retry)
 	if err := out.close(); err != nil {
 		fmt.Fprintln(os.Stderr, "frontdoor: WARNING:", err)
 	}
-	return exitFor(res, retry, owner.Run)
+	return end
 }
 
 // exitFor turns a run's result into the documented exit status.
 func exitFor(res *fleet.Result, retry, run string) error {
 	hint := ""
 	if retry != "" {
-		hint = "; retry those hosts with --limit @" + retry
+		hint = "; " + retryAdvice(retry)
 	}
 	if half := res.Unfinished(); len(half) > 0 {
 		// A retry is refused while the run is unfinished on a host: say what comes first.
-		hint = fmt.Sprintf("; %s left half-changed: first finish the undo with: frontdoor rollback %s -i INVENTORY --limit %s%s",
-			strings.Join(half, ", "), run, strings.Join(half, ","), hint)
+		hint = "; " + halfChangedAdvice(run, half) + hint
 	}
 	switch res.Status {
 	case fleet.RunOK:

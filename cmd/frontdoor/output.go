@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -84,6 +85,45 @@ func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
 	o.em = fleet.NewEmitter(run, sinks...)
 	o.em.Explain = explain
 	return o, nil
+}
+
+// started records in the ledger what run.start does not carry: the options given (as written,
+// with their values: secrets never come from the command line) and the playbook's sha256, read
+// now, as the run starts.
+func (o *output) started(c *cli.Context, run, playbook string) {
+	var flags []string
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if !c.IsSet(name) {
+			continue
+		}
+		if _, isBool := f.(*cli.BoolFlag); isBool {
+			flags = append(flags, "--"+name)
+		} else {
+			flags = append(flags, fmt.Sprintf("--%s %v", name, c.Value(name)))
+		}
+	}
+	s := ledger.Start{Flags: flags}
+	if playbook != "" {
+		if b, err := os.ReadFile(playbook); err == nil {
+			s.PlaybookSHA256 = fmt.Sprintf("%x", sha256.Sum256(b))
+		}
+	}
+	o.led.RecordStart(run, s)
+}
+
+// ended records the run's exit status and the last words main will print about it.
+func (o *output) ended(run string, err error, retry string) {
+	e := ledger.End{RetryFile: retry}
+	if ee, ok := err.(*exitErr); ok {
+		e.ExitCode = ee.code
+		if ee.err != nil {
+			e.Message = explain(ee.err)
+		}
+	} else if err != nil {
+		e.ExitCode, e.Message = exitError, explain(err)
+	}
+	o.led.RecordEnd(run, e)
 }
 
 // close stops the progress view and the ledger; a ledger that could not be written is an error.

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// report and the ledger on emulated hosts (memhost): a rolling apply stopped at --max-fail with
+// one host converged, one changed, one failed with hostile error output, one not started; then
+// the changed host rolled back. The ledger records the options, the playbook's sha256, the exit
+// status and the last words; the page shows them, each host's status, the CLI's advice with the
+// command written out, the hostile text escaped; the rollback and the run link each other.
+func TestMemCLIReport(t *testing.T) {
+	fl, dir := memCLI(t, "j1", "j2", "j3", "j4")
+	inv, pb := dir+"/inventory.yaml", dir+"/pb.yaml"
+	if _, err := run(t, "apply", "-i", inv, "--yes", "--limit", "j1", pb); err != nil {
+		t.Fatal(err)
+	}
+	fl.Hosts["j3"].Fail("run", "a2ensite -q", 1, "ERROR: <script>alert(1)</script> no site")
+	out, err := run(t, "apply", "-i", inv, "--yes", "--serial", "3", "--no-batch-rollback", pb)
+	if exitCode(err) != exitStopped {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	id := runIDRe.FindStringSubmatch(out)[1]
+	if out, err := run(t, "rollback", id, "-i", inv, "--limit", "j2"); err != nil {
+		t.Fatalf("rollback: %v\n%s", err, out)
+	}
+	file := filepath.Join(dir, "r.html")
+	out, err = run(t, "report", id[:20], "-o", file)
+	if err != nil || !strings.Contains(out, "report of run "+id+" (stopped): "+file) {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	st, err := os.Stat(file)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("the report holds diffs and must be private: %v %v", st, err)
+	}
+	b, _ := os.ReadFile(file)
+	page := string(b)
+	if d := os.Getenv("FRONTDOOR_TEST_ARTIFACTS"); d != "" { // to look at it
+		os.WriteFile(filepath.Join(d, "memhost-report.html"), b, 0o600)
+	}
+	retry := filepath.Join(dir, "state", "frontdoor", "retry", id+".retry")
+	for _, want := range []string{
+		`data-host="j1" data-status="ok"`, `data-host="j2" data-status="changed"`, `data-host="j3" data-status="failed"`, `data-host="j4" data-status="not started"`,
+		"--serial 3", "--no-batch-rollback", "exit status 3", "&lt;script&gt;alert(1)&lt;/script&gt;",
+		"retry those hosts with --limit @" + retry, // the CLI's sentence, as apply said it
+		"frontdoor apply -i " + inv + " --limit @" + retry + " " + pb,
+		`href="frontdoor-report-`, "undone by",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report does not say %q", want)
+		}
+	}
+	if strings.Contains(page, "<script>alert") {
+		t.Error("host output reached the page as markup")
+	}
+	sum := sha256File(t, pb)
+	if !strings.Contains(page, sum) {
+		t.Errorf("the playbook's sha256 %s is not in the report", sum)
+	}
+	if out, err := run(t, "report", "20990101"); exitCode(err) != exitError || !strings.Contains(err.Error(), "no run") {
+		t.Errorf("an unknown run: %v\n%s", err, out)
+	}
+}
+
+// serve refuses an address other machines reach unless told, before opening anything.
+func TestServeRefusesRemote(t *testing.T) {
+	_, err := run(t, "serve", "--listen", "0.0.0.0:0", "--ledger", filepath.Join(t.TempDir(), "l.db"))
+	if exitCode(err) != exitError || !strings.Contains(err.Error(), "not a loopback address") || !strings.Contains(err.Error(), "--allow-remote") {
+		t.Fatalf("serve on 0.0.0.0: %v", err)
+	}
+}
+
+func sha256File(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(b))
+}
