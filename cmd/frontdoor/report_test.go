@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/frontdoor-dev/frontdoor/internal/junitschema"
 )
 
 // report and the ledger on emulated hosts (memhost): a rolling apply stopped at --max-fail with
@@ -82,4 +84,61 @@ func sha256File(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf("%x", sha256.Sum256(b))
+}
+
+// --output junit FILE on apply and plan (written after the arguments too): the text output as
+// usual, and a JUnit file valid against junit-4.xsd with a testcase per host and step, the failed
+// host's failure carrying its error.
+func TestMemCLIJUnit(t *testing.T) {
+	fl, dir := memCLI(t, "j1", "j2")
+	inv, pb := dir+"/inventory.yaml", dir+"/pb.yaml"
+	planXML := filepath.Join(dir, "plan.xml")
+	out, err := run(t, "plan", "-i", inv, pb, "--output", "junit", planXML)
+	if exitCode(err) != exitPending || !strings.Contains(out, "== j1") {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	root := checkJUnitFile(t, planXML)
+	if len(root.Children) != 2 || len(root.Children[0].Children) != 6 {
+		t.Errorf("plan: %d suites, %d cases in the first", len(root.Children), len(root.Children[0].Children))
+	}
+	fl.Hosts["j2"].Fail("run", "a2ensite -q", 1, "ERROR: Site <x> does not exist!")
+	applyXML := filepath.Join(dir, "apply.xml")
+	out, err = run(t, "apply", "-i", inv, "--yes", "-o", "junit", applyXML, pb)
+	if exitCode(err) != exitError || !strings.Contains(out, "j2: FAILED, rolled back") {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	root = checkJUnitFile(t, applyXML)
+	var failure string
+	for _, s := range root.Children {
+		for _, c := range s.Children {
+			for _, x := range c.Children {
+				if x.Name == "failure" {
+					failure = s.Attrs["name"] + "/" + c.Attrs["name"] + ": " + x.Text
+				}
+			}
+		}
+	}
+	if !strings.HasPrefix(failure, "j2/apply: apply apache: site") || !strings.Contains(failure, "ERROR: Site <x> does not exist!") {
+		t.Errorf("the failure: %q", failure)
+	}
+	// j1: its 5 steps, jira verified, its result; j2: its 5 steps (skipped: rolled back), its result.
+	if root.Attrs["tests"] != "13" || root.Attrs["failures"] != "1" {
+		t.Errorf("counts: %v", root.Attrs)
+	}
+	if _, err := run(t, "apply", "-i", inv, "--yes", pb, "--output", "junit"); err == nil || !strings.Contains(err.Error(), "--output junit needs the FILE") {
+		t.Errorf("--output junit without a file: %v", err)
+	}
+}
+
+func checkJUnitFile(t *testing.T, path string) *junitschema.Node {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := junitschema.Check(b)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", path, err, b)
+	}
+	return root
 }
