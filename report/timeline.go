@@ -75,8 +75,9 @@ type Bar struct {
 
 // Mark is a labelled vertical line: a time tick or a batch's start.
 type Mark struct {
-	X     string
-	Label string
+	X      string
+	Label  string
+	Anchor string // the label's text-anchor: the first and last ticks stay inside the drawing
 }
 
 // LegendItem is a phase shown in the legend.
@@ -174,7 +175,11 @@ func timeline(r ledger.Run, evs []fleet.Event, hosts []*HostView, byName map[str
 	}
 	for i := 0; i <= 5; i++ {
 		t := start.Add(span * time.Duration(i) / 5)
-		tl.Ticks = append(tl.Ticks, Mark{X: f(x(t)), Label: "+" + dur(t.Sub(start))})
+		anchor := map[int]string{0: "start", 5: "end"}[i]
+		if anchor == "" {
+			anchor = "middle"
+		}
+		tl.Ticks = append(tl.Ticks, Mark{X: f(x(t)), Label: "+" + dur(t.Sub(start)), Anchor: anchor})
 	}
 	lx := tlLabelW
 	for _, ph := range Phases {
