@@ -63,9 +63,15 @@ func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
 		o.text = true
 	case "json":
 	case "junit":
-		return nil, fmt.Errorf("--output junit needs the FILE to write, e.g. --output junit frontdoor.xml")
+		if hasFlag(c.Command, "junit") {
+			return nil, fmt.Errorf("--output junit needs the FILE to write, e.g. --output junit frontdoor.xml")
+		}
+		return nil, fmt.Errorf("--output junit: %s writes text or json", c.Command.Name)
 	default:
-		return nil, fmt.Errorf("--output %q: write text, json, or junit FILE", c.String("output"))
+		if hasFlag(c.Command, "junit") {
+			return nil, fmt.Errorf("--output %q: write text, json, or junit FILE", c.String("output"))
+		}
+		return nil, fmt.Errorf("--output %q: write text or json", c.String("output"))
 	}
 	path, err := ledgerPath(c)
 	if err != nil {
