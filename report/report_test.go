@@ -405,3 +405,38 @@ func TestIsLoopback(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// A run the ledger saw start and never end (its controller killed): the page says so with the
+// CLI's advice, its hosts are unfinished, and the phase in progress is drawn up to the last event.
+func TestUnfinishedRunPage(t *testing.T) {
+	led, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.Close()
+	run := fleet.NewRunID(t0)
+	em := fleet.NewEmitter(run, led.Record)
+	em.Emit(fleet.Event{Type: fleet.RunStart, Time: t0, Command: "apply", Controller: "ops@ctl", Batches: [][]string{{"a", "b"}}})
+	em.Emit(fleet.Event{Type: fleet.HostProgress, Time: t0.Add(time.Second), Host: "a", Batch: 1, Step: "apply jira: server.xml"})
+	em.Emit(fleet.Event{Type: fleet.HostProgress, Time: t0.Add(3 * time.Second), Host: "b", Batch: 1, Step: "connect"})
+	opts := testOpts()
+	opts.RunAdvice = func(r *ledger.Run) string { return "run advice for " + r.ID }
+	p, err := Build(led, run, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := render(t, p)
+	checkClosed(t, page)
+	if p.Status != StatusUnfinished || !strings.Contains(page, "run advice for "+run) || !strings.Contains(page, "no end recorded") || !strings.Contains(page, "exit status not recorded") {
+		t.Errorf("unfinished run: status %q", p.Status)
+	}
+	for _, h := range p.Hosts {
+		if h.Status != StatusUnfinished || h.Recovery.Command != "frontdoor apply --limit "+h.Name {
+			t.Errorf("%s: %q %+v", h.Name, h.Status, h.Recovery)
+		}
+	}
+	a := p.Hosts[0]
+	if len(a.Phases) != 1 || a.Phases[0].Name != "apply" || a.Phases[0].Took != "2.0s" {
+		t.Errorf("a's phases: %+v", a.Phases)
+	}
+}

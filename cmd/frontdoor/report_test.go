@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/frontdoor-dev/frontdoor/internal/junitschema"
+	"github.com/frontdoor-dev/frontdoor/ledger"
+	"github.com/frontdoor-dev/frontdoor/report"
 )
 
 // report and the ledger on emulated hosts (memhost): a rolling apply stopped at --max-fail with
@@ -141,4 +143,33 @@ func checkJUnitFile(t *testing.T, path string) *junitschema.Node {
 		t.Fatalf("%s: %v\n%s", path, err, b)
 	}
 	return root
+}
+
+// What the report advises per host, in the words frontdoor's own output used, with the command
+// written out (paths quoted for a shell when they must be).
+func TestHostRecovery(t *testing.T) {
+	run := "20261127T091500Z-3f9a2c"
+	base := ledger.Run{ID: run, Command: "apply", Status: "stopped", Inventory: "/srv/hosts.ini", Playbook: "/srv/my jira.yaml", RetryFile: "/var/retry/" + run + ".retry"}
+	for _, tc := range []struct {
+		name string
+		r    func(ledger.Run) ledger.Run
+		h    ledger.Host
+		want report.Recovery
+	}{
+		{"retry", func(r ledger.Run) ledger.Run { return r }, ledger.Host{Name: "j1", Status: "failed", RolledBack: true},
+			report.Recovery{Text: "retry those hosts with --limit @/var/retry/" + run + ".retry", Command: "frontdoor apply -i /srv/hosts.ini --limit @/var/retry/" + run + ".retry '/srv/my jira.yaml'"}},
+		{"half-changed", func(r ledger.Run) ledger.Run { return r }, ledger.Host{Name: "j1", Status: "failed", Changed: 3},
+			report.Recovery{Text: halfChangedAdvice(run, []string{"j1"}), Command: "frontdoor rollback " + run + " -i /srv/hosts.ini --limit j1"}},
+		{"unfinished", func(r ledger.Run) ledger.Run { r.Status = "running"; return r }, ledger.Host{Name: "j1", Status: "pending"},
+			report.Recovery{Text: unfinishedRunAdvice(run), Command: "frontdoor rollback " + run + " -i /srv/hosts.ini --limit j1"}},
+		{"rollback run", func(r ledger.Run) ledger.Run { r.Command, r.Undoes = "rollback", "20261127T090000Z-aaaaaa"; return r }, ledger.Host{Name: "j1", Status: "failed"},
+			report.Recovery{Command: "frontdoor rollback 20261127T090000Z-aaaaaa -i /srv/hosts.ini --limit j1"}},
+		{"no retry file recorded", func(r ledger.Run) ledger.Run { r.RetryFile = ""; return r }, ledger.Host{Name: "j'1", Status: "skipped"},
+			report.Recovery{Command: `frontdoor apply -i /srv/hosts.ini --limit 'j'\''1' '/srv/my jira.yaml'`}},
+	} {
+		r := tc.r(base)
+		if got := hostRecovery(&r, &tc.h); got != tc.want {
+			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, tc.want)
+		}
+	}
 }
