@@ -28,6 +28,16 @@ CREATE TABLE IF NOT EXISTS changes(run TEXT, host TEXT, idx INT, step TEXT, acti
 CREATE TABLE IF NOT EXISTS events(run TEXT, seq INT, time TEXT, type TEXT, host TEXT, batch INT, json TEXT, PRIMARY KEY(run, seq));
 `
 
+// runColumns are the columns of runs added after its first version, added to an older ledger when
+// it is opened (SQLite's ALTER TABLE ADD COLUMN keeps its rows; they read NULL: "not recorded").
+var runColumns = []struct{ name, decl string }{
+	{"playbook_sha256", "TEXT"}, // the playbook's bytes as the run read them
+	{"flags", "TEXT"},           // JSON list of the options given, as written (--serial 2)
+	{"exit_code", "INT"},        // the controller's exit status
+	{"message", "TEXT"},         // what the controller said last (frontdoor: ...), with the commands to run
+	{"retry_file", "TEXT"},      // where the hosts to retry were written
+}
+
 // DefaultPath is the ledger under the user's state directory ($XDG_STATE_HOME, else
 // ~/.local/state). Root without a $HOME (cron, a bare sudo) keeps it in /var/lib/frontdoor.
 func DefaultPath() (string, error) {
@@ -88,7 +98,71 @@ func Open(path string) (*Ledger, error) {
 		db.Close()
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
+	if err := addColumns(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger %s: add the columns of this version: %w", path, err)
+	}
 	return &Ledger{db: db, path: path}, nil
+}
+
+// addColumns brings a ledger written by an earlier version up to this one's columns.
+func addColumns(db *sql.DB) error {
+	rows, err := db.Query(`SELECT name FROM pragma_table_info('runs')`)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		have[n] = true
+	}
+	rows.Close()
+	for _, c := range runColumns {
+		if !have[c.name] {
+			if _, err := db.Exec(`ALTER TABLE runs ADD COLUMN ` + c.name + ` ` + c.decl); err != nil && !strings.Contains(err.Error(), "duplicate column") {
+				return err // a concurrent Open may have added it first: that is fine
+			}
+		}
+	}
+	return nil
+}
+
+// Start is what a run's controller knows about it besides its events: recorded once the run has
+// started (after its run.start event).
+type Start struct {
+	PlaybookSHA256 string
+	Flags          []string
+}
+
+// RecordStart adds what the events do not carry to a started run.
+func (l *Ledger) RecordStart(run string, s Start) {
+	flags, _ := json.Marshal(s.Flags)
+	l.exec(`UPDATE runs SET playbook_sha256=?, flags=? WHERE id=?`, s.PlaybookSHA256, string(flags), run)
+}
+
+// End is how the controller ended a run: its exit status and last words.
+type End struct {
+	ExitCode  int
+	Message   string
+	RetryFile string
+}
+
+// RecordEnd records how the controller ended a run (after its run.done event).
+func (l *Ledger) RecordEnd(run string, e End) {
+	l.exec(`UPDATE runs SET exit_code=?, message=?, retry_file=? WHERE id=?`, e.ExitCode, e.Message, e.RetryFile, run)
+}
+
+// exec runs a write, keeping its error for Close as Record does.
+func (l *Ledger) exec(q string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.db.Exec(q, args...); err != nil && l.err == nil {
+		l.err = err
+	}
 }
 
 // Close closes the database and returns the first error any write met.
@@ -179,6 +253,11 @@ type Run struct {
 	ID, Command, Playbook, Inventory, Controller, Undoes, Status string
 	Started, Ended                                               time.Time
 	Counts                                                       fleet.Counts
+	// Recorded by RecordStart and RecordEnd; empty (ExitCode nil) for runs of earlier versions
+	// and for runs whose controller was killed before it could say.
+	PlaybookSHA256, Message, RetryFile string
+	Flags                              []string
+	ExitCode                           *int
 }
 
 // Host is one host of a run, as show lists it.
@@ -198,7 +277,8 @@ func parseTS(s sql.NullString) time.Time {
 // Runs returns the newest runs first (at most limit; 0: all).
 func (l *Ledger) Runs(limit int) ([]Run, error) {
 	q := `SELECT id, command, playbook, inventory, controller, undoes, started, ended, status,
-		COALESCE(hosts,0), COALESCE(ok,0), COALESCE(changed,0), COALESCE(failed,0), COALESCE(rolled_back,0), COALESCE(skipped,0) FROM runs ORDER BY started DESC, id DESC`
+		COALESCE(hosts,0), COALESCE(ok,0), COALESCE(changed,0), COALESCE(failed,0), COALESCE(rolled_back,0), COALESCE(skipped,0),
+		playbook_sha256, flags, exit_code, message, retry_file FROM runs ORDER BY started DESC, id DESC`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
@@ -211,12 +291,22 @@ func (l *Ledger) Runs(limit int) ([]Run, error) {
 	for rows.Next() {
 		var r Run
 		var started, ended sql.NullString
-		var pb, inv, ctl, undoes sql.NullString
+		var pb, inv, ctl, undoes, sum, flags, msg, retry sql.NullString
+		var exit sql.NullInt64
 		if err := rows.Scan(&r.ID, &r.Command, &pb, &inv, &ctl, &undoes, &started, &ended, &r.Status,
-			&r.Counts.Hosts, &r.Counts.OK, &r.Counts.Changed, &r.Counts.Failed, &r.Counts.RolledBack, &r.Counts.Skipped); err != nil {
+			&r.Counts.Hosts, &r.Counts.OK, &r.Counts.Changed, &r.Counts.Failed, &r.Counts.RolledBack, &r.Counts.Skipped,
+			&sum, &flags, &exit, &msg, &retry); err != nil {
 			return nil, err
 		}
 		r.Playbook, r.Inventory, r.Controller, r.Undoes = pb.String, inv.String, ctl.String, undoes.String
+		r.PlaybookSHA256, r.Message, r.RetryFile = sum.String, msg.String, retry.String
+		if flags.Valid {
+			json.Unmarshal([]byte(flags.String), &r.Flags)
+		}
+		if exit.Valid {
+			code := int(exit.Int64)
+			r.ExitCode = &code
+		}
 		r.Started, r.Ended = parseTS(started), parseTS(ended)
 		out = append(out, r)
 	}
@@ -303,6 +393,24 @@ func (l *Ledger) Events(run string) ([]fleet.Event, error) {
 			return nil, err
 		}
 		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// HostNames returns the names of each run's hosts, by run id.
+func (l *Ledger) HostNames() (map[string][]string, error) {
+	rows, err := l.db.Query(`SELECT run, host FROM hosts ORDER BY run, batch, host`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var run, host string
+		if err := rows.Scan(&run, &host); err != nil {
+			return nil, err
+		}
+		out[run] = append(out[run], host)
 	}
 	return out, rows.Err()
 }

@@ -95,3 +95,45 @@ func TestLedgerIsPrivate(t *testing.T) {
 		t.Error("directories created for an explicit ledger path")
 	}
 }
+
+// A ledger written by the first version (runs without the columns added since) is opened, keeps
+// its runs (read as "not recorded"), and records starts and ends from then on.
+func TestOlderLedgerUpgraded(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ledger.db")
+	old := `CREATE TABLE runs(id TEXT PRIMARY KEY, command TEXT, playbook TEXT, inventory TEXT, controller TEXT,
+  undoes TEXT, started TEXT, ended TEXT, status TEXT, hosts INT, ok INT, changed INT, failed INT, rolled_back INT, skipped INT);
+INSERT INTO runs(id, command, started, status) VALUES('20261127T090000Z-aaaaaa', 'apply', '2026-11-27T09:00:00Z', 'ok');`
+	l, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Make it the old shape: drop the table and create the first version's.
+	if _, err := l.db.Exec(`DROP TABLE runs; ` + old); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if l, err = Open(p); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := l.Runs(0)
+	if err != nil || len(runs) != 1 || runs[0].ExitCode != nil || runs[0].PlaybookSHA256 != "" || runs[0].Flags != nil {
+		t.Fatalf("old run read as %+v %v", runs, err)
+	}
+	t0 := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	run := fleet.NewRunID(t0)
+	fleet.NewEmitter(run, l.Record).Emit(fleet.Event{Type: fleet.RunStart, Time: t0, Command: "apply", Controller: "root@ctl", Batches: [][]string{{"a"}}})
+	l.RecordStart(run, Start{PlaybookSHA256: "abc", Flags: []string{"--serial 2", "--yes"}})
+	l.RecordEnd(run, End{ExitCode: 3, Message: "rollout stopped", RetryFile: "/x/retry"})
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = Open(p); err != nil { // opening an upgraded ledger again adds nothing
+		t.Fatal(err)
+	}
+	defer l.Close()
+	r, err := l.Find(run)
+	if err != nil || r.PlaybookSHA256 != "abc" || strings.Join(r.Flags, "|") != "--serial 2|--yes" || r.ExitCode == nil || *r.ExitCode != 3 ||
+		r.Message != "rollout stopped" || r.RetryFile != "/x/retry" {
+		t.Fatalf("recorded start and end read back as %+v %v", r, err)
+	}
+}

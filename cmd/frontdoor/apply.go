@@ -33,6 +33,7 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: "serial", Usage: "rolling batches: a size (2), a percentage (25%) or a list whose last size repeats (1,10%,100%)"},
 			&cli.StringFlag{Name: "max-fail", Usage: "stop the rollout when a batch's failed hosts exceed `N` or N% of the batch (default: 0 with --serial, else no limit)"},
 			&cli.BoolFlag{Name: "no-batch-rollback", Usage: "when a batch goes over --max-fail, keep its changed hosts as they are, for inspection"},
+			junitFlag(),
 			&cli.StringFlag{Name: "retry-file", Usage: "write the hosts that did not end verified to `FILE` (default: next to the ledger, named after the run)"},
 		),
 		Action: applyAction,
@@ -79,6 +80,7 @@ func applyAction(c *cli.Context) error {
 	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
 	out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Playbook: abs(c.Args().First()), Inventory: abs(c.String("inventory")),
 		Controller: owner.Controller, Batches: batches})
+	out.started(c, owner.Run, c.Args().First())
 	res := ro.Run(c.Context)
 	out.em.Emit(fleet.Event{Type: fleet.RunDone, Status: res.Status, Counts: &res.Counts})
 	out.recap(res)
@@ -89,22 +91,23 @@ func applyAction(c *cli.Context) error {
 			out.printf("could not write the retry file: %v\n", err)
 		}
 	}
+	end := exitFor(res, retry, owner.Run)
+	out.ended(owner.Run, end, retry)
 	if err := out.close(); err != nil {
 		fmt.Fprintln(os.Stderr, "frontdoor: WARNING:", err)
 	}
-	return exitFor(res, retry, owner.Run)
+	return end
 }
 
 // exitFor turns a run's result into the documented exit status.
 func exitFor(res *fleet.Result, retry, run string) error {
 	hint := ""
 	if retry != "" {
-		hint = "; retry those hosts with --limit @" + retry
+		hint = "; " + retryAdvice(retry)
 	}
 	if half := res.Unfinished(); len(half) > 0 {
 		// A retry is refused while the run is unfinished on a host: say what comes first.
-		hint = fmt.Sprintf("; %s left half-changed: first finish the undo with: frontdoor rollback %s -i INVENTORY --limit %s%s",
-			strings.Join(half, ", "), run, strings.Join(half, ","), hint)
+		hint = "; " + halfChangedAdvice(run, half) + hint
 	}
 	switch res.Status {
 	case fleet.RunOK:

@@ -31,6 +31,13 @@ func interspersed(app *cli.App, args []string) []string {
 			case a == "--":
 				rest = append(rest, tail[k:]...)
 				k = len(tail)
+			case junitOutput(cmd, a, tail[k+1:]):
+				// --output junit FILE (or --output=junit FILE): the report file as its own option.
+				if a == "--output" || a == "-o" {
+					k++
+				}
+				opts = append(opts, "--junit", tail[k+1])
+				k++
 			case len(a) > 1 && strings.HasPrefix(a, "-"):
 				opts = append(opts, a)
 				if takesValue(cmd, a) && k+1 < len(tail) {
@@ -59,6 +66,31 @@ func takesValue(cmd *cli.Command, a string) bool {
 			if n == name {
 				_, isBool := f.(*cli.BoolFlag)
 				return !isBool
+			}
+		}
+	}
+	return false
+}
+
+// junitOutput says a is --output junit followed by its FILE, on a command that writes JUnit.
+func junitOutput(cmd *cli.Command, a string, next []string) bool {
+	if !hasFlag(cmd, "junit") {
+		return false
+	}
+	switch a {
+	case "--output", "-o":
+		return len(next) >= 2 && next[0] == "junit"
+	case "--output=junit", "-o=junit":
+		return len(next) >= 1
+	}
+	return false
+}
+
+func hasFlag(cmd *cli.Command, name string) bool {
+	for _, f := range cmd.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
 			}
 		}
 	}

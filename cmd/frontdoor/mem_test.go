@@ -177,7 +177,8 @@ func TestMemCLIRefusals(t *testing.T) {
 		want string
 	}{
 		{[]string{"apply", "-i", inv, pb}, "stdin is not a terminal to confirm on; pass --yes"},
-		{[]string{"apply", "-i", inv, "--yes", "--output", "xml", pb}, `--output "xml": write text or json`},
+		{[]string{"apply", "-i", inv, "--yes", "--output", "xml", pb}, `--output "xml": write text, json, or junit FILE`},
+		{[]string{"rollback", "-i", inv, "--output", "xml", "20261127T091500Z-3f9a2c"}, `--output "xml": write text or json`},
 		{[]string{"apply", "-i", inv, "--yes", "--serial", "0", pb}, "serial"},
 		{[]string{"apply", "-i", inv, "--yes", "--max-fail", "x", pb}, "--max-fail"},
 		{[]string{"rollback", "-i", inv, "not-a-run"}, "give the run id to undo"},

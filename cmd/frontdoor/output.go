@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -17,11 +18,12 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/ledger"
+	"github.com/frontdoor-dev/frontdoor/report"
 )
 
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text, or json: one event per line (docs/events.md)"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text, or json: one event per line (docs/events.md); junit FILE: text, and JUnit XML to FILE"},
 		ledgerFlag(),
 		&cli.BoolFlag{Name: "no-progress", Usage: "plain lines even on a terminal"},
 	}
@@ -30,15 +32,17 @@ func outputFlags() []cli.Flag {
 // output is where a run's events go: text lines (with live progress bars on a terminal) or JSON
 // lines, and always the ledger.
 type output struct {
-	l        *loaded
-	em       *fleet.Emitter
-	led      *ledger.Ledger
-	text     bool
-	verbose  bool
-	shown    map[string]bool // hosts whose plan was already printed (before the confirmation)
-	progress *progressView
-	w        io.Writer
-	mu       sync.Mutex
+	l         *loaded
+	em        *fleet.Emitter
+	led       *ledger.Ledger
+	text      bool
+	verbose   bool
+	shown     map[string]bool // hosts whose plan was already printed (before the confirmation)
+	progress  *progressView
+	w         io.Writer
+	mu        sync.Mutex
+	junit     *report.JUnit // --output junit FILE
+	junitFile string
 }
 
 func ledgerPath(c *cli.Context) (string, error) {
@@ -58,7 +62,15 @@ func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
 	case "text":
 		o.text = true
 	case "json":
+	case "junit":
+		if hasFlag(c.Command, "junit") {
+			return nil, fmt.Errorf("--output junit needs the FILE to write, e.g. --output junit frontdoor.xml")
+		}
+		return nil, fmt.Errorf("--output junit: %s writes text or json", c.Command.Name)
 	default:
+		if hasFlag(c.Command, "junit") {
+			return nil, fmt.Errorf("--output %q: write text, json, or junit FILE", c.String("output"))
+		}
 		return nil, fmt.Errorf("--output %q: write text or json", c.String("output"))
 	}
 	path, err := ledgerPath(c)
@@ -81,17 +93,89 @@ func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
 	if o.progress != nil {
 		sinks = append(sinks, o.progress.event)
 	}
+	if o.junitFile = c.String("junit"); o.junitFile != "" {
+		o.junit = report.NewJUnit(c.Command.Name)
+		sinks = append(sinks, o.junit.Record)
+	}
 	o.em = fleet.NewEmitter(run, sinks...)
 	o.em.Explain = explain
 	return o, nil
 }
 
-// close stops the progress view and the ledger; a ledger that could not be written is an error.
+// started records in the ledger what run.start does not carry: the options given (as written,
+// with their values: secrets never come from the command line) and the playbook's sha256, read
+// now, as the run starts.
+func (o *output) started(c *cli.Context, run, playbook string) {
+	var flags []string
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if !c.IsSet(name) {
+			continue
+		}
+		if _, isBool := f.(*cli.BoolFlag); isBool {
+			flags = append(flags, "--"+name)
+		} else {
+			flags = append(flags, fmt.Sprintf("--%s %v", name, c.Value(name)))
+		}
+	}
+	s := ledger.Start{Flags: flags}
+	if playbook != "" {
+		if b, err := os.ReadFile(playbook); err == nil {
+			s.PlaybookSHA256 = fmt.Sprintf("%x", sha256.Sum256(b))
+		}
+	}
+	o.led.RecordStart(run, s)
+}
+
+// ended records the run's exit status and the last words main will print about it.
+func (o *output) ended(run string, err error, retry string) {
+	e := ledger.End{RetryFile: retry}
+	if ee, ok := err.(*exitErr); ok {
+		e.ExitCode = ee.code
+		if ee.err != nil {
+			e.Message = explain(ee.err)
+		}
+	} else if err != nil {
+		e.ExitCode, e.Message = exitError, explain(err)
+	}
+	o.led.RecordEnd(run, e)
+}
+
+// close stops the progress view, writes the JUnit file and closes the ledger; a file that could
+// not be written is an error.
 func (o *output) close() error {
 	if o.progress != nil {
 		o.progress.stop()
 	}
-	return o.led.Close()
+	var jerr error
+	if o.junit != nil {
+		jerr = writeJUnit(o.junitFile, o.junit)
+	}
+	if err := o.led.Close(); err != nil {
+		return err
+	}
+	return jerr
+}
+
+// junitFlag is --junit FILE, which --output junit FILE is written as.
+func junitFlag() cli.Flag {
+	return &cli.StringFlag{Name: "junit", Usage: "also write the result as JUnit XML to `FILE` (same as --output junit FILE)"}
+}
+
+// writeJUnit writes the JUnit XML file, readable by its owner only: it holds the diffs.
+func writeJUnit(path string, j *report.JUnit) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("--output junit: %w", err)
+	}
+	if err := j.Write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--output junit %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--output junit %s: %w", path, err)
+	}
+	return nil
 }
 
 func (o *output) printf(format string, a ...any) {

@@ -50,16 +50,19 @@ func rollbackCommand() *cli.Command {
 			}
 			abs, _ := filepath.Abs(c.String("inventory"))
 			out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "rollback", Undoes: target, Inventory: abs, Controller: owner.Controller, Batches: [][]string{names}})
+			out.started(c, owner.Run, "")
 			u := &fleet.Undo{Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"), Target: target, Force: c.Bool("force"), Emit: out.em, Owner: owner}
 			res := u.Run(c.Context)
 			out.em.Emit(fleet.Event{Type: fleet.RunDone, Status: res.Status, Counts: &res.Counts})
+			var end error
+			if res.Status != fleet.RunOK {
+				end = &exitErr{exitError, fmt.Errorf("%d of %d host(s) not rolled back", res.Counts.Failed, res.Counts.Hosts)}
+			}
+			out.ended(owner.Run, end, "")
 			if err := out.close(); err != nil {
 				return &exitErr{exitError, err}
 			}
-			if res.Status != fleet.RunOK {
-				return &exitErr{exitError, fmt.Errorf("%d of %d host(s) not rolled back", res.Counts.Failed, res.Counts.Hosts)}
-			}
-			return nil
+			return end
 		},
 	}
 }
@@ -206,7 +209,7 @@ func showCommand() *cli.Command {
 			}
 			fmt.Fprintf(w, "status:     %s\n", runStatus(*r))
 			if r.Status == "running" {
-				fmt.Fprintf(w, "            the ledger has no end for this run: its controller was killed or is still running; if it is gone, undo it with: frontdoor rollback %s -i INVENTORY\n", r.ID)
+				fmt.Fprintf(w, "            %s\n", unfinishedRunAdvice(r.ID))
 			} else {
 				fmt.Fprintf(w, "hosts:      %s\n", countsLine(&r.Counts))
 			}
