@@ -1,6 +1,7 @@
 package xmledit
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -42,7 +43,7 @@ func oddFiles(t *testing.T, dir string) []string {
 		cases[name] = c.src
 	}
 	cases["standalone-and-pi.xml"] = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n<?app data?>" + fmt.Sprintf(base, "", "")
-	cases["doctype-subset-kinds.xml"] = "<!DOCTYPE Server [\n<!ELEMENT Server ANY>\n<!ATTLIST Server port CDATA #IMPLIED>\n<?pi x?>\n<!-- c -->\n<!ENTITY y 'z'>\n]>\n" + fmt.Sprintf(base, "", "&y;")
+	cases["doctype-subset-kinds.xml"] = "<!DOCTYPE Server [\n<?pi x?>\n<!-- c -->\n<!ENTITY y 'z'>\n]>\n" + fmt.Sprintf(base, "", "&y;")
 	var files []string
 	for _, name := range slices.Sorted(maps.Keys(cases)) { // in order: the mutants derive from them
 		content := cases[name]
@@ -122,6 +123,9 @@ func againstJava(t *testing.T, dir string, files []string) (int, int) {
 		_, perr := Parse(src)
 		jv := views[f]
 		javaOK := len(jv) > 0 && jv[0] == "ok"
+		if errors.Is(perr, ErrUnsupportedDTD) && javaOK {
+			continue // refused on purpose: declarations that change what Tomcat reads
+		}
 		if (perr == nil) != javaOK {
 			t.Errorf("%s: frontdoor parse error %v, the JDK says %v", filepath.Base(f), perr, jv)
 			continue

@@ -113,12 +113,7 @@ func Parse(src []byte) (*Doc, error) {
 			if end < 0 {
 				return nil, fmt.Errorf("line %d: processing instruction is not closed", d.Line(i))
 			}
-			// Its target is a name followed by a space or its end (<?xm<x ...?> is not a PI).
-			t := 2
-			for t < end && isNameByte(rest[t]) {
-				t++
-			}
-			if t == 2 || (t < end && !isSpace(rest[t])) {
+			if !piTargetOK(rest, end) {
 				return nil, fmt.Errorf("line %d: not well-formed XML: a processing instruction's target must be a name followed by a space", d.Line(i))
 			}
 			i += end + 2
@@ -197,6 +192,10 @@ func charsetReader(label string, r io.Reader) (io.Reader, error) {
 }
 
 var errUTF16 = errors.New("UTF-16 is not supported: convert the file to UTF-8")
+
+// ErrUnsupportedDTD is a DOCTYPE frontdoor does not read as Tomcat would (attribute defaults,
+// element, notation, parameter or external entity declarations): the file is refused, not guessed.
+var ErrUnsupportedDTD = errors.New("unsupported DOCTYPE")
 
 var entityRef = regexp.MustCompile(`&([A-Za-z_:][-A-Za-z0-9._:]*);`)
 
@@ -436,25 +435,27 @@ func checkDoctype(b []byte) error {
 			k += 4 + end + 3
 		case bytes.HasPrefix(rest, []byte("<?")):
 			end := bytes.Index(rest, []byte("?>"))
-			if end < 0 {
-				return errors.New("a processing instruction in the DOCTYPE is not closed")
+			if end < 0 || !piTargetOK(rest, end) {
+				return errors.New("a processing instruction in the DOCTYPE is not closed, or has no target name")
 			}
 			k += end + 2
 		case rest[0] == '%':
-			semi := bytes.IndexByte(rest, ';')
-			if semi < 2 {
-				return errors.New("a parameter-entity reference in the DOCTYPE is not closed")
-			}
-			k += semi + 1
+			return fmt.Errorf("%w: the DOCTYPE refers to a parameter entity (%%name;), which brings declarations from elsewhere: remove it", ErrUnsupportedDTD)
 		default:
-			decl := false
+			decl := ""
 			for _, kw := range []string{"<!ENTITY", "<!ELEMENT", "<!ATTLIST", "<!NOTATION"} {
 				if bytes.HasPrefix(rest, []byte(kw)) && len(rest) > len(kw) && isSpace(rest[len(kw)]) {
-					decl = true
+					decl = kw
 				}
 			}
-			if !decl {
+			if decl == "" {
 				return fmt.Errorf("%q in the DOCTYPE's internal subset is not a markup declaration", rest[:min(len(rest), 12)])
+			}
+			if m := entityDecl.Find(rest); decl != "<!ENTITY" || m == nil || !bytes.HasPrefix(rest, m) {
+				// An attribute's default declared here (<!ATTLIST Connector proxyName CDATA "x">)
+				// changes what Tomcat reads without being in the tag; parameter and external
+				// entities bring in text from elsewhere.
+				return fmt.Errorf("%w: the DOCTYPE declares %s...>; frontdoor edits only files whose DOCTYPE declares plain entities (<!ENTITY name \"text\">): remove that declaration", ErrUnsupportedDTD, decl)
 			}
 			var quote byte
 			end := -1
@@ -479,6 +480,19 @@ func checkDoctype(b []byte) error {
 		}
 	}
 	return errors.New("the DOCTYPE's internal subset is not closed with ]")
+}
+
+// piTargetOK says whether the processing instruction at the start of b (ending at end, its "?>")
+// begins with a target: a name followed by a space or its end (<?xm<x ...?> and <? x?> are not).
+func piTargetOK(b []byte, end int) bool {
+	if len(b) < 3 || !isNameStart(b[2]) {
+		return false
+	}
+	t := 2
+	for t < end && isNameByte(b[t]) {
+		t++
+	}
+	return t == end || isSpace(b[t])
 }
 
 func isNameStart(c byte) bool {

@@ -80,7 +80,8 @@ func BenchmarkManyConnectors(b *testing.B) {
 
 // strictCases are files encoding/xml reads but the XML spec, the JDK's parser and so Tomcat
 // refuse (found by TestMutantsAgainstJavasParser), with what frontdoor's error says. They are
-// also odd files of the differential test, so the JDK confirms each refusal.
+// also odd files of the differential test, so the JDK confirms each refusal (but for the last two
+// DOCTYPE cases, which the JDK reads and frontdoor refuses on purpose: ErrUnsupportedDTD).
 var strictCases = map[string]struct{ src, err string }{
 	"no-space-between-attributes.xml": {`<Server><Service><Connector port="8080"proxyName="a"/></Service></Server>`, "no space after attribute port"},
 	"invalid-utf8-in-comment.xml":     {"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- caf\xe9 -->\n<Server/>", "line 2: byte 0xE9 is not UTF-8"},
@@ -95,6 +96,8 @@ var strictCases = map[string]struct{ src, err string }{
 	"doctype-junk-after-name.xml":     {"<!DOCTYPE Ser ver>\n<Server/>", "must end with '>'"},
 	"pi-target-no-space.xml":          {`<Server><?xm<Connector port="8080"?></Server>`, "target must be a name followed by a space"},
 	"lt-in-attribute.xml":             {`<Server><Service><Connector port="8080" docBase="a<b"/></Service></Server>`, "<"},
+	"attlist-default.xml":             {"<!DOCTYPE Server [<!ATTLIST Connector proxyName CDATA \"x\">]>\n<Server/>", "unsupported DOCTYPE: the DOCTYPE declares <!ATTLIST"},
+	"parameter-entity.xml":            {"<!DOCTYPE Server [<!ENTITY % p \"\">%p;]>\n<Server/>", "unsupported DOCTYPE"},
 	"entity-with-lt-in-attribute.xml": {"<!DOCTYPE Server [<!ENTITY x \"<y\">]>\n<Server a=\"&x;\"/>", "uses &x;, whose text contains '<'"},
 }
 
