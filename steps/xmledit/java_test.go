@@ -43,6 +43,7 @@ func oddFiles(t *testing.T, dir string) []string {
 		cases[name] = c.src
 	}
 	cases["standalone-and-pi.xml"] = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n<?app data?>" + fmt.Sprintf(base, "", "")
+	cases["doctype-pi-with-gt.xml"] = "<!DOCTYPE Server [\n<?pi -->x]?>\n]>\n" + fmt.Sprintf(base, "", "")
 	cases["doctype-subset-kinds.xml"] = "<!DOCTYPE Server [\n<?pi x?>\n<!-- c -->\n<!ENTITY y 'z'>\n]>\n" + fmt.Sprintf(base, "", "&y;")
 	var files []string
 	for _, name := range slices.Sorted(maps.Keys(cases)) { // in order: the mutants derive from them

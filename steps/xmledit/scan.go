@@ -274,7 +274,7 @@ func wellFormed(src []byte) error {
 	if err := strictXML(src); err != nil {
 		return fmt.Errorf("not well-formed XML: %w", err)
 	}
-	dec := xml.NewDecoder(bytes.NewReader(src))
+	dec := xml.NewDecoder(bytes.NewReader(blankDoctype(src)))
 	dec.Strict = true
 	// The entities the DOCTYPE declares, and no others: Tomcat's parser refuses an undeclared
 	// &nbsp; as it refuses any undeclared entity.
@@ -328,6 +328,49 @@ func wellFormed(src []byte) error {
 	return nil
 }
 
+// blankDoctype returns src with its DOCTYPE (if any) turned into spaces, line breaks kept:
+// encoding/xml misreads an internal subset with a processing instruction holding '>' (found by
+// the JDK oracle), and frontdoor checks the DOCTYPE itself (checkDoctype) and reads its entities
+// (declaredEntities).
+func blankDoctype(src []byte) []byte {
+	i := 0
+	for i < len(src) {
+		rest := src[i:]
+		switch {
+		case isSpace(rest[0]):
+			i++
+			continue
+		case i == 0 && bytes.HasPrefix(rest, []byte{0xEF, 0xBB, 0xBF}): // the BOM
+			i += 3
+			continue
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			end := bytes.Index(rest[4:], []byte("-->"))
+			if end < 0 {
+				return src
+			}
+			i += 4 + end + 3
+			continue
+		case bytes.HasPrefix(rest, []byte("<?")):
+			end := bytes.Index(rest, []byte("?>"))
+			if end < 0 {
+				return src
+			}
+			i += end + 2
+			continue
+		case bytes.HasPrefix(rest, []byte("<!DOCTYPE")):
+			out := append([]byte(nil), src...)
+			for k := i; k < i+skipDecl(rest); k++ {
+				if out[k] != '\n' && out[k] != '\r' {
+					out[k] = ' '
+				}
+			}
+			return out
+		}
+		return src
+	}
+	return src
+}
+
 // skipDecl returns the length of a <!DOCTYPE ...> (with an internal subset) or other <!...>.
 func skipDecl(b []byte) int {
 	depth := 0
@@ -342,6 +385,13 @@ func skipDecl(b []byte) int {
 				return len(b)
 			}
 			j += 4 + end + 2
+		case quote == 0 && bytes.HasPrefix(b[j:], []byte("<?")):
+			// So is a processing instruction, '>' and ']' included.
+			end := bytes.Index(b[j:], []byte("?>"))
+			if end < 0 {
+				return len(b)
+			}
+			j += end + 1
 		case quote != 0:
 			if c == quote {
 				quote = 0
