@@ -4,7 +4,9 @@
 // com/thalesgroup/dtkit/junit/model/xsd/junit-4.xsd, MIT licence). It is not copied here:
 // Declarations restates it element by element (the attributes each allows, required or not, and
 // the sequence of children each allows, in order, with their occurrences), and Check validates
-// a file against them, then checks that its counts add up, which a schema cannot say.
+// a file against them, then checks that its counts add up, which a schema cannot say. XSD writes
+// the same declarations as an XML Schema, and Check also has libxml2's xmllint validate the file
+// against it when xmllint is installed (scripts/setup installs it).
 package junitschema
 
 import (
@@ -13,6 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -159,6 +165,9 @@ func Check(b []byte) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := Xmllint(b); err != nil {
+		return nil, err
+	}
 	if root.Name != "testsuites" {
 		return nil, fmt.Errorf("the root is <%s>, not <testsuites>", root.Name)
 	}
@@ -202,4 +211,70 @@ func Check(b []byte) (*Node, error) {
 		return root, fmt.Errorf("not valid against junit-4.xsd:\n%s", strings.Join(errs, "\n"))
 	}
 	return root, nil
+}
+
+// XSD writes Declarations as an XML Schema, so a real validator (libxml2's xmllint) can hold
+// files to the same rules: every element global, its attributes (required or optional, as
+// strings), and either text or the sequence of its children with their occurrences.
+func XSD() []byte {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualified">` + "\n")
+	names := make([]string, 0, len(Declarations))
+	for n := range Declarations {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		d := Declarations[name]
+		fmt.Fprintf(&b, "  <xs:element name=%q>\n    <xs:complexType", name)
+		if d.Text {
+			b.WriteString(` mixed="true"`)
+		}
+		b.WriteString(">\n")
+		if len(d.Children) > 0 {
+			b.WriteString("      <xs:sequence>\n")
+			for _, c := range d.Children {
+				max := "unbounded"
+				if c.Max >= 0 {
+					max = strconv.Itoa(c.Max)
+				}
+				fmt.Fprintf(&b, "        <xs:element ref=%q minOccurs=\"%d\" maxOccurs=%q/>\n", c.Name, c.Min, max)
+			}
+			b.WriteString("      </xs:sequence>\n")
+		}
+		for _, a := range d.Required {
+			fmt.Fprintf(&b, "      <xs:attribute name=%q type=\"xs:string\" use=\"required\"/>\n", a)
+		}
+		for _, a := range d.Optional {
+			fmt.Fprintf(&b, "      <xs:attribute name=%q type=\"xs:string\"/>\n", a)
+		}
+		b.WriteString("    </xs:complexType>\n  </xs:element>\n")
+	}
+	b.WriteString("</xs:schema>\n")
+	return []byte(b.String())
+}
+
+// Xmllint validates b against XSD with libxml2's xmllint; ok is false when xmllint is not
+// installed (scripts/setup installs libxml2-utils).
+func Xmllint(b []byte) (ok bool, err error) {
+	bin, lerr := exec.LookPath("xmllint")
+	if lerr != nil {
+		return false, nil
+	}
+	dir, derr := os.MkdirTemp("", "junitschema")
+	if derr != nil {
+		return true, derr
+	}
+	defer os.RemoveAll(dir)
+	xsd, file := filepath.Join(dir, "junit.xsd"), filepath.Join(dir, "junit.xml")
+	if err := os.WriteFile(xsd, XSD(), 0o600); err != nil {
+		return true, err
+	}
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		return true, err
+	}
+	if out, err := exec.Command(bin, "--noout", "--nonet", "--schema", xsd, file).CombinedOutput(); err != nil {
+		return true, fmt.Errorf("xmllint: %s", bytes.TrimSpace(out))
+	}
+	return true, nil
 }
