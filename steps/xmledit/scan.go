@@ -488,6 +488,9 @@ func checkDoctype(b []byte) error {
 			if end < 0 || !piTargetOK(rest, end) {
 				return errors.New("a processing instruction in the DOCTYPE is not closed, or has no target name")
 			}
+			if t := bytes.TrimRight(rest[2:min(end, 6)], " \t\r\n"); len(t) == 3 && bytes.EqualFold(t, []byte("xml")) {
+				return errors.New("an XML declaration (<?xml ...?>) is allowed only at the very start of the file")
+			}
 			k += end + 2
 		case rest[0] == '%':
 			return fmt.Errorf("%w: the DOCTYPE refers to a parameter entity (%%name;), which brings declarations from elsewhere: remove it", ErrUnsupportedDTD)
