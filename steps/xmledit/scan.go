@@ -204,11 +204,11 @@ var entityDecl = regexp.MustCompile(`<!ENTITY\s+([A-Za-z_:][-A-Za-z0-9._:]*)\s+(
 // declaredEntities returns the general entities of the document's internal DTD subset.
 func declaredEntities(src []byte) map[string]string {
 	out := map[string]string{}
-	start := bytes.Index(src, []byte("<!DOCTYPE"))
-	if start < 0 {
+	start, end, ok := doctypeSpan(src)
+	if !ok {
 		return out
 	}
-	subset := src[start : start+skipDecl(src[start:])]
+	subset := src[start:end]
 	for _, m := range entityDecl.FindAllSubmatch(subset, -1) {
 		out[string(m[1])] = string(m[2]) + string(m[3])
 	}
@@ -333,6 +333,22 @@ func wellFormed(src []byte) error {
 // the JDK oracle), and frontdoor checks the DOCTYPE itself (checkDoctype) and reads its entities
 // (declaredEntities).
 func blankDoctype(src []byte) []byte {
+	start, end, ok := doctypeSpan(src)
+	if !ok {
+		return src
+	}
+	out := append([]byte(nil), src...)
+	for k := start; k < end; k++ {
+		if out[k] != '\n' && out[k] != '\r' {
+			out[k] = ' '
+		}
+	}
+	return out
+}
+
+// doctypeSpan finds the document's DOCTYPE: in the prolog, after white space, comments and
+// processing instructions only (a "<!DOCTYPE" inside a comment is text).
+func doctypeSpan(src []byte) (start, end int, ok bool) {
 	i := 0
 	for i < len(src) {
 		rest := src[i:]
@@ -344,31 +360,25 @@ func blankDoctype(src []byte) []byte {
 			i += 3
 			continue
 		case bytes.HasPrefix(rest, []byte("<!--")):
-			end := bytes.Index(rest[4:], []byte("-->"))
-			if end < 0 {
-				return src
+			e := bytes.Index(rest[4:], []byte("-->"))
+			if e < 0 {
+				return 0, 0, false
 			}
-			i += 4 + end + 3
+			i += 4 + e + 3
 			continue
 		case bytes.HasPrefix(rest, []byte("<?")):
-			end := bytes.Index(rest, []byte("?>"))
-			if end < 0 {
-				return src
+			e := bytes.Index(rest, []byte("?>"))
+			if e < 0 {
+				return 0, 0, false
 			}
-			i += end + 2
+			i += e + 2
 			continue
 		case bytes.HasPrefix(rest, []byte("<!DOCTYPE")):
-			out := append([]byte(nil), src...)
-			for k := i; k < i+skipDecl(rest); k++ {
-				if out[k] != '\n' && out[k] != '\r' {
-					out[k] = ' '
-				}
-			}
-			return out
+			return i, i + skipDecl(rest), true
 		}
-		return src
+		return 0, 0, false
 	}
-	return src
+	return 0, 0, false
 }
 
 // skipDecl returns the length of a <!DOCTYPE ...> (with an internal subset) or other <!...>.
