@@ -19,11 +19,21 @@ func interspersed(app *cli.App, args []string) []string {
 			}
 			return args
 		}
+		start := i
 		for i+1 < len(args) && cmd.Command(args[i+1]) != nil { // config edit: the subcommand's options
 			i++
 			cmd = cmd.Command(args[i])
 		}
-		var opts, rest []string
+		// A command's own option written before it (frontdoor -v plan, as ansible -v) is the
+		// command's: the app has no -v of its own.
+		var globals, opts, rest []string
+		for _, g := range args[1:start] {
+			if hasFlag(cmd, strings.TrimLeft(g, "-")) {
+				opts = append(opts, g)
+			} else {
+				globals = append(globals, g)
+			}
+		}
 		tail := args[i+1:]
 		for k := 0; k < len(tail); k++ {
 			a := tail[k]
@@ -48,7 +58,7 @@ func interspersed(app *cli.App, args []string) []string {
 				rest = append(rest, a)
 			}
 		}
-		out := append(append([]string(nil), args[:i+1]...), opts...)
+		out := append(append(append([]string{args[0]}, globals...), args[start:i+1]...), opts...)
 		return append(out, rest...)
 	}
 	return args

@@ -56,22 +56,30 @@ func ledgerPath(c *cli.Context) (string, error) {
 	return p, err
 }
 
-func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
-	o := &output{l: l, verbose: c.Bool("verbose"), shown: map[string]bool{}, w: l.out}
+// textOutput checks --output: text (true) or json (false).
+func textOutput(c *cli.Context) (bool, error) {
 	switch c.String("output") {
 	case "text":
-		o.text = true
+		return true, nil
 	case "json":
+		return false, nil
 	case "junit":
 		if hasFlag(c.Command, "junit") {
-			return nil, fmt.Errorf("--output junit needs the FILE to write, e.g. --output junit frontdoor.xml")
+			return false, usageErrorf("--output junit needs the FILE to write, e.g. --output junit frontdoor.xml")
 		}
-		return nil, fmt.Errorf("--output junit: %s writes text or json", c.Command.Name)
-	default:
-		if hasFlag(c.Command, "junit") {
-			return nil, fmt.Errorf("--output %q: write text, json, or junit FILE", c.String("output"))
-		}
-		return nil, fmt.Errorf("--output %q: write text or json", c.String("output"))
+		return false, usageErrorf("--output junit: %s writes text or json", c.Command.Name)
+	}
+	if hasFlag(c.Command, "junit") {
+		return false, usageErrorf("--output %q: write text, json, or junit FILE", c.String("output"))
+	}
+	return false, usageErrorf("--output %q: write text or json", c.String("output"))
+}
+
+func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
+	o := &output{l: l, verbose: c.Bool("verbose"), shown: map[string]bool{}, w: l.out}
+	var err error
+	if o.text, err = textOutput(c); err != nil {
+		return nil, err
 	}
 	path, err := ledgerPath(c)
 	if err != nil {
