@@ -384,3 +384,33 @@ func TestMemCLIRollbackUnknownRun(t *testing.T) {
 		t.Errorf("typo with --run-from-elsewhere: %v\n%s", err, out)
 	}
 }
+
+// A playbook or inventory value of the wrong kind is refused in the user's words, with
+// file:line:column, what to write and an example, as a usage error; no host is contacted.
+func TestMemCLIInputInUsersWords(t *testing.T) {
+	fl, dir := memCLI(t, "j1")
+	inv, pb := dir+"/inventory.yaml", dir+"/bad.yaml"
+	for _, c := range []struct{ file, yaml, want string }{
+		{pb, "apps:\n  - product: jira\n    url: http://j.example.com\n    port: \"eighty\"\n", `bad.yaml:4:11: port: "eighty" is text, not a number: write a whole number from 1 to 65535, e.g. port: 8080`},
+		{pb, "apps:\n  - product: confluence\n    url: http://c.example.com\n    synchrony: yes\n", "bad.yaml:4:16: synchrony: yes means true in YAML 1.1 only; frontdoor reads YAML 1.2, where it is the text \"yes\": write synchrony: true"},
+		{pb, "apps:\n  - product: jira\n    url: http://j.example.com\n    port: 8080.5\n", "bad.yaml:4:11: port: 8080.5 is not a whole number"},
+		{pb, "apps:\n  - product: jira\n    url: http://j.example.com\n    port: 0\n", "bad.yaml:4:11: port 0 is out of range 1..65535"},
+		{pb, "apps:\n  - prodcut: jira\n", `bad.yaml:2:5: unknown field "prodcut"; did you mean product?`},
+		// frontdoor's inventory is read by the same code.
+		{dir + "/inv2.yaml", "hosts:\n  j1:\n    address: 192.0.2.1\n    port: 70000\n", "inv2.yaml:4:11: port 70000 is out of range 1..65535: write a whole number from 1 to 65535, e.g. port: 8080"},
+		{dir + "/inv2.yaml", "hosts:\n  j1:\n    adress: 192.0.2.1\n", `inv2.yaml:3:5: unknown field "adress"; did you mean address?`},
+	} {
+		writeTestFile(t, c.file, c.yaml)
+		i, p := inv, pb
+		if c.file != pb {
+			i, p = c.file, dir+"/pb.yaml"
+		}
+		out, err := run(t, "plan", p, "-i", i)
+		if exitCode(err) != exitUsage || !strings.Contains(fmt.Sprint(err), c.want) || strings.Contains(fmt.Sprint(err), "Go struct") {
+			t.Errorf("%q: exit %d: %v\n%s", c.yaml, exitCode(err), err, out)
+		}
+	}
+	if len(fl.Hosts["j1"].Log) != 0 {
+		t.Errorf("a host was contacted: %v", fl.Hosts["j1"].Log)
+	}
+}
