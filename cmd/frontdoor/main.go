@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -68,11 +69,46 @@ func asExit(err error) error {
 	return &exitErr{exitError, err}
 }
 
-var version = "0.1.0-dev"
+// version is what `frontdoor version` prints: read from the build, not written in the source.
+var version = versionOf(debug.ReadBuildInfo())
+
+func printVersion(c *cli.Context) { fmt.Fprintln(c.App.Writer, "frontdoor", version) }
+
+// versionOf is the module's version (a tag, or Go's pseudo-version from the commit) with the
+// commit, its date and whether the tree had uncommitted changes, as go build stamped them
+// (-buildvcs, on by default in a git checkout).
+func versionOf(bi *debug.BuildInfo, ok bool) string {
+	if !ok {
+		return "devel (no build information)"
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	vcs := map[string]string{}
+	for _, s := range bi.Settings {
+		vcs[s.Key] = s.Value
+	}
+	var about []string
+	if r := vcs["vcs.revision"]; r != "" {
+		about = append(about, "commit "+r)
+	}
+	if t := vcs["vcs.time"]; t != "" {
+		about = append(about, t)
+	}
+	if vcs["vcs.modified"] == "true" {
+		about = append(about, "with uncommitted changes")
+	}
+	if len(about) == 0 {
+		about = append(about, "no commit recorded: built outside a git checkout or with -buildvcs=false")
+	}
+	return fmt.Sprintf("%s (%s, %s)", v, strings.Join(about, ", "), bi.GoVersion)
+}
 
 func newApp() *cli.App {
 	// -v is --verbose on every command that has it (as in ssh and ansible), never the version.
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+	cli.VersionPrinter = printVersion
 	app := &cli.App{
 		Name:  "frontdoor",
 		Usage: "put Atlassian applications behind Apache httpd, over SSH, verified and reversible",
@@ -82,8 +118,8 @@ func newApp() *cli.App {
 		HideHelpCommand: true,
 		Commands: []*cli.Command{
 			planCommand(), applyCommand(), rollbackCommand(), historyCommand(), showCommand(), reportCommand(), serveCommand(), unlockCommand(), factsCommand(), verifyCommand(), configCommand(),
-			{Name: "version", Usage: "print the version", Action: func(c *cli.Context) error {
-				fmt.Fprintln(c.App.Writer, "frontdoor", version)
+			{Name: "version", Usage: "print the version: module version, commit and its date, from the build", Action: func(c *cli.Context) error {
+				printVersion(c)
 				return nil
 			}},
 		},
