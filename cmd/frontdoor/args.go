@@ -11,6 +11,10 @@ import (
 // as they do in ssh, ansible-playbook and terraform (urfave/cli stops reading options at the first
 // argument). A value-taking option keeps its value; everything after `--` stays an argument.
 func interspersed(app *cli.App, args []string) []string {
+	// The shell completion flag must stay last, where urfave/cli looks for it.
+	if n := len(args); n > 1 && args[n-1] == "--generate-bash-completion" {
+		return append(interspersed(app, args[:n-1]), args[n-1])
+	}
 	for i := 1; i < len(args); i++ {
 		cmd := app.Command(args[i])
 		if cmd == nil {

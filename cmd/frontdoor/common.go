@@ -21,8 +21,8 @@ import (
 
 func connFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `FILE` (YAML)", Required: true},
-		&cli.StringFlag{Name: "known-hosts", Usage: "known_hosts `FILE` (default: the inventory's known_hosts, else ~/.ssh/known_hosts)"},
+		&cli.StringFlag{Name: "inventory", TakesFile: true, Aliases: []string{"i"}, Usage: "inventory `FILE` (YAML)", Required: true},
+		&cli.StringFlag{Name: "known-hosts", TakesFile: true, Usage: "known_hosts `FILE` (default: the inventory's known_hosts, else ~/.ssh/known_hosts)"},
 		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "record the keys of hosts not yet in known_hosts (a changed key is always refused)"},
 		&cli.BoolFlag{Name: "agent", Usage: "also use the keys of ssh-agent ($SSH_AUTH_SOCK)"},
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only hosts matching `PATTERN` (names or globs, comma-separated)"},
@@ -167,7 +167,7 @@ func credentials(c *cli.Context) (*verify.Credentials, error) {
 func baseURLFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "set-base-url", Usage: "set the application's Base URL through its REST API when it differs"},
-		&cli.StringFlag{Name: "credentials-file", Usage: "YAML `FILE` with the app admin's user: and password: (else FRONTDOOR_ADMIN_USER/FRONTDOOR_ADMIN_PASSWORD)"},
+		&cli.StringFlag{Name: "credentials-file", TakesFile: true, Usage: "YAML `FILE` with the app admin's user: and password: (else FRONTDOOR_ADMIN_USER/FRONTDOOR_ADMIN_PASSWORD)"},
 		&cli.DurationFlag{Name: "verify-wait", Value: 60 * time.Second, Usage: "how long verification retries while Apache or the app still starts (connection refused, 502/503/504)"},
 	}
 }

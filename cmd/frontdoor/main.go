@@ -113,11 +113,15 @@ func newApp() *cli.App {
 		Name:  "frontdoor",
 		Usage: "put Atlassian applications behind Apache httpd, over SSH, verified and reversible",
 		Description: "frontdoor automates Atlassian's guide \"Proxying Atlassian server applications with Apache HTTP Server\".\n" +
-			"It plans (diffs), applies only what must change, verifies the Base URL through the proxy, and rolls a failed host back.",
+			"It plans (diffs), applies only what must change, verifies the Base URL through the proxy, and rolls a failed host back.\n" +
+			"Options may come before or after a command's arguments. Exit status: 0 ok; 1 a host failed; 2 plan: changes pending;\n" +
+			"3 apply: stopped at --max-fail; 4 usage or input error (nothing contacted); 130 interrupted.",
 		Version:         version,
 		HideHelpCommand: true,
+		// frontdoor --generate-bash-completion: what the scripts of frontdoor completion ask.
+		EnableBashCompletion: true,
 		Commands: []*cli.Command{
-			planCommand(), applyCommand(), rollbackCommand(), historyCommand(), showCommand(), reportCommand(), serveCommand(), unlockCommand(), factsCommand(), verifyCommand(), configCommand(),
+			planCommand(), applyCommand(), rollbackCommand(), historyCommand(), showCommand(), reportCommand(), serveCommand(), unlockCommand(), factsCommand(), verifyCommand(), configCommand(), completionCommand(), manCommand(),
 			{Name: "version", Usage: "print the version: module version, commit and its date, from the build", Action: func(c *cli.Context) error {
 				printVersion(c)
 				return nil
@@ -142,6 +146,7 @@ func newApp() *cli.App {
 // subcommand (config edt) one too, instead of urfave/cli's help page and exit 3.
 func setUsageErrors(cmd *cli.Command, parent string) {
 	cmd.OnUsageError = onUsageError
+	cmd.HideHelpCommand = true // no "help" subcommand offered where none is meant
 	if len(cmd.Subcommands) > 0 && cmd.Action == nil {
 		name := parent + cmd.Name
 		subs := cmd.Subcommands

@@ -167,7 +167,7 @@ func (o *output) close() error {
 
 // junitFlag is --junit FILE, which --output junit FILE is written as.
 func junitFlag() cli.Flag {
-	return &cli.StringFlag{Name: "junit", Usage: "also write the result as JUnit XML to `FILE` (same as --output junit FILE)"}
+	return &cli.StringFlag{Name: "junit", TakesFile: true, Usage: "also write the result as JUnit XML to `FILE` (same as --output junit FILE)"}
 }
 
 // writeJUnit writes the JUnit XML file, readable by its owner only: it holds the diffs.

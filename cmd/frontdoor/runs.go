@@ -144,7 +144,7 @@ func unlockCommand() *cli.Command {
 }
 
 func ledgerFlag() cli.Flag {
-	return &cli.StringFlag{Name: "ledger", Usage: "the run ledger, an SQLite `FILE` (default: $XDG_STATE_HOME/frontdoor/ledger.db, else ~/.local/state/frontdoor/ledger.db)"}
+	return &cli.StringFlag{Name: "ledger", TakesFile: true, Usage: "the run ledger, an SQLite `FILE` (default: $XDG_STATE_HOME/frontdoor/ledger.db, else ~/.local/state/frontdoor/ledger.db)"}
 }
 
 func openLedger(c *cli.Context) (*ledger.Ledger, error) {
