@@ -45,6 +45,8 @@ func interspersed(app *cli.App, args []string) []string {
 			case a == "--":
 				rest = append(rest, tail[k:]...)
 				k = len(tail)
+			case a == "--no-color" && !hasFlag(cmd, "no-color"):
+				globals = append(globals, a) // the app's own option, written anywhere
 			case junitOutput(cmd, a, tail[k+1:]):
 				// --output junit FILE (or --output=junit FILE): the report file as its own option.
 				if a == "--output" || a == "-o" {

@@ -120,6 +120,8 @@ func newApp() *cli.App {
 		HideHelpCommand: true,
 		// frontdoor --generate-bash-completion: what the scripts of frontdoor completion ask.
 		EnableBashCompletion: true,
+		Flags:                []cli.Flag{noColorFlag()},
+		Before:               colorBefore,
 		Commands: []*cli.Command{
 			planCommand(), applyCommand(), rollbackCommand(), historyCommand(), showCommand(), reportCommand(), serveCommand(), unlockCommand(), factsCommand(), verifyCommand(), configCommand(), completionCommand(), manCommand(),
 			{Name: "version", Usage: "print the version: module version, commit and its date, from the build", Action: func(c *cli.Context) error {

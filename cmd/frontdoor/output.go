@@ -93,6 +93,9 @@ func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
 		if f, ok := terminal(l.out); ok && !c.Bool("no-progress") && !o.verbose {
 			o.progress = newProgressView(f, false) // its own escape sequences go to the terminal as they are
 			o.w = safeWriter{o.progress.p}
+			if colored(l.out) {
+				o.w = safeWriter{&colorWriter{w: o.progress.p}}
+			}
 		}
 		sinks = append(sinks, o.printText)
 	} else {
@@ -427,10 +430,13 @@ func (v *progressView) stop() {
 	v.p.Wait()
 }
 
-// terminal is the terminal under w (through a safeWriter), if it is one.
+// terminal is the terminal under w (through a safeWriter and a colorWriter), if it is one.
 func terminal(w io.Writer) (*os.File, bool) {
 	if s, ok := w.(safeWriter); ok {
 		w = s.w
+	}
+	if c, ok := w.(*colorWriter); ok {
+		w = c.w
 	}
 	f, ok := w.(*os.File)
 	return f, ok && isatty.IsTerminal(f.Fd())
