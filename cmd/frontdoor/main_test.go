@@ -69,6 +69,8 @@ func TestInterspersedOptions(t *testing.T) {
 		{"frontdoor plann pb.yaml -i x", "frontdoor plann pb.yaml -i x"},
 		{"frontdoor -v plan pb.yaml -i inv", "frontdoor plan -v -i inv pb.yaml"},
 		{"frontdoor -v config edit x.xml", "frontdoor -v config edit x.xml"},
+		{"frontdoor plan pb.yaml --no-color -i inv", "frontdoor --no-color plan -i inv pb.yaml"},
+		{"frontdoor plan pb.yaml -i inv --generate-bash-completion", "frontdoor plan -i inv pb.yaml --generate-bash-completion"},
 	} {
 		if got := strings.Join(interspersed(app, strings.Fields(c.in)), " "); got != c.want {
 			t.Errorf("%s\n got  %s\n want %s", c.in, got, c.want)
