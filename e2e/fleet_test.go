@@ -468,7 +468,10 @@ func TestConnectionLostMidApply(t *testing.T) {
 					t.Fatalf("%s: %v %s", cmd, err, out)
 				}
 			}
-			cmd, sc := startFrontdoor(t, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, "--output", "json", playbook(t, "jira-subdomain.yaml"))
+			// One ledger for the apply and the advised rollback, as on one controller: rollback
+			// refuses a run its ledger does not know.
+			led := filepath.Join(t.TempDir(), "ledger.db")
+			cmd, sc := startFrontdoor(t, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, "--output", "json", "--ledger", led, playbook(t, "jira-subdomain.yaml"))
 			var run, lastErr string
 			cut := time.Time{}
 			for sc.Scan() {
@@ -499,7 +502,7 @@ func TestConnectionLostMidApply(t *testing.T) {
 			}
 			do(c.back)
 			time.Sleep(time.Second)
-			rb := frontdoor(t, nil, "rollback", run, "-i", l.Inventory, "--limit", h.Name)
+			rb := frontdoor(t, nil, "rollback", run, "-i", l.Inventory, "--limit", h.Name, "--ledger", led)
 			if rb.code != 0 {
 				t.Fatalf("the advised rollback:\n%s", rb)
 			}

@@ -28,6 +28,21 @@ func TestPlaybookErrors(t *testing.T) {
 		{"same port twice", "apps:\n  - product: jira\n    url: http://a.example.com\n  - product: bitbucket\n    port: 8080\n    url: http://b.example.com\n", "jira and bitbucket both use port 8080"},
 		{"synchrony path taken", "apps:\n  - product: confluence\n    url: http://x.example.com/wiki\n  - product: jira\n    url: http://x.example.com/synchrony\n", "both claim the path /synchrony"},
 		{"synchrony on jira", "apps:\n  - product: jira\n    synchrony: true\n    url: http://x.example.com\n", "pb.yaml:3:16: synchrony is Confluence's"},
+		// Issue 15: what the decoder said in Go's words, or let through, said in the user's.
+		{"port as text", "apps:\n  - product: jira\n    url: http://j.example.com\n    port: \"eighty\"\n", `pb.yaml:4:11: port: "eighty" is text, not a number: write a whole number from 1 to 65535, e.g. port: 8080`},
+		{"port not whole", "apps:\n  - product: jira\n    url: http://j.example.com\n    port: 8080.5\n", "pb.yaml:4:11: port: 8080.5 is not a whole number: write a whole number from 1 to 65535, e.g. port: 8080"},
+		{"port 0", "apps:\n  - product: jira\n    url: http://j.example.com\n    port: 0\n", "pb.yaml:4:11: port 0 is out of range 1..65535: write a whole number from 1 to 65535, e.g. port: 8080"},
+		{"port too big", "apps:\n  - product: jira\n    url: http://j.example.com\n    port: 65536\n", "pb.yaml:4:11: port 65536 is out of range 1..65535"},
+		{"synchrony port 0", "apps:\n  - product: confluence\n    url: http://c.example.com\n    synchrony_port: 0\n", "pb.yaml:4:21: synchrony_port 0 is out of range 1..65535: write a whole number from 1 to 65535, e.g. synchrony_port: 8091"},
+		{"yes", "apps:\n  - product: confluence\n    url: http://c.example.com\n    synchrony: yes\n", `pb.yaml:4:16: synchrony: yes means true in YAML 1.1 only; frontdoor reads YAML 1.2, where it is the text "yes": write synchrony: true`},
+		{"No", "apps:\n  - product: confluence\n    url: http://c.example.com\n    synchrony: No\n", "write synchrony: false"},
+		{"bool as other text", "apps:\n  - product: jira\n    url: http://j.example.com\n    trailing_slash: maybe\n", `pb.yaml:4:21: trailing_slash: "maybe" is not true or false: write true or false, e.g. trailing_slash: true`},
+		{"did you mean", "apps:\n  - prodcut: jira\n    url: http://j.example.com\n", `pb.yaml:2:5: unknown field "prodcut"; did you mean product?`},
+		{"did you mean, top level", "app:\n  - product: jira\n", `pb.yaml:1:1: unknown field "app"; did you mean apps?`},
+		{"unknown, no guess", "apps:\n  - product: jira\n    url: http://j.example.com\n    colour: blue\n", `unknown field "colour"; the keys here are home, install, name, port,`},
+		{"list where text", "apps:\n  - product: [jira]\n    url: http://j.example.com\n", "pb.yaml:2:14: product: a list where text was expected: write a product name, e.g. product: jira"},
+		{"apps not a list", "apps:\n  product: jira\n", "pb.yaml:2:3: apps: a mapping is not a list: write a list of apps"},
+		{"start_timeout text", "apps:\n  - product: jira\n    url: http://j.example.com\n    start_timeout: 10m\n", `start_timeout: "10m" is text, not a number: write a whole number of seconds from 10 to 3600, e.g. start_timeout: 600`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

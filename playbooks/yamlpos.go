@@ -3,6 +3,7 @@ package playbooks
 import (
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -21,10 +22,17 @@ func decode(name string, data []byte, v any) (*source, error) {
 	if err != nil {
 		return nil, posError(name, err)
 	}
+	src := &source{name: name, file: f}
+	// The user's words first; the decoder below stays the last word on what it reads.
+	for _, doc := range f.Docs {
+		if err := src.checkShape(doc, "", reflect.TypeOf(v)); err != nil {
+			return nil, err
+		}
+	}
 	if err := yaml.UnmarshalWithOptions(data, v, yaml.Strict()); err != nil {
 		return nil, posError(name, err)
 	}
-	return &source{name: name, file: f}, nil
+	return src, nil
 }
 
 func posError(name string, err error) error {

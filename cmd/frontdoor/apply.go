@@ -34,7 +34,7 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: "max-fail", Usage: "stop the rollout when a batch's failed hosts exceed `N` or N% of the batch (default: 0 with --serial, else no limit)"},
 			&cli.BoolFlag{Name: "no-batch-rollback", Usage: "when a batch goes over --max-fail, keep its changed hosts as they are, for inspection"},
 			junitFlag(),
-			&cli.StringFlag{Name: "retry-file", Usage: "write the hosts that did not end verified to `FILE` (default: next to the ledger, named after the run)"},
+			&cli.StringFlag{Name: "retry-file", TakesFile: true, Usage: "write the hosts that did not end verified to `FILE` (default: next to the ledger, named after the run)"},
 		),
 		Action: applyAction,
 	}
@@ -43,21 +43,21 @@ func applyCommand() *cli.Command {
 func applyAction(c *cli.Context) error {
 	l, err := load(c, true)
 	if err != nil {
-		return &exitErr{exitError, err}
+		return asExit(err)
 	}
 	if l.opts.SetBaseURL, err = credentials(c); err != nil {
-		return &exitErr{exitError, err}
+		return asExit(err)
 	}
 	l.opts.VerifyWait = c.Duration("verify-wait")
 	serial, err := fleet.ParseSerial(c.String("serial"))
 	if err != nil {
-		return &exitErr{exitError, fmt.Errorf("--serial %w", err)}
+		return usageErrorf("--serial %w", err)
 	}
 	var maxFail *fleet.Size
 	if s := c.String("max-fail"); s != "" {
 		m, err := fleet.ParseSize(s)
 		if err != nil {
-			return &exitErr{exitError, fmt.Errorf("--max-fail %w", err)}
+			return usageErrorf("--max-fail %w", err)
 		}
 		maxFail = &m
 	}
@@ -65,7 +65,7 @@ func applyAction(c *cli.Context) error {
 	owner := fleet.Me(fleet.NewRunID(now), now)
 	out, err := openOutput(c, l, owner.Run)
 	if err != nil {
-		return &exitErr{exitError, err}
+		return asExit(err)
 	}
 	setCurrentRun(owner.Run)
 	ro := &fleet.Rollout{Playbook: l.pb, Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"),
@@ -73,7 +73,7 @@ func applyAction(c *cli.Context) error {
 	if !c.Bool("yes") {
 		if ro.Prepared, err = confirm(c, l, out); err != nil {
 			out.close()
-			return &exitErr{exitError, err}
+			return asExit(err)
 		}
 	}
 	batches := fleet.BatchNames(fleet.Split(l.hosts, fleet.Batches(len(l.hosts), serial)))

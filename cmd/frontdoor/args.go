@@ -11,6 +11,10 @@ import (
 // as they do in ssh, ansible-playbook and terraform (urfave/cli stops reading options at the first
 // argument). A value-taking option keeps its value; everything after `--` stays an argument.
 func interspersed(app *cli.App, args []string) []string {
+	// The shell completion flag must stay last, where urfave/cli looks for it.
+	if n := len(args); n > 1 && args[n-1] == "--generate-bash-completion" {
+		return append(interspersed(app, args[:n-1]), args[n-1])
+	}
 	for i := 1; i < len(args); i++ {
 		cmd := app.Command(args[i])
 		if cmd == nil {
@@ -19,11 +23,21 @@ func interspersed(app *cli.App, args []string) []string {
 			}
 			return args
 		}
+		start := i
 		for i+1 < len(args) && cmd.Command(args[i+1]) != nil { // config edit: the subcommand's options
 			i++
 			cmd = cmd.Command(args[i])
 		}
-		var opts, rest []string
+		// A command's own option written before it (frontdoor -v plan, as ansible -v) is the
+		// command's: the app has no -v of its own.
+		var globals, opts, rest []string
+		for _, g := range args[1:start] {
+			if hasFlag(cmd, strings.TrimLeft(g, "-")) {
+				opts = append(opts, g)
+			} else {
+				globals = append(globals, g)
+			}
+		}
 		tail := args[i+1:]
 		for k := 0; k < len(tail); k++ {
 			a := tail[k]
@@ -31,6 +45,8 @@ func interspersed(app *cli.App, args []string) []string {
 			case a == "--":
 				rest = append(rest, tail[k:]...)
 				k = len(tail)
+			case a == "--no-color" && !hasFlag(cmd, "no-color"):
+				globals = append(globals, a) // the app's own option, written anywhere
 			case junitOutput(cmd, a, tail[k+1:]):
 				// --output junit FILE (or --output=junit FILE): the report file as its own option.
 				if a == "--output" || a == "-o" {
@@ -48,7 +64,7 @@ func interspersed(app *cli.App, args []string) []string {
 				rest = append(rest, a)
 			}
 		}
-		out := append(append([]string(nil), args[:i+1]...), opts...)
+		out := append(append(append([]string{args[0]}, globals...), args[start:i+1]...), opts...)
 		return append(out, rest...)
 	}
 	return args

@@ -21,8 +21,8 @@ import (
 
 func connFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `FILE` (YAML)", Required: true},
-		&cli.StringFlag{Name: "known-hosts", Usage: "known_hosts `FILE` (default: the inventory's known_hosts, else ~/.ssh/known_hosts)"},
+		&cli.StringFlag{Name: "inventory", TakesFile: true, Aliases: []string{"i"}, Usage: "inventory `FILE` (YAML)", Required: true},
+		&cli.StringFlag{Name: "known-hosts", TakesFile: true, Usage: "known_hosts `FILE` (default: the inventory's known_hosts, else ~/.ssh/known_hosts)"},
 		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "record the keys of hosts not yet in known_hosts (a changed key is always refused)"},
 		&cli.BoolFlag{Name: "agent", Usage: "also use the keys of ssh-agent ($SSH_AUTH_SOCK)"},
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only hosts matching `PATTERN` (names or globs, comma-separated)"},
@@ -48,14 +48,14 @@ func load(c *cli.Context, needPlaybook bool) (*loaded, error) {
 	}
 	if needPlaybook || c.Args().Len() > 0 {
 		if c.Args().Len() != 1 {
-			return nil, fmt.Errorf("give exactly one PLAYBOOK file after the options, e.g. frontdoor %s -i inventory.yaml playbooks/jira-subdomain.yaml", c.Command.Name)
+			return nil, usageErrorf("give exactly one PLAYBOOK file after the options, e.g. frontdoor %s -i inventory.yaml playbooks/jira-subdomain.yaml", c.Command.Name)
 		}
 		if l.pb, err = playbooks.LoadPlaybook(c.Args().First()); err != nil {
-			return nil, err
+			return nil, usage(err)
 		}
 		for _, h := range l.hosts {
 			if err := l.pb.CheckHost(h.Name); err != nil {
-				return nil, fmt.Errorf("inventory host %w: rename the host (its name goes into the public URL), or write its name into url: without {{host}}", err)
+				return nil, usageErrorf("inventory host %w: rename the host (its name goes into the public URL), or write its name into url: without {{host}}", err)
 			}
 		}
 	}
@@ -63,14 +63,18 @@ func load(c *cli.Context, needPlaybook bool) (*loaded, error) {
 }
 
 // loadHosts reads the inventory and selects the hosts; commands without a playbook start here.
+// Its errors are usage errors: nothing was contacted.
 func loadHosts(c *cli.Context) (*loaded, error) {
+	if f := c.Int("forks"); f < 1 {
+		return nil, usageErrorf("--forks %d: give how many hosts to work on at once, 1 or more (default 50), e.g. --forks 10", f)
+	}
 	inv, err := playbooks.LoadInventory(c.String("inventory"))
 	if err != nil {
-		return nil, err
+		return nil, usage(err)
 	}
 	l := &loaded{inv: inv, out: c.App.Writer}
 	if l.hosts, err = inv.Select(c.String("limit")); err != nil {
-		return nil, fmt.Errorf("--limit %w", err)
+		return nil, usageErrorf("--limit %w", err)
 	}
 	l.opts = session.Options{Dial: newDial(inv, dialFlags{knownHosts: c.String("known-hosts"), acceptNew: c.Bool("accept-new-host-keys"), useAgent: c.Bool("agent")}), HTTPDial: newHTTPDial}
 	if c.Bool("verbose") {
@@ -78,6 +82,8 @@ func loadHosts(c *cli.Context) (*loaded, error) {
 	}
 	return l, nil
 }
+
+func usageErrorf(format string, a ...any) error { return usage(fmt.Errorf(format, a...)) }
 
 func (l *loaded) printf(format string, a ...any) {
 	l.mu.Lock()
@@ -138,7 +144,7 @@ func credentials(c *cli.Context) (*verify.Credentials, error) {
 	if f := c.String("credentials-file"); f != "" {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return nil, err
+			return nil, usage(err)
 		}
 		var v struct {
 			User     string `yaml:"user"`
@@ -146,14 +152,14 @@ func credentials(c *cli.Context) (*verify.Credentials, error) {
 		}
 		if err := yaml.UnmarshalWithOptions(data, &v, yaml.Strict()); err != nil {
 			// The parser's message quotes the file's lines, password included: not shown.
-			return nil, fmt.Errorf("%s: not read: write two keys, user: and password: (the file's content is not shown: it holds a password)", f)
+			return nil, usageErrorf("%s: not read: write two keys, user: and password: (the file's content is not shown: it holds a password)", f)
 		}
 		cred = verify.Credentials{User: v.User, Password: v.Password}
 	} else {
 		cred = verify.Credentials{User: os.Getenv("FRONTDOOR_ADMIN_USER"), Password: os.Getenv("FRONTDOOR_ADMIN_PASSWORD")}
 	}
 	if cred.User == "" || cred.Password == "" {
-		return nil, fmt.Errorf("--set-base-url needs the application admin's credentials: --credentials-file FILE (user:, password:) or FRONTDOOR_ADMIN_USER and FRONTDOOR_ADMIN_PASSWORD")
+		return nil, usageErrorf("--set-base-url needs the application admin's credentials: --credentials-file FILE (user:, password:) or FRONTDOOR_ADMIN_USER and FRONTDOOR_ADMIN_PASSWORD")
 	}
 	return &cred, nil
 }
@@ -161,7 +167,7 @@ func credentials(c *cli.Context) (*verify.Credentials, error) {
 func baseURLFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "set-base-url", Usage: "set the application's Base URL through its REST API when it differs"},
-		&cli.StringFlag{Name: "credentials-file", Usage: "YAML `FILE` with the app admin's user: and password: (else FRONTDOOR_ADMIN_USER/FRONTDOOR_ADMIN_PASSWORD)"},
+		&cli.StringFlag{Name: "credentials-file", TakesFile: true, Usage: "YAML `FILE` with the app admin's user: and password: (else FRONTDOOR_ADMIN_USER/FRONTDOOR_ADMIN_PASSWORD)"},
 		&cli.DurationFlag{Name: "verify-wait", Value: 60 * time.Second, Usage: "how long verification retries while Apache or the app still starts (connection refused, 502/503/504)"},
 	}
 }

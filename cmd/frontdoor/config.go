@@ -39,7 +39,7 @@ func configCommand() *cli.Command {
 
 func configEdit(c *cli.Context) error {
 	if c.Args().Len() != 1 {
-		return &exitErr{exitError, fmt.Errorf("give exactly one FILE to edit, e.g. frontdoor config edit --product jira --url http://jira.example.com server.xml")}
+		return usageErrorf("give exactly one FILE to edit, e.g. frontdoor config edit --product jira --url http://jira.example.com server.xml")
 	}
 	file := c.Args().First()
 	// The flags become a one-app playbook, so they are validated and defaulted exactly as one.
@@ -50,15 +50,15 @@ func configEdit(c *cli.Context) error {
 	doc, _ := yaml.Marshal(map[string]any{"apps": []any{app}, "replace_placeholders": c.Bool("replace-placeholders")})
 	pb, err := playbooks.ParsePlaybook("command line", doc)
 	if err != nil {
-		return &exitErr{exitError, err}
+		return usage(err)
 	}
 	src, err := os.ReadFile(file)
 	if err != nil {
-		return &exitErr{exitError, err}
+		return asExit(err)
 	}
 	edit, err := pb.FileEditor(0, "localhost", strings.HasSuffix(file, ".properties"))
 	if err != nil {
-		return &exitErr{exitError, err}
+		return asExit(err)
 	}
 	out, err := edit(src)
 	if err != nil {
@@ -75,7 +75,7 @@ func configEdit(c *cli.Context) error {
 			mode = st.Mode().Perm() // a server.xml may hold passwords: keep its mode
 		}
 		if err := os.WriteFile(filepath.Clean(p), out, mode); err != nil {
-			return &exitErr{exitError, err}
+			return asExit(err)
 		}
 		return nil
 	}

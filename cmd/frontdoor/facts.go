@@ -23,7 +23,7 @@ func factsCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			l, err := load(c, false)
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			var failed atomic.Int32
 			fleet.Each(len(l.hosts), c.Int("forks"), func(i int) {

@@ -175,19 +175,26 @@ func TestMemCLIRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
+		code int
 	}{
-		{[]string{"apply", "-i", inv, pb}, "stdin is not a terminal to confirm on; pass --yes"},
-		{[]string{"apply", "-i", inv, "--yes", "--output", "xml", pb}, `--output "xml": write text, json, or junit FILE`},
-		{[]string{"rollback", "-i", inv, "--output", "xml", "20261127T091500Z-3f9a2c"}, `--output "xml": write text or json`},
-		{[]string{"apply", "-i", inv, "--yes", "--serial", "0", pb}, "serial"},
-		{[]string{"apply", "-i", inv, "--yes", "--max-fail", "x", pb}, "--max-fail"},
-		{[]string{"rollback", "-i", inv, "not-a-run"}, "give the run id to undo"},
-		{[]string{"show", "20990101T000000Z-000000"}, "20990101T000000Z-000000"},
-		{[]string{"show"}, "give a run id"},
+		{[]string{"apply", "-i", inv, pb}, "stdin is not a terminal to confirm on; pass --yes", exitError},
+		{[]string{"apply", "-i", inv, "--yes", "--output", "xml", pb}, `--output "xml": write text, json, or junit FILE`, exitUsage},
+		{[]string{"rollback", "-i", inv, "--output", "xml", "20261127T091500Z-3f9a2c"}, `--output "xml": write text or json`, exitUsage},
+		{[]string{"apply", "-i", inv, "--yes", "--serial", "0", pb}, "serial", exitUsage},
+		{[]string{"apply", "-i", inv, "--yes", "--max-fail", "x", pb}, "--max-fail", exitUsage},
+		{[]string{"rollback", "-i", inv, "not-a-run"}, "give the run id to undo", exitUsage},
+		{[]string{"show", "20990101T000000Z-000000"}, "20990101T000000Z-000000", exitError},
+		{[]string{"show"}, "give a run id", exitUsage},
+		{[]string{"plan", "-i", inv, "--forks", "0", pb}, "--forks 0: give how many hosts to work on at once, 1 or more", exitUsage},
+		{[]string{"plan", "-i", inv, "--forks", "-1", pb}, "--forks -1: give how many hosts to work on at once, 1 or more", exitUsage},
+		{[]string{"apply", pb, "-i", inv, "--yes", "--forks=-1"}, "--forks -1:", exitUsage},
+		{[]string{"facts", "-i", inv, "--forks", "0"}, "--forks 0:", exitUsage},
+		{[]string{"rollback", "20261127T091500Z-3f9a2c", "-i", inv, "--forks", "0", "--run-from-elsewhere"}, "--forks 0:", exitUsage},
+		{[]string{"plan", "-i", inv, "--forks", "many", pb}, `invalid value "many" for flag -forks`, exitUsage},
 	} {
 		out, err := run(t, tc.args...)
-		if exitCode(err) != exitError || !strings.Contains(fmt.Sprint(err)+out, tc.want) {
-			t.Errorf("%v: %v\n%s", tc.args, err, out)
+		if exitCode(err) != tc.code || !strings.Contains(fmt.Sprint(err)+out, tc.want) {
+			t.Errorf("%v: exit %d, want %d: %v\n%s", tc.args, exitCode(err), tc.code, err, out)
 		}
 	}
 	if out, err := run(t, "history"); err != nil || !strings.Contains(out, "no runs recorded yet") {
@@ -205,7 +212,7 @@ func TestMemCLIHostileHostName(t *testing.T) {
 	inv := dir + "/hostile.ini"
 	writeTestFile(t, inv, "[jira]\nj1 ansible_host=192.0.2.1\nj$(id>pwned) ansible_host=192.0.2.2\n")
 	out, err := run(t, "apply", "-i", inv, "--yes", dir+"/pb.yaml")
-	if exitCode(err) != exitError || !strings.Contains(fmt.Sprint(err), `inventory host j$(id>pwned): app jira, url http://{{host}}.example.com: proxyName "j$(id>pwned).example.com" must be a bare host name`) {
+	if exitCode(err) != exitUsage || !strings.Contains(fmt.Sprint(err), `inventory host j$(id>pwned): app jira, url http://{{host}}.example.com: proxyName "j$(id>pwned).example.com" must be a bare host name`) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	if len(fl.Hosts["j1"].Log) != 0 {
@@ -325,5 +332,85 @@ func TestConfigEdit(t *testing.T) {
 	}
 	if _, err := run(t, "config", "edit", "--product", "jira", "--url", "ftp://x", sx); err == nil || !strings.Contains(err.Error(), "ftp") {
 		t.Errorf("bad url: %v", err)
+	}
+}
+
+// A well-formed but mistyped run id is refused before any host is contacted and before the
+// ledger records anything (it used to visit every host, find no journal, and say OK); a run made
+// from another controller is undone with --run-from-elsewhere, from the journals on its hosts.
+func TestMemCLIRollbackUnknownRun(t *testing.T) {
+	fl, dir := memCLI(t, "j1", "j2")
+	inv, pb := dir+"/inventory.yaml", dir+"/pb.yaml"
+	before := fl.Hosts["j1"].Snapshot()
+	out, err := run(t, "apply", "-i", inv, "--yes", pb)
+	m := runIDRe.FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	typo := m[1][:len(m[1])-1] + map[bool]string{true: "1", false: "0"}[m[1][len(m[1])-1] == '0']
+	hist, _ := run(t, "history")
+	logs := map[string]int{}
+	for n, h := range fl.Hosts {
+		logs[n] = len(h.Log)
+	}
+	ledgerFile := filepath.Join(dir, "state", "frontdoor", "ledger.db")
+	out, err = run(t, "rollback", typo, "-i", inv)
+	want := "no run " + typo + " in the ledger " + ledgerFile + "; frontdoor history lists the runs"
+	if exitCode(err) != exitUsage || !strings.Contains(fmt.Sprint(err), want) || !strings.Contains(fmt.Sprint(err), "--run-from-elsewhere") {
+		t.Fatalf("mistyped run: exit %d %v\n%s", exitCode(err), err, out)
+	}
+	for n, h := range fl.Hosts {
+		if len(h.Log) != logs[n] {
+			t.Errorf("%s was contacted: %v", n, h.Log[logs[n]:])
+		}
+	}
+	if again, _ := run(t, "history"); again != hist {
+		t.Errorf("the refused rollback was recorded:\n%s\n--- before:\n%s", again, hist)
+	}
+	// Another controller's ledger does not know the run: refused, then undone with the flag.
+	other := filepath.Join(dir, "other.db")
+	if _, err := run(t, "rollback", m[1], "-i", inv, "--ledger", other); exitCode(err) != exitUsage || !strings.Contains(err.Error(), "in the ledger "+other) {
+		t.Fatalf("other ledger: %v", err)
+	}
+	out, err = run(t, "rollback", m[1], "-i", inv, "--ledger", other, "--run-from-elsewhere")
+	if err != nil || strings.Count(out, "rolled back, byte-exact") != 2 {
+		t.Fatalf("--run-from-elsewhere: %v\n%s", err, out)
+	}
+	if fl.Hosts["j1"].Snapshot() != before {
+		t.Error("j1 not restored")
+	}
+	// A typo with the flag finds nothing on the hosts, as before: that is what the flag accepts.
+	if out, err = run(t, "rollback", typo, "-i", inv, "--run-from-elsewhere"); err != nil || !strings.Contains(out, "nothing to roll back") {
+		t.Errorf("typo with --run-from-elsewhere: %v\n%s", err, out)
+	}
+}
+
+// A playbook or inventory value of the wrong kind is refused in the user's words, with
+// file:line:column, what to write and an example, as a usage error; no host is contacted.
+func TestMemCLIInputInUsersWords(t *testing.T) {
+	fl, dir := memCLI(t, "j1")
+	inv, pb := dir+"/inventory.yaml", dir+"/bad.yaml"
+	for _, c := range []struct{ file, yaml, want string }{
+		{pb, "apps:\n  - product: jira\n    url: http://j.example.com\n    port: \"eighty\"\n", `bad.yaml:4:11: port: "eighty" is text, not a number: write a whole number from 1 to 65535, e.g. port: 8080`},
+		{pb, "apps:\n  - product: confluence\n    url: http://c.example.com\n    synchrony: yes\n", "bad.yaml:4:16: synchrony: yes means true in YAML 1.1 only; frontdoor reads YAML 1.2, where it is the text \"yes\": write synchrony: true"},
+		{pb, "apps:\n  - product: jira\n    url: http://j.example.com\n    port: 8080.5\n", "bad.yaml:4:11: port: 8080.5 is not a whole number"},
+		{pb, "apps:\n  - product: jira\n    url: http://j.example.com\n    port: 0\n", "bad.yaml:4:11: port 0 is out of range 1..65535"},
+		{pb, "apps:\n  - prodcut: jira\n", `bad.yaml:2:5: unknown field "prodcut"; did you mean product?`},
+		// frontdoor's inventory is read by the same code.
+		{dir + "/inv2.yaml", "hosts:\n  j1:\n    address: 192.0.2.1\n    port: 70000\n", "inv2.yaml:4:11: port 70000 is out of range 1..65535: write a whole number from 1 to 65535, e.g. port: 8080"},
+		{dir + "/inv2.yaml", "hosts:\n  j1:\n    adress: 192.0.2.1\n", `inv2.yaml:3:5: unknown field "adress"; did you mean address?`},
+	} {
+		writeTestFile(t, c.file, c.yaml)
+		i, p := inv, pb
+		if c.file != pb {
+			i, p = c.file, dir+"/pb.yaml"
+		}
+		out, err := run(t, "plan", p, "-i", i)
+		if exitCode(err) != exitUsage || !strings.Contains(fmt.Sprint(err), c.want) || strings.Contains(fmt.Sprint(err), "Go struct") {
+			t.Errorf("%q: exit %d: %v\n%s", c.yaml, exitCode(err), err, out)
+		}
+	}
+	if len(fl.Hosts["j1"].Log) != 0 {
+		t.Errorf("a host was contacted: %v", fl.Hosts["j1"].Log)
 	}
 }

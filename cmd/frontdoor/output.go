@@ -56,22 +56,30 @@ func ledgerPath(c *cli.Context) (string, error) {
 	return p, err
 }
 
-func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
-	o := &output{l: l, verbose: c.Bool("verbose"), shown: map[string]bool{}, w: l.out}
+// textOutput checks --output: text (true) or json (false).
+func textOutput(c *cli.Context) (bool, error) {
 	switch c.String("output") {
 	case "text":
-		o.text = true
+		return true, nil
 	case "json":
+		return false, nil
 	case "junit":
 		if hasFlag(c.Command, "junit") {
-			return nil, fmt.Errorf("--output junit needs the FILE to write, e.g. --output junit frontdoor.xml")
+			return false, usageErrorf("--output junit needs the FILE to write, e.g. --output junit frontdoor.xml")
 		}
-		return nil, fmt.Errorf("--output junit: %s writes text or json", c.Command.Name)
-	default:
-		if hasFlag(c.Command, "junit") {
-			return nil, fmt.Errorf("--output %q: write text, json, or junit FILE", c.String("output"))
-		}
-		return nil, fmt.Errorf("--output %q: write text or json", c.String("output"))
+		return false, usageErrorf("--output junit: %s writes text or json", c.Command.Name)
+	}
+	if hasFlag(c.Command, "junit") {
+		return false, usageErrorf("--output %q: write text, json, or junit FILE", c.String("output"))
+	}
+	return false, usageErrorf("--output %q: write text or json", c.String("output"))
+}
+
+func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
+	o := &output{l: l, verbose: c.Bool("verbose"), shown: map[string]bool{}, w: l.out}
+	var err error
+	if o.text, err = textOutput(c); err != nil {
+		return nil, err
 	}
 	path, err := ledgerPath(c)
 	if err != nil {
@@ -85,6 +93,9 @@ func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
 		if f, ok := terminal(l.out); ok && !c.Bool("no-progress") && !o.verbose {
 			o.progress = newProgressView(f, false) // its own escape sequences go to the terminal as they are
 			o.w = safeWriter{o.progress.p}
+			if colored(l.out) {
+				o.w = safeWriter{&colorWriter{w: o.progress.p}}
+			}
 		}
 		sinks = append(sinks, o.printText)
 	} else {
@@ -159,7 +170,7 @@ func (o *output) close() error {
 
 // junitFlag is --junit FILE, which --output junit FILE is written as.
 func junitFlag() cli.Flag {
-	return &cli.StringFlag{Name: "junit", Usage: "also write the result as JUnit XML to `FILE` (same as --output junit FILE)"}
+	return &cli.StringFlag{Name: "junit", TakesFile: true, Usage: "also write the result as JUnit XML to `FILE` (same as --output junit FILE)"}
 }
 
 // writeJUnit writes the JUnit XML file, readable by its owner only: it holds the diffs.
@@ -419,10 +430,13 @@ func (v *progressView) stop() {
 	v.p.Wait()
 }
 
-// terminal is the terminal under w (through a safeWriter), if it is one.
+// terminal is the terminal under w (through a safeWriter and a colorWriter), if it is one.
 func terminal(w io.Writer) (*os.File, bool) {
 	if s, ok := w.(safeWriter); ok {
 		w = s.w
+	}
+	if c, ok := w.(*colorWriter); ok {
+		w = c.w
 	}
 	f, ok := w.(*os.File)
 	return f, ok && isatty.IsTerminal(f.Fd())

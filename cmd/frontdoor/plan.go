@@ -20,7 +20,7 @@ func planCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			l, err := load(c, true)
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			runs := l.prepareAll(c.Context, c.Int("forks"))
 			failed, pending := 0, 0
@@ -41,7 +41,7 @@ func planCommand() *cli.Command {
 			}
 			if f := c.String("junit"); f != "" {
 				if err := writeJUnit(f, junit); err != nil {
-					return &exitErr{exitError, err}
+					return asExit(err)
 				}
 			}
 			switch {

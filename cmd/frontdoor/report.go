@@ -22,16 +22,16 @@ func reportCommand() *cli.Command {
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (default: frontdoor-report-RUN.html; - for stdout)"}},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() != 1 {
-				return &exitErr{exitError, fmt.Errorf("give a run id (or its unambiguous beginning); frontdoor history lists them")}
+				return usageErrorf("give a run id (or its unambiguous beginning); frontdoor history lists them")
 			}
 			led, err := openLedger(c)
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			defer led.Close()
 			p, err := report.Build(led, c.Args().First(), reportOptions())
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			out := c.String("output")
 			if out == "-" {

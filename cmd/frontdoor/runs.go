@@ -26,23 +26,34 @@ func rollbackCommand() *cli.Command {
 			"that has its journal (/var/lib/frontdoor/runs/RUN): original files restored byte for byte (content, mode,\n" +
 			"owner), modules and sites put back, services returned to their state, then every file re-read and compared.\n" +
 			"A host whose files changed since the run wrote them is refused (drift) unless --force. The stale lock of the\n" +
-			"run being undone is taken over. Exit status: 0 every host restored or untouched by RUN; 1 otherwise.",
+			"run being undone is taken over. RUN must be in the ledger (a mistyped id would otherwise visit every host to\n" +
+			"find nothing); a run made from another controller needs --run-from-elsewhere.\n" +
+			"Exit status: 0 every host restored or untouched by RUN; 1 otherwise; 4 RUN not in the ledger.",
 		Flags: append(append(connFlags(), outputFlags()...),
-			&cli.BoolFlag{Name: "force", Usage: "restore over drift, and take over RUN's lock even if its controller may be alive"}),
+			&cli.BoolFlag{Name: "force", Usage: "restore over drift, and take over RUN's lock even if its controller may be alive"},
+			&cli.BoolFlag{Name: "run-from-elsewhere", Usage: "RUN was made from another controller (its ledger is not this one): look for its journals on the hosts anyway"}),
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() != 1 || !fleet.ValidRunID(c.Args().First()) {
-				return &exitErr{exitError, fmt.Errorf("give the run id to undo, e.g. frontdoor rollback 20261127T091500Z-3f9a2c -i inventory.yaml (frontdoor history lists runs)")}
+				return usageErrorf("give the run id to undo, e.g. frontdoor rollback 20261127T091500Z-3f9a2c -i inventory.yaml (frontdoor history lists runs)")
 			}
 			target := c.Args().First()
+			if _, err := textOutput(c); err != nil {
+				return err
+			}
+			if !c.Bool("run-from-elsewhere") {
+				if err := inLedger(c, target); err != nil {
+					return asExit(err)
+				}
+			}
 			l, err := loadHosts(c)
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			now := time.Now()
 			owner := fleet.Me(fleet.NewRunID(now), now)
 			out, err := openOutput(c, l, owner.Run)
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			var names []string
 			for _, h := range l.hosts {
@@ -60,11 +71,35 @@ func rollbackCommand() *cli.Command {
 			}
 			out.ended(owner.Run, end, "")
 			if err := out.close(); err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			return end
 		},
 	}
+}
+
+// inLedger refuses a run id the ledger does not know, before any host is contacted: a typo in
+// a well-formed id would otherwise find no journal anywhere and "succeed".
+func inLedger(c *cli.Context, run string) error {
+	path, err := ledgerPath(c)
+	if err != nil {
+		return err
+	}
+	led, err := openLedgerAt(path)
+	if err != nil {
+		return err
+	}
+	defer led.Close()
+	runs, err := led.Runs(0)
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		if r.ID == run {
+			return nil
+		}
+	}
+	return usageErrorf("no run %s in the ledger %s; frontdoor history lists the runs (for a run made from another controller, add --run-from-elsewhere to look for its journals on the hosts)", run, path)
 }
 
 func unlockCommand() *cli.Command {
@@ -78,7 +113,7 @@ func unlockCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			l, err := loadHosts(c)
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			failed := 0
 			for _, h := range l.hosts {
@@ -109,7 +144,7 @@ func unlockCommand() *cli.Command {
 }
 
 func ledgerFlag() cli.Flag {
-	return &cli.StringFlag{Name: "ledger", Usage: "the run ledger, an SQLite `FILE` (default: $XDG_STATE_HOME/frontdoor/ledger.db, else ~/.local/state/frontdoor/ledger.db)"}
+	return &cli.StringFlag{Name: "ledger", TakesFile: true, Usage: "the run ledger, an SQLite `FILE` (default: $XDG_STATE_HOME/frontdoor/ledger.db, else ~/.local/state/frontdoor/ledger.db)"}
 }
 
 func openLedger(c *cli.Context) (*ledger.Ledger, error) {
@@ -137,12 +172,12 @@ func historyCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			led, err := openLedger(c)
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			defer led.Close()
 			runs, err := led.Runs(c.Int("last"))
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			w := c.App.Writer
 			if len(runs) == 0 {
@@ -180,20 +215,20 @@ func showCommand() *cli.Command {
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also list every event"}},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() != 1 {
-				return &exitErr{exitError, fmt.Errorf("give a run id (or its unambiguous beginning); frontdoor history lists them")}
+				return usageErrorf("give a run id (or its unambiguous beginning); frontdoor history lists them")
 			}
 			led, err := openLedger(c)
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			defer led.Close()
 			r, err := led.Find(c.Args().First())
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			hosts, err := led.Hosts(r.ID)
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			w := c.App.Writer
 			fmt.Fprintf(w, "run:        %s\ncommand:    %s\n", r.ID, r.Command)
@@ -217,7 +252,7 @@ func showCommand() *cli.Command {
 			if c.Bool("verbose") {
 				evs, err := led.Events(r.ID)
 				if err != nil {
-					return &exitErr{exitError, err}
+					return asExit(err)
 				}
 				fmt.Fprintln(w, "\nevents:")
 				for _, e := range evs {

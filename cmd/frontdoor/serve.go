@@ -32,7 +32,7 @@ func serveCommand() *cli.Command {
 			}
 			led, err := openLedger(c)
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			defer led.Close()
 			ln, err := net.Listen("tcp", listen)
@@ -52,7 +52,7 @@ func serveCommand() *cli.Command {
 			}()
 			fmt.Fprintf(c.App.ErrWriter, "serving the ledger read-only at http://%s/ (Ctrl-C stops)\n", ln.Addr())
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			return nil
 		},

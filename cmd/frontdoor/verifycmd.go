@@ -22,10 +22,10 @@ func verifyCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			l, err := load(c, true)
 			if err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			if l.opts.SetBaseURL, err = credentials(c); err != nil {
-				return &exitErr{exitError, err}
+				return asExit(err)
 			}
 			l.opts.VerifyWait = c.Duration("verify-wait")
 			var failed atomic.Int32

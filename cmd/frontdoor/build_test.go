@@ -1,0 +1,282 @@
+package main
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The version comes from the build: module version, commit, its date, a dirty tree said so.
+func TestVersionOf(t *testing.T) {
+	bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "e6c32b5b12fd398d8a6be74fcead2fcb37aec5c5"}, {Key: "vcs.time", Value: "2026-12-02T06:20:35Z"}, {Key: "vcs.modified", Value: "true"}}}
+	if got, want := versionOf(bi, true), "v1.2.3 (commit e6c32b5b12fd398d8a6be74fcead2fcb37aec5c5, 2026-12-02T06:20:35Z, with uncommitted changes, go1.26.8)"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := versionOf(&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true); !strings.HasPrefix(got, "devel (no commit recorded") {
+		t.Errorf("devel: %s", got)
+	}
+	if got := versionOf(nil, false); got != "devel (no build information)" {
+		t.Errorf("none: %s", got)
+	}
+}
+
+// A binary built from a git checkout says its commit and date. This checkout's files (as they are
+// now, changes included) are committed into a new repository with a known date and built there
+// (a git worktree's .git is a file, which go build does not stamp), then asked.
+func TestVersionFromBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	root := moduleRoot(t)
+	git := func(dir string, args ...string) string {
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_DATE=2026-01-02T03:04:05Z", "GIT_COMMITTER_DATE=2026-01-02T03:04:05Z",
+			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git %v: %v", args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	src := filepath.Join(t.TempDir(), "src")
+	for _, f := range strings.Split(git(root, "ls-files", "-co", "--exclude-standard"), "\n") {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if os.IsNotExist(err) {
+			continue // deleted, not yet committed
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Dir(filepath.Join(src, f)), 0o755)
+		if err := os.WriteFile(filepath.Join(src, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git(src, "init", "-q")
+	git(src, "add", "-A")
+	git(src, "commit", "-q", "-m", "test")
+	head := git(src, "rev-parse", "HEAD")
+	bin := filepath.Join(t.TempDir(), "frontdoor")
+	build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, "./cmd/frontdoor")
+	build.Dir = src
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := regexp.MustCompile(`^frontdoor v0\.0\.0-20260102030405-` + head[:12] + ` \(commit ` + head + `, 2026-01-02T03:04:05Z, go1\.[0-9.]+\)\n$`)
+	if !want.Match(out) {
+		t.Errorf("frontdoor version: %s\nwant %s", out, want)
+	}
+	if again, _ := exec.Command(bin, "--version").Output(); string(again) != string(out) {
+		t.Errorf("--version %q differs from version %q", again, out)
+	}
+	// A change not committed is said so.
+	os.WriteFile(filepath.Join(src, "README.md"), []byte("changed"), 0o644)
+	rebuild := exec.Command(build.Args[0], build.Args[1:]...)
+	rebuild.Dir, rebuild.Env = build.Dir, build.Env
+	if out, err := rebuild.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if out, _ := exec.Command(bin, "version").Output(); !strings.Contains(string(out), ", with uncommitted changes,") {
+		t.Errorf("dirty tree: %s", out)
+	}
+}
+
+// moduleRoot is the directory of go.mod, two levels up from this package.
+func moduleRoot(t *testing.T) string {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// frontdoorBinary is this checkout's frontdoor, built once for the tests that run it as a user
+// would (shell completion).
+func frontdoorBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "frontdoor-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "frontdoor")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/frontdoor")
+		cmd.Dir = moduleRoot(t)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = &buildError{err, string(out)}
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+
+// docs/frontdoor.1 is what frontdoor man prints now: regenerated by scripts/man.
+func TestManPageUpToDate(t *testing.T) {
+	out, err := run(t, "man")
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := os.ReadFile(filepath.Join(moduleRoot(t), "docs", "frontdoor.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(committed) != out {
+		t.Errorf("docs/frontdoor.1 is not what frontdoor man prints: run scripts/man")
+	}
+	for _, want := range []string{".TH frontdoor 1", "rollback", "--run-from-elsewhere", "Exit status: 0 ok"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the man page lacks %q", want)
+		}
+	}
+	if man, err := exec.LookPath("man"); err == nil {
+		f := filepath.Join(t.TempDir(), "frontdoor.1")
+		os.WriteFile(f, []byte(out), 0o644)
+		cmd := exec.Command(man, "-l", f)
+		cmd.Env = append(os.Environ(), "MANPAGER=cat", "PAGER=cat", "MANWIDTH=100")
+		page, err := cmd.CombinedOutput()
+		// man justifies the text: words compared, not spaces.
+		if err != nil || !strings.Contains(strings.Join(strings.Fields(string(page)), " "), "frontdoor - put Atlassian applications behind Apache httpd") {
+			t.Errorf("man -l: %v\n%.500s", err, page)
+		}
+	}
+}
+
+// frontdoor completion bash|zsh|fish: scripts each shell accepts, and that complete commands,
+// subcommands and flags from the binary itself.
+func TestCompletion(t *testing.T) {
+	bin := frontdoorBinary(t)
+	dir := t.TempDir()
+	path := filepath.Dir(bin) + string(os.PathListSeparator) + os.Getenv("PATH")
+	script := func(shell string) string {
+		out, err := run(t, "completion", shell)
+		if err != nil {
+			t.Fatalf("completion %s: %v", shell, err)
+		}
+		f := filepath.Join(dir, "frontdoor."+shell)
+		writeTestFile(t, f, out)
+		return f
+	}
+	if _, err := run(t, "completion", "tcsh"); exitCode(err) != exitUsage {
+		t.Errorf("completion tcsh: %v", err)
+	}
+	bash := script("bash")
+	if out, err := exec.Command("bash", "-n", bash).CombinedOutput(); err != nil {
+		t.Fatalf("bash -n: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		line string
+		want []string
+	}{
+		{"frontdoor pl", []string{"plan"}},
+		{"frontdoor r", []string{"rollback", "report"}},
+		{"frontdoor config e", []string{"edit"}},
+		{"frontdoor rollback --l", []string{"--limit", "--ledger"}},
+		{"frontdoor rollback 20261127T091500Z-3f9a2c --run", []string{"--run-from-elsewhere"}},
+	} {
+		words := strings.Fields(c.line)
+		arr := ""
+		for _, w := range words {
+			arr += " " + shellWord(w)
+		}
+		cmd := exec.Command("bash", "-c", "source "+bash+"; COMP_WORDS=("+arr+"); COMP_CWORD="+fmt.Sprint(len(words)-1)+`; _frontdoor; printf '%s\n' "${COMPREPLY[@]}"`)
+		cmd.Env = append(os.Environ(), "PATH="+path)
+		out, err := cmd.CombinedOutput()
+		got := strings.Fields(string(out))
+		slices.Sort(got)
+		want := slices.Clone(c.want)
+		slices.Sort(want)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("bash completes %q to %q, want %q (%v)", c.line, got, want, err)
+		}
+	}
+	if zsh, err := exec.LookPath("zsh"); err == nil {
+		if out, err := exec.Command(zsh, "-n", script("zsh")).CombinedOutput(); err != nil {
+			t.Errorf("zsh -n: %v\n%s", err, out)
+		}
+	} else {
+		t.Log("zsh not installed: its script not checked")
+	}
+	if fish, err := exec.LookPath("fish"); err == nil {
+		f := script("fish")
+		if out, err := exec.Command(fish, "-n", f).CombinedOutput(); err != nil {
+			t.Errorf("fish -n: %v\n%s", err, out)
+		}
+		cmd := exec.Command(fish, "--no-config", "-c", "source "+f+"; complete -C 'frontdoor roll'")
+		cmd.Env = append(os.Environ(), "PATH="+path)
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "rollback\t") {
+			t.Errorf("fish completes 'frontdoor roll' to %q (%v)", out, err)
+		}
+	} else {
+		t.Log("fish not installed: its script not checked")
+	}
+}
+
+// go install works from a clean GOPATH and module cache against this checkout: every dependency
+// comes from the module proxy and go.sum holds each one. A clean module cache downloads about
+// every dependency (70 s to 2 min here), so this runs only with FRONTDOOR_TEST_GO_INSTALL=1, as scripts/test
+// sets it.
+func TestGoInstallCleanModuleCache(t *testing.T) {
+	if os.Getenv("FRONTDOOR_TEST_GO_INSTALL") != "1" {
+		t.Skip("downloads every dependency: set FRONTDOOR_TEST_GO_INSTALL=1 (scripts/test does)")
+	}
+	tmp := t.TempDir()
+	gobin := filepath.Join(tmp, "bin")
+	cmd := exec.Command("go", "install", "./cmd/frontdoor")
+	cmd.Dir = moduleRoot(t)
+	cmd.Env = append(os.Environ(), "GOPATH="+filepath.Join(tmp, "gopath"), "GOMODCACHE="+filepath.Join(tmp, "mod"), "GOBIN="+gobin,
+		// -modcacherw: a module cache go leaves read-only could not be removed after the test.
+		"GOFLAGS=-mod=mod -modcacherw")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go install ./cmd/frontdoor: %v\n%s", err, out)
+	}
+	out, err := exec.Command(filepath.Join(gobin, "frontdoor"), "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "frontdoor ") {
+		t.Fatalf("the installed frontdoor: %v %s", err, out)
+	}
+}
+
+// LICENSE is the Apache License 2.0, byte for byte the text apache.org publishes.
+func TestLicense(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(moduleRoot(t), "LICENSE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := fmt.Sprintf("%x", sha256.Sum256(b)); sum != "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30" {
+		t.Errorf("LICENSE is not the standard Apache-2.0 text (sha256 %s)", sum)
+	}
+}
