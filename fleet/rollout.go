@@ -139,7 +139,10 @@ func (ro *Rollout) batch(ctx context.Context, batch int, hosts []*playbooks.Host
 		hr := byName[h.Name]
 		hr.Batch = batch
 		mu.Lock()
-		skip := exceeded
+		// Only a host that waited for a fork slot is held back by the threshold: the first Forks
+		// hosts of a batch start together, whichever of them fails first (otherwise which hosts
+		// run would depend on how goroutines happen to be scheduled).
+		skip := exceeded && i >= max(ro.Forks, 1)
 		mu.Unlock()
 		if skip || ro.stopping() {
 			ro.closePrepared(h.Name)
