@@ -19,6 +19,9 @@ type Inventory struct {
 	Hosts      map[string]*Host
 	// Groups maps each group to its hosts, children's hosts included ("all" holds every host).
 	Groups map[string][]string
+	// DirectHosts and Children are each group as declared: its own hosts and its child groups
+	// ("all": the groups no other group holds), as ansible-inventory --list prints them.
+	DirectHosts, Children map[string][]string
 }
 
 // Host is one inventory entry, with every setting resolved.
@@ -281,7 +284,39 @@ func build(src *invSource, varsDirs []string) (*Inventory, error) {
 		sort.Strings(inv.Groups[g])
 	}
 	sort.Strings(inv.Groups["all"])
+	inv.DirectHosts, inv.Children = map[string][]string{}, map[string][]string{}
+	isChild := map[string]bool{}
+	for _, g := range names {
+		direct := groups[g].hosts
+		if g == "ungrouped" {
+			direct = nil
+			for h := range members[g] {
+				direct = append(direct, h)
+			}
+		}
+		if d := sortedUnique(direct); len(d) > 0 {
+			inv.DirectHosts[g] = d
+		}
+		if c := sortedUnique(groups[g].children); len(c) > 0 {
+			inv.Children[g] = c
+			for _, x := range c {
+				isChild[x] = true
+			}
+		}
+	}
+	for _, g := range names {
+		if !isChild[g] && g != "all" {
+			inv.Children["all"] = append(inv.Children["all"], g)
+		}
+	}
+	sort.Strings(inv.Children["all"])
 	return inv, nil
+}
+
+func sortedUnique(l []string) []string {
+	out := appendNew(nil, l...)
+	sort.Strings(out)
+	return out
 }
 
 // ungrouped makes the group "ungrouped" hold exactly the hosts in no other group, as Ansible's
@@ -490,6 +525,21 @@ func (inv *Inventory) Names() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// BecomePasswordSource says where the sudo password comes from without reading it: "file",
+// "inventory", "environment", or "" when sudo runs without one (sudo -n).
+func (h *Host) BecomePasswordSource() string {
+	switch {
+	case h.BecomePasswordFile != "":
+		return "file"
+	case h.becomePass != nil:
+		return "inventory"
+	}
+	if _, ok := os.LookupEnv("FRONTDOOR_BECOME_PASSWORD"); ok {
+		return "environment"
+	}
+	return ""
 }
 
 // BecomePassword reads the sudo password, from the file, the inventory or the environment; nil

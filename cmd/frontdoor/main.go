@@ -60,7 +60,7 @@ func newApp() *cli.App {
 		Version:         version,
 		HideHelpCommand: true,
 		Commands: []*cli.Command{
-			planCommand(), applyCommand(), rollbackCommand(), historyCommand(), showCommand(), reportCommand(), serveCommand(), unlockCommand(), factsCommand(), verifyCommand(), configCommand(),
+			planCommand(), applyCommand(), rollbackCommand(), historyCommand(), showCommand(), reportCommand(), serveCommand(), unlockCommand(), factsCommand(), verifyCommand(), configCommand(), inventoryCommand(),
 			{Name: "version", Usage: "print the version", Action: func(c *cli.Context) error {
 				fmt.Fprintln(c.App.Writer, "frontdoor", version)
 				return nil
