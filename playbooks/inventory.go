@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Inventory lists the hosts and their groups, read from frontdoor's YAML or from an Ansible INI or
@@ -35,6 +36,10 @@ type Host struct {
 	ProxyJump  string // [user@]host[:port], comma-separated hops, as OpenSSH's ProxyJump
 	Vars       map[string]any
 	Groups     []string
+	// From ssh_config (OpenSSH's ConnectTimeout, ServerAliveInterval, IdentitiesOnly): zero and
+	// false when it does not say.
+	ConnectTimeout, ServerAliveInterval time.Duration
+	IdentitiesOnly                      bool
 	// Become says commands go through sudo: the user is not root. frontdoor always works as root,
 	// so an inventory's ansible_become: false does not stop it (see docs/inventory.md).
 	Become bool
@@ -380,6 +385,7 @@ func (h *Host) sshTarget(sc *sshConfigFile, set explicit) error {
 		if h.ProxyJump == "" && s.proxyJump != "" && s.proxyJump != "none" {
 			h.ProxyJump = s.proxyJump
 		}
+		h.ConnectTimeout, h.ServerAliveInterval, h.IdentitiesOnly = s.connectTimeout, s.serverAlive, s.identitiesOnly
 	}
 	if h.Address == "" {
 		h.Address = alias

@@ -27,6 +27,7 @@ func connFlags() []cli.Flag {
 		&cli.StringFlag{Name: "known-hosts", Usage: "known_hosts `FILE` (default: the inventory's known_hosts, else ~/.ssh/known_hosts)"},
 		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "record the keys of hosts not yet in known_hosts (a changed key is always refused)"},
 		&cli.BoolFlag{Name: "agent", Usage: "also use the keys of ssh-agent ($SSH_AUTH_SOCK)"},
+		&cli.DurationFlag{Name: "timeout", Value: 15 * time.Second, Usage: "connecting and the SSH handshake give up after `DURATION` (default: ssh_config's ConnectTimeout, else 15s)"},
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only hosts matching `PATTERN` (names or globs, comma-separated)"},
 		&cli.IntFlag{Name: "forks", Value: 50, Usage: "hosts worked on at once"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also list steps with nothing to do, and progress"},
@@ -118,7 +119,12 @@ func loadHosts(c *cli.Context) (*loaded, error) {
 	if l.hosts, err = inv.Select(c.String("limit")); err != nil {
 		return nil, fmt.Errorf("--limit %w", err)
 	}
-	l.opts = session.Options{Dial: newDial(inv, dialFlags{knownHosts: c.String("known-hosts"), acceptNew: c.Bool("accept-new-host-keys"), useAgent: c.Bool("agent")}), HTTPDial: newHTTPDial}
+	if c.IsSet("timeout") && c.Duration("timeout") <= 0 {
+		return nil, fmt.Errorf("--timeout %s: give a positive duration, e.g. --timeout 5s", c.Duration("timeout"))
+	}
+	df := dialFlags{knownHosts: c.String("known-hosts"), acceptNew: c.Bool("accept-new-host-keys"), useAgent: c.Bool("agent"),
+		timeout: c.Duration("timeout"), timeoutSet: c.IsSet("timeout"), passphrase: terminalPassphrase()}
+	l.opts = session.Options{Dial: newDial(inv, df), HTTPDial: newHTTPDial}
 	if c.Bool("verbose") {
 		l.opts.Progress = func(host, msg string) { l.printf("%s: %s\n", host, msg) }
 	}
