@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Inventory lists the hosts and their groups, read from frontdoor's YAML or from an Ansible INI or
@@ -19,6 +20,9 @@ type Inventory struct {
 	Hosts      map[string]*Host
 	// Groups maps each group to its hosts, children's hosts included ("all" holds every host).
 	Groups map[string][]string
+	// DirectHosts and Children are each group as declared: its own hosts and its child groups
+	// ("all": the groups no other group holds), as ansible-inventory --list prints them.
+	DirectHosts, Children map[string][]string
 }
 
 // Host is one inventory entry, with every setting resolved.
@@ -32,6 +36,13 @@ type Host struct {
 	ProxyJump  string // [user@]host[:port], comma-separated hops, as OpenSSH's ProxyJump
 	Vars       map[string]any
 	Groups     []string
+	// From ssh_config (OpenSSH's ConnectTimeout, ServerAliveInterval, IdentitiesOnly): zero and
+	// false when it does not say.
+	ConnectTimeout, ServerAliveInterval time.Duration
+	IdentitiesOnly                      bool
+	// Become says commands go through sudo: the user is not root. frontdoor always works as root,
+	// so an inventory's ansible_become: false does not stop it (see docs/inventory.md).
+	Become bool
 	// BecomePasswordFile holds the sudo password of a non-root user (first line). The environment
 	// variable FRONTDOOR_BECOME_PASSWORD is the alternative; never the command line.
 	BecomePasswordFile string
@@ -43,20 +54,27 @@ type Host struct {
 type hostDef struct {
 	name string
 	vars map[string]any
-	at   map[string]string // variable -> where it was set, for errors ("inv.ini:12")
+	at   map[string]origin // variable -> where it was set, for errors ("inv.ini:12")
 }
+
+// origin is where a variable was set: the position for errors, and the directory its relative
+// paths (key files, password files) start from.
+type origin struct{ pos, dir string }
+
+func (o origin) String() string { return o.pos }
 
 // groupDef is a group as a format declares it.
 type groupDef struct {
 	hosts    []string
 	children []string
 	vars     map[string]any
-	at       map[string]string
+	at       map[string]origin
 }
 
 // settings names the keys of a format that map to a host's connection settings.
 type settings struct {
 	address, port, user, key, connection, becomeFile, becomePass, proxyJump []string
+	become, becomeUser, becomeMethod                                        []string
 }
 
 var frontdoorKeys = settings{address: []string{"address"}, port: []string{"port"}, user: []string{"user"}, key: []string{"key"},
@@ -65,31 +83,11 @@ var frontdoorKeys = settings{address: []string{"address"}, port: []string{"port"
 // ansibleKeys are the behavioural inventory parameters of Ansible that frontdoor honours.
 var ansibleKeys = settings{address: []string{"ansible_host", "ansible_ssh_host"}, port: []string{"ansible_port", "ansible_ssh_port"},
 	user: []string{"ansible_user", "ansible_ssh_user"}, key: []string{"ansible_ssh_private_key_file", "ansible_private_key_file"},
-	connection: []string{"ansible_connection"}, becomePass: []string{"ansible_become_password", "ansible_become_pass", "ansible_sudo_pass"}}
+	connection: []string{"ansible_connection"}, becomePass: []string{"ansible_become_password", "ansible_become_pass", "ansible_sudo_pass"},
+	become: []string{"ansible_become", "ansible_sudo"}, becomeUser: []string{"ansible_become_user", "ansible_sudo_user"}, becomeMethod: []string{"ansible_become_method"}}
 
-// LoadInventory reads an inventory: frontdoor's YAML, or Ansible's INI or YAML, by content.
-func LoadInventory(path string) (*Inventory, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var inv *Inventory
-	switch detectFormat(path, data) {
-	case "ansible-ini":
-		inv, err = loadAnsibleINI(path, data)
-	case "ansible-yaml":
-		inv, err = loadAnsibleYAML(path, data)
-	default:
-		inv, err = loadFrontdoorYAML(path, data)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(inv.Hosts) == 0 {
-		return nil, fmt.Errorf("%s: no hosts: write hosts: with at least one entry, e.g.\n  hosts:\n    jira1:\n      address: 192.0.2.10", path)
-	}
-	return inv, nil
-}
+// LoadInventory reads one inventory: see LoadInventories.
+func LoadInventory(path string) (*Inventory, error) { return LoadInventories(path) }
 
 // detectFormat tells the formats apart: Ansible YAML has a top-level "all:" (or only groups with
 // hosts/children); frontdoor YAML has "hosts:"; anything else with [sections] or bare host lines
@@ -194,37 +192,86 @@ func groupTree(name string, groups map[string]*groupDef) ([]string, map[string]m
 			}
 		}
 	}
-	sort.SliceStable(names, func(i, j int) bool { return depth[names[i]] < depth[names[j]] })
+	// Ansible's sort_groups: depth, then ansible_group_priority (default 1), then name.
+	prio := func(g string) int {
+		if v, ok := groups[g].vars["ansible_group_priority"]; ok {
+			if n, err := strconv.Atoi(fmt.Sprint(v)); err == nil {
+				return n
+			}
+		}
+		return 1
+	}
+	sort.SliceStable(names, func(i, j int) bool {
+		a, b := names[i], names[j]
+		if depth[a] != depth[b] {
+			return depth[a] < depth[b]
+		}
+		return prio(a) < prio(b)
+	})
 	return names, members, nil
 }
 
-func build(name, format string, defs []*hostDef, groups map[string]*groupDef, allVars map[string]any, allAt map[string]string, keys settings, dir, knownHosts, sshConfig string) (*Inventory, error) {
-	inv := &Inventory{Format: format, Hosts: map[string]*Host{}, Groups: map[string][]string{}, KnownHosts: rel(dir, knownHosts), SSHConfig: rel(dir, sshConfig)}
+func build(src *invSource, varsDirs []string) (*Inventory, error) {
+	name, groups := src.path, src.groups
+	inv := &Inventory{Format: src.format, Hosts: map[string]*Host{}, Groups: map[string][]string{}, KnownHosts: src.knownHosts, SSHConfig: src.sshConfig}
+	if groups["ungrouped"] == nil {
+		groups["ungrouped"] = &groupDef{vars: map[string]any{}, at: map[string]origin{}}
+	}
 	names, members, err := groupTree(name, groups)
 	if err != nil {
 		return nil, err
 	}
+	ungrouped(src.defs, members)
 	sc, err := loadSSHConfig(inv.SSHConfig)
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range defs {
-		vars, at := map[string]any{}, map[string]string{}
-		merge := func(v map[string]any, a map[string]string) {
+	vf := &varsFiles{cache: map[string]*varsFile{}}
+	for _, d := range src.defs {
+		vars, at := map[string]any{}, map[string]origin{}
+		merge := func(v map[string]any, a map[string]origin) {
 			for k, x := range v {
 				vars[k], at[k] = x, a[k]
 			}
 		}
-		merge(allVars, allAt)
 		var hostGroups []string
 		for _, g := range names {
 			if members[g][d.name] {
-				merge(groups[g].vars, groups[g].at)
 				hostGroups = append(hostGroups, g)
 			}
 		}
+		// Ansible's order (VariableManager.get_vars with the default VARIABLE_PRECEDENCE): the
+		// inventory's all, its groups, then group_vars/all, group_vars/<group> (each inventory
+		// source's directory in turn), the inventory's host, host_vars/<host>.
+		merge(src.allVars, src.allAt)
+		for _, g := range hostGroups {
+			merge(groups[g].vars, groups[g].at)
+		}
+		for _, vd := range varsDirs {
+			f, err := vf.load(vd, "group_vars", "all")
+			if err != nil {
+				return nil, err
+			}
+			merge(f.vars, f.at)
+		}
+		for _, vd := range varsDirs {
+			for _, g := range hostGroups {
+				f, err := vf.load(vd, "group_vars", g)
+				if err != nil {
+					return nil, err
+				}
+				merge(f.vars, f.at)
+			}
+		}
 		merge(d.vars, d.at)
-		h, err := resolve(d.name, vars, at, keys, dir, sc)
+		for _, vd := range varsDirs {
+			f, err := vf.load(vd, "host_vars", d.name)
+			if err != nil {
+				return nil, err
+			}
+			merge(f.vars, f.at)
+		}
+		h, err := resolve(d.name, vars, at, src.keys, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +289,59 @@ func build(name, format string, defs []*hostDef, groups map[string]*groupDef, al
 		sort.Strings(inv.Groups[g])
 	}
 	sort.Strings(inv.Groups["all"])
+	inv.DirectHosts, inv.Children = map[string][]string{}, map[string][]string{}
+	isChild := map[string]bool{}
+	for _, g := range names {
+		direct := groups[g].hosts
+		if g == "ungrouped" {
+			direct = nil
+			for h := range members[g] {
+				direct = append(direct, h)
+			}
+		}
+		if d := sortedUnique(direct); len(d) > 0 {
+			inv.DirectHosts[g] = d
+		}
+		if c := sortedUnique(groups[g].children); len(c) > 0 {
+			inv.Children[g] = c
+			for _, x := range c {
+				isChild[x] = true
+			}
+		}
+	}
+	for _, g := range names {
+		if !isChild[g] && g != "all" {
+			inv.Children["all"] = append(inv.Children["all"], g)
+		}
+	}
+	sort.Strings(inv.Children["all"])
 	return inv, nil
+}
+
+func sortedUnique(l []string) []string {
+	out := appendNew(nil, l...)
+	sort.Strings(out)
+	return out
+}
+
+// ungrouped makes the group "ungrouped" hold exactly the hosts in no other group, as Ansible's
+// reconcile_inventory does (a host listed before any INI section and in a group later is not
+// ungrouped; a YAML host directly under all: is).
+func ungrouped(defs []*hostDef, members map[string]map[string]bool) {
+	u := map[string]bool{}
+	for _, d := range defs {
+		in := false
+		for g, m := range members {
+			if g != "ungrouped" && g != "all" && m[d.name] {
+				in = true
+				break
+			}
+		}
+		if !in {
+			u[d.name] = true
+		}
+	}
+	members["ungrouped"] = u
 }
 
 func rel(dir, p string) string {
@@ -286,6 +385,7 @@ func (h *Host) sshTarget(sc *sshConfigFile, set explicit) error {
 		if h.ProxyJump == "" && s.proxyJump != "" && s.proxyJump != "none" {
 			h.ProxyJump = s.proxyJump
 		}
+		h.ConnectTimeout, h.ServerAliveInterval, h.IdentitiesOnly = s.connectTimeout, s.serverAlive, s.identitiesOnly
 	}
 	if h.Address == "" {
 		h.Address = alias
@@ -307,7 +407,7 @@ func connectionOf(v string) string {
 	return ""
 }
 
-func resolve(name string, vars map[string]any, at map[string]string, keys settings, dir string, sc *sshConfigFile) (*Host, error) {
+func resolve(name string, vars map[string]any, at map[string]origin, keys settings, sc *sshConfigFile) (*Host, error) {
 	h := &Host{Name: name, Vars: map[string]any{}}
 	known := map[string]bool{}
 	var notScalar error
@@ -350,16 +450,16 @@ func resolve(name string, vars map[string]any, at map[string]string, keys settin
 	if v, _, ok := get(keys.user); ok {
 		h.User, userSet = v, true
 	}
-	if v, _, ok := get(keys.key); ok {
-		h.Key, keySet = rel(dir, v), true
+	if v, k, ok := get(keys.key); ok {
+		h.Key, keySet = rel(at[k].dir, v), true
 	}
 	if v, k, ok := get(keys.connection); ok {
 		if h.Connection = connectionOf(v); h.Connection == "" {
 			return nil, bad(k, "connection %q: write ssh or local", v)
 		}
 	}
-	if v, _, ok := get(keys.becomeFile); ok {
-		h.BecomePasswordFile = rel(dir, v)
+	if v, k, ok := get(keys.becomeFile); ok {
+		h.BecomePasswordFile = rel(at[k].dir, v)
 	}
 	if v, k, ok := get(keys.becomePass); ok {
 		if strings.Contains(v, "$ANSIBLE_VAULT") {
@@ -369,6 +469,17 @@ func resolve(name string, vars map[string]any, at map[string]string, keys settin
 	}
 	if v, _, ok := get(keys.proxyJump); ok {
 		h.ProxyJump = v
+	}
+	if v, k, ok := get(keys.become); ok {
+		if _, err := ansibleBool(v); err != nil {
+			return nil, bad(k, "%s %q: write true or false", k, v)
+		}
+	}
+	if v, k, ok := get(keys.becomeUser); ok && v != "root" {
+		return nil, bad(k, "%s=%s: frontdoor works as root (through sudo when the login user is not root) and cannot become another user: remove it for this host or set it to root", k, v)
+	}
+	if v, k, ok := get(keys.becomeMethod); ok && v != "sudo" {
+		return nil, bad(k, "%s=%s: frontdoor becomes root with sudo only: remove it for this host or set it to sudo", k, v)
 	}
 	for _, k := range []string{"ansible_password", "ansible_ssh_pass", "ansible_ssh_password"} {
 		if _, ok := vars[k]; ok && keys.address[0] == "ansible_host" {
@@ -397,7 +508,19 @@ func resolve(name string, vars map[string]any, at map[string]string, keys settin
 	if h.User == "" {
 		h.User = "root"
 	}
+	h.Become = h.Connection == "ssh" && h.User != "root"
 	return h, nil
+}
+
+// ansibleBool reads a boolean as Ansible's boolean() filter does (yes/no, on/off, 1/0, ...).
+func ansibleBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "y", "yes", "on", "1", "true", "t", "1.0":
+		return true, nil
+	case "n", "no", "off", "0", "false", "f", "0.0":
+		return false, nil
+	}
+	return false, fmt.Errorf("not a boolean")
 }
 
 // Names returns the host names in order.
@@ -410,89 +533,19 @@ func (inv *Inventory) Names() []string {
 	return out
 }
 
-// Select returns the hosts a pattern names, in name order. The pattern is "" or "all" (every
-// host), or a list separated by commas or colons of host names, group names and shell globs
-// over either; "!x" removes, "&x" intersects (as Ansible's --limit); "@FILE" reads the names
-// from a retry file, one per line.
-func (inv *Inventory) Select(pattern string) ([]*Host, error) {
-	if strings.HasPrefix(pattern, "@") {
-		data, err := os.ReadFile(pattern[1:])
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", pattern, err)
-		}
-		var names []string
-		for _, l := range strings.Split(string(data), "\n") {
-			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-				if _, ok := inv.Hosts[l]; !ok {
-					return nil, fmt.Errorf("%s: host %q is not in the inventory", pattern, l)
-				}
-				names = append(names, l)
-			}
-		}
-		if len(names) == 0 {
-			return nil, fmt.Errorf("%s: the file names no host", pattern)
-		}
-		pattern = strings.Join(names, ",")
+// BecomePasswordSource says where the sudo password comes from without reading it: "file",
+// "inventory", "environment", or "" when sudo runs without one (sudo -n).
+func (h *Host) BecomePasswordSource() string {
+	switch {
+	case h.BecomePasswordFile != "":
+		return "file"
+	case h.becomePass != nil:
+		return "inventory"
 	}
-	if pattern == "" {
-		pattern = "all"
+	if _, ok := os.LookupEnv("FRONTDOOR_BECOME_PASSWORD"); ok {
+		return "environment"
 	}
-	chosen := map[string]bool{}
-	var and []map[string]bool
-	var not []map[string]bool
-	for _, p := range strings.FieldsFunc(pattern, func(r rune) bool { return r == ',' || r == ':' }) {
-		p = strings.TrimSpace(p)
-		switch {
-		case strings.HasPrefix(p, "!"):
-			not = append(not, inv.match(p[1:]))
-		case strings.HasPrefix(p, "&"):
-			and = append(and, inv.match(p[1:]))
-		default:
-			for n := range inv.match(p) {
-				chosen[n] = true
-			}
-		}
-	}
-	var out []*Host
-	for _, n := range inv.Names() {
-		ok := chosen[n]
-		for _, m := range and {
-			ok = ok && m[n]
-		}
-		for _, m := range not {
-			ok = ok && !m[n]
-		}
-		if ok {
-			out = append(out, inv.Hosts[n])
-		}
-	}
-	if len(out) == 0 {
-		var groups []string
-		for g := range inv.Groups {
-			groups = append(groups, g)
-		}
-		sort.Strings(groups)
-		return nil, fmt.Errorf("%q matches no host of the inventory (hosts: %s; groups: %s)", pattern, strings.Join(inv.Names(), ", "), strings.Join(groups, ", "))
-	}
-	return out, nil
-}
-
-// match is the hosts one pattern term names: a group or host by name or glob.
-func (inv *Inventory) match(term string) map[string]bool {
-	out := map[string]bool{}
-	for g, hs := range inv.Groups {
-		if ok, _ := filepath.Match(term, g); ok {
-			for _, h := range hs {
-				out[h] = true
-			}
-		}
-	}
-	for n := range inv.Hosts {
-		if ok, _ := filepath.Match(term, n); ok {
-			out[n] = true
-		}
-	}
-	return out
+	return ""
 }
 
 // BecomePassword reads the sudo password, from the file, the inventory or the environment; nil

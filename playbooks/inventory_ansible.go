@@ -21,21 +21,22 @@ type iniReader struct {
 	hosts         map[string]*hostDef
 	order         []string
 	allVars       map[string]any
-	allAt         map[string]string
+	allAt         map[string]origin
 	section, kind string
+	dir           string // the file's directory: relative paths in its values start there
 }
 
 func (r *iniReader) group(name string) *groupDef {
 	g := r.groups[name]
 	if g == nil {
-		g = &groupDef{vars: map[string]any{}, at: map[string]string{}}
+		g = &groupDef{vars: map[string]any{}, at: map[string]origin{}}
 		r.groups[name] = g
 	}
 	return g
 }
 
-func loadAnsibleINI(path string, data []byte) (*Inventory, error) {
-	r := &iniReader{groups: map[string]*groupDef{}, hosts: map[string]*hostDef{}, allVars: map[string]any{}, allAt: map[string]string{},
+func loadAnsibleINI(path string, data []byte) (*invSource, error) {
+	r := &iniReader{groups: map[string]*groupDef{}, hosts: map[string]*hostDef{}, allVars: map[string]any{}, allAt: map[string]origin{}, dir: filepath.Dir(path),
 		section: "ungrouped", kind: "hosts"}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
@@ -71,7 +72,7 @@ func loadAnsibleINI(path string, data []byte) (*Inventory, error) {
 	for _, n := range r.order {
 		defs = append(defs, r.hosts[n])
 	}
-	return build(path, "ansible-ini", defs, r.groups, r.allVars, r.allAt, ansibleKeys, filepath.Dir(path), "", "")
+	return &invSource{path: path, format: "ansible-ini", defs: defs, groups: r.groups, allVars: r.allVars, allAt: r.allAt, keys: ansibleKeys}, nil
 }
 
 // header reads [group], [group:vars] or [group:children].
@@ -103,9 +104,9 @@ func (r *iniReader) varLine(at, line string) error {
 	}
 	k, val := strings.TrimSpace(k), iniValue(strings.TrimSpace(v))
 	if r.section == "all" {
-		r.allVars[k], r.allAt[k] = val, at
+		r.allVars[k], r.allAt[k] = val, origin{at, r.dir}
 	} else {
-		r.group(r.section).vars[k], r.group(r.section).at[k] = val, at
+		r.group(r.section).vars[k], r.group(r.section).at[k] = val, origin{at, r.dir}
 	}
 	return nil
 }
@@ -140,12 +141,12 @@ func (r *iniReader) hostLine(at, line string) error {
 		}
 		d := r.hosts[name]
 		if d == nil {
-			d = &hostDef{name: name, vars: map[string]any{}, at: map[string]string{}}
+			d = &hostDef{name: name, vars: map[string]any{}, at: map[string]origin{}}
 			r.hosts[name] = d
 			r.order = append(r.order, name)
 		}
 		for k, v := range vars {
-			d.vars[k], d.at[k] = v, at
+			d.vars[k], d.at[k] = v, origin{at, r.dir}
 		}
 		r.group(r.section).hosts = append(r.group(r.section).hosts, name)
 	}
@@ -266,7 +267,7 @@ type ansibleGroup struct {
 
 // loadAnsibleYAML reads an Ansible YAML inventory: all: (or top-level groups) with hosts:, vars:
 // and children:, nested to any depth; a group may appear in several places and is merged.
-func loadAnsibleYAML(path string, data []byte) (*Inventory, error) {
+func loadAnsibleYAML(path string, data []byte) (*invSource, error) {
 	var top map[string]*ansibleGroup
 	if err := yaml.UnmarshalWithOptions(data, &top, yaml.Strict()); err != nil {
 		return nil, posError(path, err)
@@ -274,7 +275,8 @@ func loadAnsibleYAML(path string, data []byte) (*Inventory, error) {
 	groups := map[string]*groupDef{}
 	hosts := map[string]*hostDef{}
 	var order []string
-	allVars, allAt := map[string]any{}, map[string]string{}
+	allVars, allAt := map[string]any{}, map[string]origin{}
+	dir := filepath.Dir(path)
 	var add func(name, where string, g *ansibleGroup)
 	add = func(name, where string, g *ansibleGroup) {
 		if g == nil {
@@ -284,12 +286,12 @@ func loadAnsibleYAML(path string, data []byte) (*Inventory, error) {
 		if name != "all" {
 			gd = groups[name]
 			if gd == nil {
-				gd = &groupDef{vars: map[string]any{}, at: map[string]string{}}
+				gd = &groupDef{vars: map[string]any{}, at: map[string]origin{}}
 				groups[name] = gd
 			}
 		}
 		for k, v := range g.Vars {
-			at := fmt.Sprintf("%s: %s.vars.%s", path, where, k)
+			at := origin{fmt.Sprintf("%s: %s.vars.%s", path, where, k), dir}
 			if gd == nil {
 				allVars[k], allAt[k] = v, at
 			} else {
@@ -304,12 +306,12 @@ func loadAnsibleYAML(path string, data []byte) (*Inventory, error) {
 		for _, h := range hn {
 			d := hosts[h]
 			if d == nil {
-				d = &hostDef{name: h, vars: map[string]any{}, at: map[string]string{}}
+				d = &hostDef{name: h, vars: map[string]any{}, at: map[string]origin{}}
 				hosts[h] = d
 				order = append(order, h)
 			}
 			for k, v := range g.Hosts[h] {
-				d.vars[k], d.at[k] = v, fmt.Sprintf("%s: %s.hosts.%s.%s", path, where, h, k)
+				d.vars[k], d.at[k] = v, origin{fmt.Sprintf("%s: %s.hosts.%s.%s", path, where, h, k), dir}
 			}
 			if gd != nil {
 				gd.hosts = append(gd.hosts, h)
@@ -339,5 +341,5 @@ func loadAnsibleYAML(path string, data []byte) (*Inventory, error) {
 	for _, n := range order {
 		defs = append(defs, hosts[n])
 	}
-	return build(path, "ansible-yaml", defs, groups, allVars, allAt, ansibleKeys, filepath.Dir(path), "", "")
+	return &invSource{path: path, format: "ansible-yaml", defs: defs, groups: groups, allVars: allVars, allAt: allAt, keys: ansibleKeys}, nil
 }

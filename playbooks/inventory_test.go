@@ -278,3 +278,26 @@ func TestInventoryAliasBomb(t *testing.T) {
 		t.Fatalf("%.200v after %s", err, time.Since(start))
 	}
 }
+
+// --limit terms frontdoor cannot honour as Ansible would are refused by name, not guessed.
+func TestLimitErrors(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	inv, err := LoadInventory("testdata/ansible/hosts.ini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for limit, want := range map[string]string{
+		"jira[0]":       `"jira[0]": Ansible reads [N] and [N:M]`,
+		"jira[1:2]":     "positions in a group",
+		"~jira(":        `"~jira(": not a valid pattern`,
+		"@/nonexistent": "@/nonexistent: limit file",
+		"@testdata":     "must be a file, not a directory",
+		"nomatch":       `"nomatch" matches no host of the inventory (hosts: bamboo.example.com,`,
+		"jira,!jira*":   "matches no host",
+		"&":             "an empty name after & or !",
+	} {
+		if _, err := inv.Select(limit); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--limit %s: %v, want %q", limit, err, want)
+		}
+	}
+}

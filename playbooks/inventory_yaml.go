@@ -33,18 +33,19 @@ type fdGroup struct {
 	Vars     map[string]any `yaml:"vars"`
 }
 
-func loadFrontdoorYAML(path string, data []byte) (*Inventory, error) {
+func loadFrontdoorYAML(path string, data []byte) (*invSource, error) {
 	var raw fdInventory
 	src, err := decode(path, data, &raw)
 	if err != nil {
 		return nil, err
 	}
-	pos := func(p string) string {
+	dir := filepath.Dir(path)
+	pos := func(p string) origin {
 		// errorf with an empty message gives "file:line:col: "; keep the position only.
-		return strings.TrimSuffix(src.errorf(p, "").Error(), ": ")
+		return origin{strings.TrimSuffix(src.errorf(p, "").Error(), ": "), dir}
 	}
-	varsAt := func(base string, v map[string]any) map[string]string {
-		at := map[string]string{}
+	varsAt := func(base string, v map[string]any) map[string]origin {
+		at := map[string]origin{}
 		for k := range v {
 			at[k] = pos(base + "." + k)
 		}
@@ -62,7 +63,7 @@ func loadFrontdoorYAML(path string, data []byte) (*Inventory, error) {
 			h = &fdHost{}
 		}
 		base := "$.hosts." + n
-		d := &hostDef{name: n, vars: map[string]any{}, at: map[string]string{}}
+		d := &hostDef{name: n, vars: map[string]any{}, at: map[string]origin{}}
 		for k, v := range h.Vars {
 			d.vars[k], d.at[k] = v, pos(base+".vars."+k)
 		}
@@ -101,5 +102,6 @@ func loadFrontdoorYAML(path string, data []byte) (*Inventory, error) {
 			}
 		}
 	}
-	return build(path, "frontdoor", defs, groups, raw.Vars, varsAt("$.vars", raw.Vars), frontdoorKeys, filepath.Dir(path), raw.KnownHosts, raw.SSHConfig)
+	return &invSource{path: path, format: "frontdoor", defs: defs, groups: groups, allVars: raw.Vars, allAt: varsAt("$.vars", raw.Vars), keys: frontdoorKeys,
+		knownHosts: rel(dir, raw.KnownHosts), sshConfig: rel(dir, raw.SSHConfig)}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kevinburke/ssh_config"
 )
@@ -19,6 +20,8 @@ type sshConfigFile struct {
 type sshSettings struct {
 	hostName, user, identity, proxyJump string
 	port                                int
+	connectTimeout, serverAlive         time.Duration
+	identitiesOnly                      bool
 }
 
 // loadSSHConfig reads path; with no path, $FRONTDOOR_SSH_CONFIG or ~/.ssh/config if it exists
@@ -64,6 +67,14 @@ func (c *sshConfigFile) lookup(alias string) sshSettings {
 	if p, err := strconv.Atoi(get("Port")); err == nil {
 		s.port = p
 	}
+	// Seconds, as OpenSSH reads them; 0 or "none" leave frontdoor's own values.
+	if n, err := strconv.Atoi(get("ConnectTimeout")); err == nil && n > 0 {
+		s.connectTimeout = time.Duration(n) * time.Second
+	}
+	if n, err := strconv.Atoi(get("ServerAliveInterval")); err == nil && n > 0 {
+		s.serverAlive = time.Duration(n) * time.Second
+	}
+	s.identitiesOnly = strings.EqualFold(get("IdentitiesOnly"), "yes")
 	if id := get("IdentityFile"); id != "" {
 		if strings.HasPrefix(id, "~/") {
 			if home, err := os.UserHomeDir(); err == nil {

@@ -3,6 +3,7 @@ package ssh
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -25,12 +26,18 @@ import (
 
 // Config says how to reach and become root on one host.
 type Config struct {
-	Name       string // inventory name, used in every error
-	Address    string
-	Port       int
-	User       string
-	KeyFiles   []string
-	UseAgent   bool   // also offer the keys of $SSH_AUTH_SOCK
+	Name     string // inventory name, used in every error
+	Address  string
+	Port     int
+	User     string
+	KeyFiles []string
+	UseAgent bool // also offer the keys of $SSH_AUTH_SOCK
+	// DefaultIdentities: with no KeyFiles, offer OpenSSH's default identities that exist:
+	// ~/.ssh/id_ed25519, id_ecdsa, id_rsa.
+	DefaultIdentities bool
+	// Passphrase asks for the passphrase of an encrypted key file (on a terminal); nil when
+	// there is no one to ask: such a key is then skipped for the agent, or refused.
+	Passphrase func(keyFile string) ([]byte, error)
 	KnownHosts string // default ~/.ssh/known_hosts
 	// AcceptNew records the key of a host that known_hosts does not list yet (never a changed key).
 	AcceptNew bool
@@ -183,36 +190,115 @@ func (c *Config) defaults() error {
 	return nil
 }
 
+// defaultIdentities are the key files OpenSSH tries when none is configured, in its order.
+var defaultIdentities = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
+
+// PermissionsError is a private key file that others may read: refused, as OpenSSH refuses it.
+type PermissionsError struct {
+	File string
+	Mode os.FileMode
+}
+
+func (e *PermissionsError) Error() string {
+	return fmt.Sprintf("UNPROTECTED PRIVATE KEY FILE: permissions %04o for %s are too open: a private key must not be accessible by others, so it is refused (as OpenSSH does). Fix it with: chmod 600 %s",
+		e.Mode.Perm(), e.File, shellArg(e.File))
+}
+
+// shellArg quotes a path for a command the user is told to run, only when it needs quoting.
+func shellArg(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_./+-@%:,", r)) {
+			return target.Quote(s)
+		}
+	}
+	return s
+}
+
+// loadKey reads a private key file as OpenSSH does: refused if others can read it, a passphrase
+// asked for when it is encrypted. skip is true for an encrypted key that cannot be unlocked here
+// (no terminal) while the agent may hold it.
+func (c *Config) loadKey(k string, agentToo bool) (s xssh.Signer, skip bool, err error) {
+	if err := keyPermissions(k); err != nil {
+		return nil, false, err
+	}
+	pem, err := os.ReadFile(k)
+	if err != nil {
+		return nil, false, fmt.Errorf("key file: %w", err)
+	}
+	s, err = xssh.ParsePrivateKey(pem)
+	var missing *xssh.PassphraseMissingError
+	if !errors.As(err, &missing) {
+		if err != nil {
+			return nil, false, fmt.Errorf("key file %s: %w", k, err)
+		}
+		return s, false, nil
+	}
+	if c.Passphrase == nil {
+		if agentToo {
+			return nil, true, nil
+		}
+		return nil, false, fmt.Errorf("key file %s is passphrase-protected and there is no terminal to ask for it: load it into ssh-agent (ssh-add %s) and use the agent, or run frontdoor on a terminal", k, shellArg(k))
+	}
+	pass, err := c.Passphrase(k)
+	if err != nil {
+		return nil, false, fmt.Errorf("key file %s: passphrase: %w", k, err)
+	}
+	s, err = xssh.ParsePrivateKeyWithPassphrase(pem, pass)
+	if err != nil {
+		if errors.Is(err, x509.IncorrectPasswordError) {
+			return nil, false, fmt.Errorf("key file %s: wrong passphrase", k)
+		}
+		return nil, false, fmt.Errorf("key file %s: %w", k, err)
+	}
+	return s, false, nil
+}
+
 func (c *Config) auth() ([]xssh.AuthMethod, error) {
-	var signers []xssh.Signer
-	for _, k := range c.KeyFiles {
-		pem, err := os.ReadFile(k)
-		if err != nil {
-			return nil, fmt.Errorf("key file: %w", err)
-		}
-		s, err := xssh.ParsePrivateKey(pem)
-		if err != nil {
-			var missing *xssh.PassphraseMissingError
-			if errors.As(err, &missing) {
-				return nil, fmt.Errorf("key file %s is passphrase-protected: load it into ssh-agent (ssh-add %s) and use the agent", k, k)
+	sock := os.Getenv("SSH_AUTH_SOCK")
+	agentToo := c.UseAgent && sock != ""
+	files := c.KeyFiles
+	defaults := false
+	if len(files) == 0 && c.DefaultIdentities {
+		if home, err := os.UserHomeDir(); err == nil {
+			for _, id := range defaultIdentities {
+				p := filepath.Join(home, ".ssh", id)
+				if _, err := os.Stat(p); err == nil {
+					files = append(files, p)
+					defaults = true
+				}
 			}
-			return nil, fmt.Errorf("key file %s: %w", k, err)
 		}
-		signers = append(signers, s)
+	}
+	var signers []xssh.Signer
+	for _, k := range files {
+		s, skip, err := c.loadKey(k, agentToo)
+		if err != nil {
+			return nil, err
+		}
+		if !skip {
+			signers = append(signers, s)
+		}
 	}
 	methods := []xssh.AuthMethod{}
+	if agentToo {
+		// The agent's keys first, as OpenSSH offers them; an agent that does not answer is
+		// passed over when there are key files, as OpenSSH warns and goes on.
+		conn, err := net.Dial("unix", sock)
+		switch {
+		case err == nil:
+			methods = append(methods, xssh.PublicKeysCallback(agent.NewClient(conn).Signers))
+		case len(signers) == 0:
+			return nil, fmt.Errorf("ssh-agent at $SSH_AUTH_SOCK (%s): %w", sock, err)
+		}
+	}
 	if len(signers) > 0 {
 		methods = append(methods, xssh.PublicKeys(signers...))
 	}
-	if sock := os.Getenv("SSH_AUTH_SOCK"); c.UseAgent && sock != "" {
-		conn, err := net.Dial("unix", sock)
-		if err != nil {
-			return nil, fmt.Errorf("ssh-agent at $SSH_AUTH_SOCK: %w", err)
-		}
-		methods = append(methods, xssh.PublicKeysCallback(agent.NewClient(conn).Signers))
-	}
 	if len(methods) == 0 {
-		return nil, fmt.Errorf("no key: give a key file (inventory 'key:') or run ssh-agent")
+		if defaults || len(files) > 0 {
+			return nil, fmt.Errorf("no usable key: %s are passphrase-protected and no ssh-agent runs: ssh-add them, or run frontdoor on a terminal", strings.Join(files, ", "))
+		}
+		return nil, fmt.Errorf("no key: give a key file (inventory 'key:' or ssh_config IdentityFile), create ~/.ssh/id_ed25519, or run ssh-agent (SSH_AUTH_SOCK)")
 	}
 	return methods, nil
 }

@@ -78,7 +78,7 @@ func applyAction(c *cli.Context) error {
 	}
 	batches := fleet.BatchNames(fleet.Split(l.hosts, fleet.Batches(len(l.hosts), serial)))
 	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
-	out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Playbook: abs(c.Args().First()), Inventory: abs(c.String("inventory")),
+	out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Playbook: abs(c.Args().First()), Inventory: inventoryLabel(c),
 		Controller: owner.Controller, Batches: batches})
 	out.started(c, owner.Run, c.Args().First())
 	res := ro.Run(c.Context)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -21,14 +22,60 @@ import (
 
 func connFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "inventory", TakesFile: true, Aliases: []string{"i"}, Usage: "inventory `FILE` (YAML)", Required: true},
+		&cli.GenericFlag{Name: "inventory", Aliases: []string{"i"}, Value: &inventoryList{}, Required: true,
+			Usage: "inventory `FILE` or directory (frontdoor YAML, Ansible INI or YAML); repeat -i to merge several, as Ansible does"},
 		&cli.StringFlag{Name: "known-hosts", TakesFile: true, Usage: "known_hosts `FILE` (default: the inventory's known_hosts, else ~/.ssh/known_hosts)"},
 		&cli.BoolFlag{Name: "accept-new-host-keys", Usage: "record the keys of hosts not yet in known_hosts (a changed key is always refused)"},
 		&cli.BoolFlag{Name: "agent", Usage: "also use the keys of ssh-agent ($SSH_AUTH_SOCK)"},
+		&cli.DurationFlag{Name: "timeout", Value: 15 * time.Second, Usage: "connecting and the SSH handshake give up after `DURATION` (default: ssh_config's ConnectTimeout, else 15s)"},
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only hosts matching `PATTERN` (names or globs, comma-separated)"},
 		&cli.IntFlag{Name: "forks", Value: 50, Usage: "hosts worked on at once"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also list steps with nothing to do, and progress"},
 	}
+}
+
+// inventoryList is -i given once or more: every value kept (a StringSliceFlag would also split
+// one value at its commas, and a StringFlag keeps only the last -i).
+type inventoryList struct{ paths []string }
+
+func (l *inventoryList) Set(v string) error {
+	// urfave/cli copies a flag set under one name (-i) to its other names (--inventory) with
+	// Set(String()); both names share this value, so that copy is already here.
+	if len(l.paths) > 0 && v == l.String() {
+		return nil
+	}
+	l.paths = append(l.paths, v)
+	return nil
+}
+func (l *inventoryList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(l.paths, ", ")
+}
+
+// Get makes it a flag.Getter, as urfave/cli's Context.Value wants.
+func (l *inventoryList) Get() any { return l.String() }
+
+// inventories are the -i values in order.
+func inventories(c *cli.Context) []string {
+	if l, ok := c.Generic("inventory").(*inventoryList); ok && l != nil {
+		return l.paths
+	}
+	return nil
+}
+
+// inventoryLabel names the inventories for the ledger: absolute paths, comma-separated.
+func inventoryLabel(c *cli.Context) string {
+	var out []string
+	for _, p := range inventories(c) {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			a = p
+		}
+		out = append(out, a)
+	}
+	return strings.Join(out, ", ")
 }
 
 // loaded is what every host command starts from.
@@ -68,7 +115,7 @@ func loadHosts(c *cli.Context) (*loaded, error) {
 	if f := c.Int("forks"); f < 1 {
 		return nil, usageErrorf("--forks %d: give how many hosts to work on at once, 1 or more (default 50), e.g. --forks 10", f)
 	}
-	inv, err := playbooks.LoadInventory(c.String("inventory"))
+	inv, err := playbooks.LoadInventories(inventories(c)...)
 	if err != nil {
 		return nil, usage(err)
 	}
@@ -76,7 +123,12 @@ func loadHosts(c *cli.Context) (*loaded, error) {
 	if l.hosts, err = inv.Select(c.String("limit")); err != nil {
 		return nil, usageErrorf("--limit %w", err)
 	}
-	l.opts = session.Options{Dial: newDial(inv, dialFlags{knownHosts: c.String("known-hosts"), acceptNew: c.Bool("accept-new-host-keys"), useAgent: c.Bool("agent")}), HTTPDial: newHTTPDial}
+	if c.IsSet("timeout") && c.Duration("timeout") <= 0 {
+		return nil, usageErrorf("--timeout %s: give a positive duration, e.g. --timeout 5s", c.Duration("timeout"))
+	}
+	df := dialFlags{knownHosts: c.String("known-hosts"), acceptNew: c.Bool("accept-new-host-keys"), useAgent: c.Bool("agent"),
+		timeout: c.Duration("timeout"), timeoutSet: c.IsSet("timeout"), passphrase: terminalPassphrase()}
+	l.opts = session.Options{Dial: newDial(inv, df), HTTPDial: newHTTPDial}
 	if c.Bool("verbose") {
 		l.opts.Progress = func(host, msg string) { l.printf("%s: %s\n", host, msg) }
 	}

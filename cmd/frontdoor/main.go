@@ -123,7 +123,7 @@ func newApp() *cli.App {
 		Flags:                []cli.Flag{noColorFlag()},
 		Before:               colorBefore,
 		Commands: []*cli.Command{
-			planCommand(), applyCommand(), rollbackCommand(), historyCommand(), showCommand(), reportCommand(), serveCommand(), unlockCommand(), factsCommand(), verifyCommand(), configCommand(), completionCommand(), manCommand(),
+			planCommand(), applyCommand(), rollbackCommand(), historyCommand(), showCommand(), reportCommand(), serveCommand(), unlockCommand(), factsCommand(), verifyCommand(), configCommand(), inventoryCommand(), completionCommand(), manCommand(),
 			{Name: "version", Usage: "print the version: module version, commit and its date, from the build", Action: func(c *cli.Context) error {
 				printVersion(c)
 				return nil

@@ -59,8 +59,7 @@ func rollbackCommand() *cli.Command {
 			for _, h := range l.hosts {
 				names = append(names, h.Name)
 			}
-			abs, _ := filepath.Abs(c.String("inventory"))
-			out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "rollback", Undoes: target, Inventory: abs, Controller: owner.Controller, Batches: [][]string{names}})
+			out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "rollback", Undoes: target, Inventory: inventoryLabel(c), Controller: owner.Controller, Batches: [][]string{names}})
 			out.started(c, owner.Run, "")
 			u := &fleet.Undo{Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"), Target: target, Force: c.Bool("force"), Emit: out.em, Owner: owner}
 			res := u.Run(c.Context)
