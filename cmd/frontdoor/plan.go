@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -61,10 +60,7 @@ func planCommand() *cli.Command {
 			}
 			doc.Pending, doc.Failed = pending, failed
 			if !text {
-				enc := json.NewEncoder(c.App.Writer)
-				enc.SetEscapeHTML(false)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(doc); err != nil {
+				if err := writeJSON(c.App.Writer, doc); err != nil {
 					return asExit(err)
 				}
 			}
