@@ -26,9 +26,9 @@ func applyCommand() *cli.Command {
 			"re-checked, and verified through the proxy. A failed host is rolled back. When a batch's failures go over\n" +
 			"--max-fail, the rollout stops: the batch's changed hosts are rolled back too and later batches are not started.\n" +
 			"Every run is recorded in the ledger (frontdoor history, frontdoor show RUN) and can be undone later with\n" +
-			"frontdoor rollback RUN. Exit status: 0 every host verified; 1 a host failed or an error; 3 the rollout stopped\n" +
+			"frontdoor rollback RUN -i INVENTORY. Exit status: 0 every host verified; 1 a host failed or an error; 3 the rollout stopped\n" +
 			"at --max-fail; 130 interrupted.\n" +
-			"A PLANFILE written by frontdoor plan -out is applied as saved, without asking (it was the plan reviewed): its\n" +
+			"A PLANFILE written by plan -out is applied as saved, without asking (it was the plan reviewed): its\n" +
 			"playbook, inventory and hosts; a host whose plan is no longer the saved one is refused and left untouched.",
 		Flags: append(append(append(optionalInventory(connFlags()), baseURLFlags()...), outputFlags()...),
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},

@@ -147,7 +147,7 @@ func readSavedPlan(path string) (*savedPlan, error) {
 	isPlan := json.Unmarshal(data, &probe) == nil && probe["frontdoor_plan"] != nil
 	if !isPlan {
 		if strings.HasSuffix(path, ".fdplan") {
-			return nil, usageErrorf("%s is not a plan saved by frontdoor plan -out (not JSON with a frontdoor_plan key): write it again with frontdoor plan -out %s -i INVENTORY PLAYBOOK", path, path)
+			return nil, usageErrorf("%s is not a saved plan (not JSON with a frontdoor_plan key): write it again with frontdoor plan -i INVENTORY PLAYBOOK -out %s", path, shellWord(path))
 		}
 		return nil, nil
 	}
@@ -155,10 +155,10 @@ func readSavedPlan(path string) (*savedPlan, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(p); err != nil {
-		return nil, usageErrorf("%s: not a saved plan this frontdoor can read (%v): run frontdoor plan -out %s again", path, err, path)
+		return nil, usageErrorf("%s: not a saved plan this frontdoor can read (%v): write it again with frontdoor plan -i INVENTORY PLAYBOOK -out %s", path, err, shellWord(path))
 	}
 	if p.Format != savedPlanFormat {
-		return nil, usageErrorf("%s: saved plan format %d, this frontdoor (%s) reads format %d: run frontdoor plan -out %s again with it", path, p.Format, version, savedPlanFormat, path)
+		return nil, usageErrorf("%s: saved plan format %d, this frontdoor (%s) reads format %d: write it again with this frontdoor: frontdoor plan -i INVENTORY PLAYBOOK -out %s", path, p.Format, version, savedPlanFormat, shellWord(path))
 	}
 	tampered := p.Checksum != p.checksum()
 	for _, h := range p.Hosts {
@@ -167,16 +167,28 @@ func readSavedPlan(path string) (*savedPlan, error) {
 		}
 	}
 	if tampered {
-		return nil, usageErrorf("%s was changed after frontdoor plan wrote it (its checksum or a host's fingerprint does not match its content): not applying it; run frontdoor plan -out %s again and review the new plan", path, path)
+		return nil, usageErrorf("%s was changed after it was saved (its checksum or a host's fingerprint does not match its content): not applying it; plan again and review the new plan: %s", path, p.replan())
 	}
 	return p, nil
 }
 
+// replan is the command that plans again what p planned, into the same file.
+func (p *savedPlan) replan() string {
+	w := []string{"frontdoor", "plan"}
+	for _, i := range p.Inventories {
+		w = append(w, "-i", shellWord(i))
+	}
+	if p.Flags.Limit != "" {
+		w = append(w, "--limit", shellWord(p.Flags.Limit))
+	}
+	return strings.Join(append(w, shellWord(p.Playbook), "-out", shellWord(p.file)), " ")
+}
+
 // stalePlanError refuses a host whose new plan is not the saved one.
-type stalePlanError struct{ file, host string }
+type stalePlanError struct{ file, host, replan string }
 
 func (e *stalePlanError) Error() string {
-	return fmt.Sprintf("the plan saved in %s no longer matches %s: run frontdoor plan again (its facts or its configuration changed since; nothing was changed here)", e.file, e.host)
+	return fmt.Sprintf("the plan saved in %s no longer matches %s: run frontdoor plan again (its facts or its configuration changed since; nothing was changed here), review the new plan and apply it: %s", e.file, e.host, e.replan)
 }
 
 // loadSaved loads what the saved plan names: its playbook (unchanged, by sha256), its
@@ -188,20 +200,20 @@ func loadSaved(c *cli.Context, p *savedPlan) (*loaded, error) {
 			abs = append(abs, absPath(i))
 		}
 		if !slices.Equal(abs, p.Inventories) {
-			return nil, usageErrorf("-i %s does not match the inventory saved in %s (%s): leave -i out to use the saved one, or run frontdoor plan -out again with this inventory",
+			return nil, usageErrorf("-i %s does not match the inventory saved in %s (%s): leave -i out to use the saved one, or plan again with this inventory",
 				strings.Join(given, " -i "), p.file, strings.Join(p.Inventories, ", "))
 		}
 	}
 	if c.IsSet("limit") && c.String("limit") != p.Flags.Limit {
-		return nil, usageErrorf("--limit %q does not match the plan saved in %s (--limit %q): leave --limit out, or run frontdoor plan -out again with it", c.String("limit"), p.file, p.Flags.Limit)
+		return nil, usageErrorf("--limit %q does not match the plan saved in %s (--limit %q): leave --limit out, or plan again with it", c.String("limit"), p.file, p.Flags.Limit)
 	}
 	data, err := os.ReadFile(p.Playbook)
 	if err != nil {
 		return nil, usageErrorf("the playbook of the plan saved in %s: %w", p.file, err)
 	}
 	if sum := fmt.Sprintf("%x", sha256.Sum256(data)); sum != p.PlaybookSHA256 {
-		return nil, usageErrorf("the playbook %s changed since the plan was saved in %s (sha256 %.12s…, now %.12s…): not applying; run frontdoor plan -out %s again and review the new plan",
-			p.Playbook, p.file, p.PlaybookSHA256, sum, p.file)
+		return nil, usageErrorf("the playbook %s changed since the plan was saved in %s (sha256 %.12s…, now %.12s…): not applying; plan again and review the new plan: %s",
+			p.Playbook, p.file, p.PlaybookSHA256, sum, p.replan())
 	}
 	l, err := loadHostsFrom(c, p.Inventories, p.Flags.Limit)
 	if err != nil {
@@ -218,9 +230,9 @@ func loadSaved(c *cli.Context, p *savedPlan) (*loaded, error) {
 		h := byName[s.Host]
 		switch {
 		case h == nil:
-			return nil, usageErrorf("host %s of the plan saved in %s is no longer in its inventory (%s) with --limit %q: run frontdoor plan -out again", s.Host, p.file, strings.Join(p.Inventories, ", "), p.Flags.Limit)
+			return nil, usageErrorf("host %s of the plan saved in %s is no longer in its inventory (%s) with --limit %q: plan again: %s", s.Host, p.file, strings.Join(p.Inventories, ", "), p.Flags.Limit, p.replan())
 		case h.Address != s.Address:
-			return nil, usageErrorf("host %s of the plan saved in %s was %s and is now %s in the inventory: run frontdoor plan -out again", s.Host, p.file, s.Address, h.Address)
+			return nil, usageErrorf("host %s of the plan saved in %s was %s and is now %s in the inventory: plan again: %s", s.Host, p.file, s.Address, h.Address, p.replan())
 		}
 		hosts = append(hosts, h)
 	}
@@ -245,7 +257,7 @@ func checkSaved(c *cli.Context, l *loaded, p *savedPlan) map[string]*session.Hos
 			s := saved[r.Host.Name]
 			now := hostPlan(r)
 			if now.Fingerprint != s.Fingerprint || !slices.Equal(now.Changes, s.Changes) {
-				r.Err = &stalePlanError{file: p.file, host: r.Host.Name}
+				r.Err = &stalePlanError{file: p.file, host: r.Host.Name, replan: p.replan()}
 			}
 		}
 		m[r.Host.Name] = r

@@ -118,22 +118,24 @@ func TestSavedPlanRefusals(t *testing.T) {
 	p.Checksum = p.checksum()
 	consistent, _ := json.Marshal(p) // self-consistent forgery: refused by the hosts' new plan
 
+	var out string
+	var err error
 	other := write("other.yaml", "hosts:\n  j1: {address: 192.0.2.1}\n")
 	for _, c := range []struct {
 		args []string
 		want string
 		code int
 	}{
-		{[]string{"apply", write("t1.fdplan", string(edited))}, "was changed after frontdoor plan wrote it", exitUsage},
-		{[]string{"apply", write("t2.fdplan", string(rechecked))}, "was changed after frontdoor plan wrote it", exitUsage},
-		{[]string{"apply", write("t3.fdplan", string(refingered))}, "was changed after frontdoor plan wrote it", exitUsage},
+		{[]string{"apply", write("t1.fdplan", string(edited))}, "was changed after it was saved", exitUsage},
+		{[]string{"apply", write("t2.fdplan", string(rechecked))}, "was changed after it was saved", exitUsage},
+		{[]string{"apply", write("t3.fdplan", string(refingered))}, "was changed after it was saved", exitUsage},
 		{[]string{"apply", write("t4.fdplan", strings.Replace(string(good), `"frontdoor_plan": 1,`, `"frontdoor_plan": 1, "apply_also": "evil.yaml",`, 1))}, "not a saved plan this frontdoor can read", exitUsage},
-		{[]string{"apply", write("t5.fdplan", "apps: []\n")}, "is not a plan saved by frontdoor plan -out", exitUsage},
+		{[]string{"apply", write("t5.fdplan", "apps: []\n")}, "is not a saved plan (not JSON with a frontdoor_plan key)", exitUsage},
 		{[]string{"apply", file, "-i", other}, "-i " + other + " does not match the inventory saved in " + file, exitUsage},
 		{[]string{"apply", file, "--limit", "j2"}, `--limit "j2" does not match the plan saved in ` + file, exitUsage},
 		{[]string{"apply", "--yes", pb}, `Required flag "inventory" not set`, exitUsage},
 	} {
-		out, err := run(t, c.args...)
+		out, err = run(t, c.args...)
 		if exitCode(err) != c.code || !strings.Contains(fmt.Sprint(err)+out, c.want) {
 			t.Errorf("%v: exit %d: %v\n%s", c.args, exitCode(err), err, out)
 		}
@@ -141,8 +143,17 @@ func TestSavedPlanRefusals(t *testing.T) {
 	if len(fl.Hosts["j1"].Log) != logs {
 		t.Errorf("a refused apply contacted the host: %v", fl.Hosts["j1"].Log[logs:])
 	}
+	// The advice names the command that plans again into the same file, and it parses.
+	_, err = run(t, "apply", dir+"/t1.fdplan")
+	replan := "frontdoor plan -i " + inv + " " + pb + " -out " + dir + "/t1.fdplan"
+	if !strings.HasSuffix(fmt.Sprint(err), replan) {
+		t.Errorf("advice: %v", err)
+	}
+	if got, err := parseCLI(strings.Fields(replan)[1:]); err != nil || got.cmd != "plan" || len(got.args) != 1 {
+		t.Errorf("%s: %+v %v", replan, got, err)
+	}
 	// The forgery consistent with itself passes the file checks, but the host's plan is not it.
-	out, err := run(t, "apply", write("t6.fdplan", string(consistent)))
+	out, err = run(t, "apply", write("t6.fdplan", string(consistent)))
 	if exitCode(err) != exitError || !strings.Contains(out, "no longer matches j1") {
 		t.Errorf("forged plan: %v\n%s", err, out)
 	}
