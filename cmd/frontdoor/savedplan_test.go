@@ -21,6 +21,16 @@ func TestSavedPlanApplies(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("plan file: %v %v", err, st)
 	}
+	// Written again over a file someone made readable to others: 0600 again.
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "plan", pb, "-i", inv, "-out", file); exitCode(err) != exitPending {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
+		t.Errorf("rewritten plan file is %v", st.Mode().Perm())
+	}
 	var p savedPlan
 	b, _ := os.ReadFile(file)
 	if err := json.Unmarshal(b, &p); err != nil {
