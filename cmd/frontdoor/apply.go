@@ -19,16 +19,18 @@ func applyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "apply",
 		Usage:     "plan, confirm, apply in batches, verify through the proxy; roll failed hosts back",
-		ArgsUsage: "PLAYBOOK",
+		ArgsUsage: "PLAYBOOK | PLANFILE",
 		Description: "Shows the plan, asks for confirmation on a terminal (--yes skips it; without a terminal --yes is required),\n" +
 			"then applies it batch by batch (--serial), hosts of a batch in parallel (--forks). Each host is locked for the\n" +
 			"run, planned again under the lock, changed with its journal kept on the host (/var/lib/frontdoor/runs/RUN),\n" +
 			"re-checked, and verified through the proxy. A failed host is rolled back. When a batch's failures go over\n" +
 			"--max-fail, the rollout stops: the batch's changed hosts are rolled back too and later batches are not started.\n" +
 			"Every run is recorded in the ledger (frontdoor history, frontdoor show RUN) and can be undone later with\n" +
-			"frontdoor rollback RUN. Exit status: 0 every host verified; 1 a host failed or an error; 3 the rollout stopped\n" +
-			"at --max-fail; 130 interrupted.",
-		Flags: append(append(append(connFlags(), baseURLFlags()...), outputFlags()...),
+			"frontdoor rollback RUN -i INVENTORY. Exit status: 0 every host verified; 1 a host failed or an error; 3 the rollout stopped\n" +
+			"at --max-fail; 130 interrupted.\n" +
+			"A PLANFILE written by plan -out is applied as saved, without asking (it was the plan reviewed): its\n" +
+			"playbook, inventory and hosts; a host whose plan is no longer the saved one is refused and left untouched.",
+		Flags: append(append(append(optionalInventory(connFlags()), baseURLFlags()...), outputFlags()...),
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
 			&cli.StringFlag{Name: "serial", Usage: "rolling batches: a size (2), a percentage (25%) or a list whose last size repeats (1,10%,100%)"},
 			&cli.StringFlag{Name: "max-fail", Usage: "stop the rollout when a batch's failed hosts exceed `N` or N% of the batch (default: 0 with --serial, else no limit)"},
@@ -41,9 +43,26 @@ func applyCommand() *cli.Command {
 }
 
 func applyAction(c *cli.Context) error {
-	l, err := load(c, true)
+	var saved *savedPlan
+	if c.Args().Len() == 1 {
+		var err error
+		if saved, err = readSavedPlan(c.Args().First()); err != nil {
+			return asExit(err)
+		}
+	}
+	var l *loaded
+	var err error
+	if saved != nil {
+		l, err = loadSaved(c, saved)
+	} else {
+		l, err = load(c, true)
+	}
 	if err != nil {
 		return asExit(err)
+	}
+	playbook, invLabel := absPath(c.Args().First()), inventoryLabel(c)
+	if saved != nil {
+		playbook, invLabel = saved.Playbook, strings.Join(saved.Inventories, ", ")
 	}
 	if l.opts.SetBaseURL, err = credentials(c); err != nil {
 		return asExit(err)
@@ -70,17 +89,23 @@ func applyAction(c *cli.Context) error {
 	setCurrentRun(owner.Run)
 	ro := &fleet.Rollout{Playbook: l.pb, Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"),
 		Serial: serial, MaxFail: maxFail, NoBatchRollback: c.Bool("no-batch-rollback"), Stopping: stopping, Emit: out.em, Owner: owner}
-	if !c.Bool("yes") {
+	switch {
+	case saved != nil:
+		// The saved plan is what was reviewed: no question (as terraform apply PLANFILE).
+		ro.Prepared = checkSaved(c, l, saved)
+		if out.text {
+			out.printf("applying the plan saved in %s (%s)\n", saved.file, saved.Created.Local().Format(time.RFC3339))
+		}
+	case !c.Bool("yes"):
 		if ro.Prepared, err = confirm(c, l, out); err != nil {
 			out.close()
 			return asExit(err)
 		}
 	}
 	batches := fleet.BatchNames(fleet.Split(l.hosts, fleet.Batches(len(l.hosts), serial)))
-	abs := func(p string) string { a, _ := filepath.Abs(p); return a }
-	out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Playbook: abs(c.Args().First()), Inventory: inventoryLabel(c),
+	out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Playbook: playbook, Inventory: invLabel,
 		Controller: owner.Controller, Batches: batches})
-	out.started(c, owner.Run, c.Args().First())
+	out.started(c, owner.Run, playbook)
 	res := ro.Run(c.Context)
 	out.em.Emit(fleet.Event{Type: fleet.RunDone, Status: res.Status, Counts: &res.Counts})
 	out.recap(res)
@@ -97,6 +122,17 @@ func applyAction(c *cli.Context) error {
 		fmt.Fprintln(os.Stderr, "frontdoor: WARNING:", err)
 	}
 	return end
+}
+
+// optionalInventory is connFlags with -i not required: apply PLANFILE takes the saved
+// inventory (loadHosts still requires -i otherwise).
+func optionalInventory(flags []cli.Flag) []cli.Flag {
+	for _, f := range flags {
+		if g, ok := f.(*cli.GenericFlag); ok && g.Name == "inventory" {
+			g.Required = false
+		}
+	}
+	return flags
 }
 
 // exitFor turns a run's result into the documented exit status.

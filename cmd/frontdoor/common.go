@@ -97,30 +97,48 @@ func load(c *cli.Context, needPlaybook bool) (*loaded, error) {
 		if c.Args().Len() != 1 {
 			return nil, usageErrorf("give exactly one PLAYBOOK file after the options, e.g. frontdoor %s -i inventory.yaml playbooks/jira-subdomain.yaml", c.Command.Name)
 		}
-		if l.pb, err = playbooks.LoadPlaybook(c.Args().First()); err != nil {
-			return nil, usage(err)
-		}
-		for _, h := range l.hosts {
-			if err := l.pb.CheckHost(h.Name); err != nil {
-				return nil, usageErrorf("inventory host %w: rename the host (its name goes into the public URL), or write its name into url: without {{host}}", err)
-			}
+		if err := l.loadPlaybook(c.Args().First()); err != nil {
+			return nil, err
 		}
 	}
 	return l, nil
 }
 
+// loadPlaybook reads the playbook and checks every selected host's name against it.
+func (l *loaded) loadPlaybook(path string) error {
+	var err error
+	if l.pb, err = playbooks.LoadPlaybook(path); err != nil {
+		return usage(err)
+	}
+	for _, h := range l.hosts {
+		if err := l.pb.CheckHost(h.Name); err != nil {
+			return usageErrorf("inventory host %w: rename the host (its name goes into the public URL), or write its name into url: without {{host}}", err)
+		}
+	}
+	return nil
+}
+
 // loadHosts reads the inventory and selects the hosts; commands without a playbook start here.
 // Its errors are usage errors: nothing was contacted.
 func loadHosts(c *cli.Context) (*loaded, error) {
+	if len(inventories(c)) == 0 {
+		// -i is not Required for apply (a saved plan names its inventory), so said here.
+		return nil, usageErrorf(`Required flag "inventory" not set: give -i INVENTORY, e.g. frontdoor %s -i inventory.yaml`, c.Command.Name)
+	}
+	return loadHostsFrom(c, inventories(c), c.String("limit"))
+}
+
+// loadHostsFrom is loadHosts with the inventories and --limit given (a saved plan's).
+func loadHostsFrom(c *cli.Context, invs []string, limit string) (*loaded, error) {
 	if f := c.Int("forks"); f < 1 {
 		return nil, usageErrorf("--forks %d: give how many hosts to work on at once, 1 or more (default 50), e.g. --forks 10", f)
 	}
-	inv, err := playbooks.LoadInventories(inventories(c)...)
+	inv, err := playbooks.LoadInventories(invs...)
 	if err != nil {
 		return nil, usage(err)
 	}
 	l := &loaded{inv: inv, out: c.App.Writer}
-	if l.hosts, err = inv.Select(c.String("limit")); err != nil {
+	if l.hosts, err = inv.Select(limit); err != nil {
 		return nil, usageErrorf("--limit %w", err)
 	}
 	if c.IsSet("timeout") && c.Duration("timeout") <= 0 {

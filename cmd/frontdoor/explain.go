@@ -37,7 +37,7 @@ func explain(err error) string {
 		return fmt.Sprintf("%s: undo that run with: frontdoor rollback %s -i INVENTORY --limit %s (or break the lock with: frontdoor unlock -i INVENTORY --limit %s)",
 			err, le.Holder.Run, le.Host, le.Host)
 	case errors.As(err, &ue) && ue.Dir == "":
-		return fmt.Sprintf("%s: undo it with frontdoor rollback %s before applying", err, ue.Run)
+		return fmt.Sprintf("%s: undo it with frontdoor rollback %s -i INVENTORY --limit %s before applying", err, ue.Run, ue.Host)
 	case errors.As(err, &ue):
 		return fmt.Sprintf("%s: undo it first with: frontdoor rollback %s -i INVENTORY --limit %s", err, ue.Run, ue.Host)
 	case errors.As(err, &de):

@@ -26,7 +26,7 @@ func TestExplain(t *testing.T) {
 	}{
 		{stale, "The lock is stale: undo that run with: frontdoor rollback R1 -i INVENTORY --limit h1 (or break the lock with: frontdoor unlock -i INVENTORY --limit h1)", ""},
 		{&fleet.LockedError{Host: "h1", Holder: fleet.Owner{Run: "R1"}, Why: "still running"}, "wait for that run to end", "frontdoor"},
-		{&session.UnfinishedError{Host: "h1", Run: "R2", State: "applying"}, "run R2 did not finish here (applying): undo it with frontdoor rollback R2 before applying", ""},
+		{&session.UnfinishedError{Host: "h1", Run: "R2", State: "applying"}, "run R2 did not finish here (applying): undo it with frontdoor rollback R2 -i INVENTORY --limit h1 before applying", ""},
 		{&session.UnfinishedError{Host: "h1", Run: "R2", State: "applying", Dir: "/d"}, "(its journal in /d says applying): undo it first with: frontdoor rollback R2 -i INVENTORY --limit h1", ""},
 		{fmt.Errorf("h1: %w", &fleet.DriftError{Host: "h1", Run: "R3", Drift: []string{"/x was changed since the run wrote it"}}), "roll back with --force to restore the originals", ""},
 		{&fleet.PlanChangedError{Host: "h1"}, "changed since the plan you confirmed; nothing was applied: run again to see the new plan", ""},

@@ -19,19 +19,35 @@ func factsCommand() *cli.Command {
 		Name:      "facts",
 		Usage:     "print what frontdoor detects on each host (one remote command per host)",
 		ArgsUsage: "[PLAYBOOK]",
-		Flags:     connFlags(),
+		Flags:     append(connFlags(), jsonOutputFlag()),
 		Action: func(c *cli.Context) error {
+			text, err := textOutput(c)
+			if err != nil {
+				return err
+			}
 			l, err := load(c, false)
 			if err != nil {
 				return asExit(err)
 			}
+			if !text {
+				l.out = c.App.ErrWriter // progress (-v) off stdout, which holds the one JSON document
+			}
+			// In inventory order, whichever host answers first.
+			doc := factsDoc{V: 1, Command: "facts", Hosts: make([]factsHost, len(l.hosts))}
 			var failed atomic.Int32
 			fleet.Each(len(l.hosts), c.Int("forks"), func(i int) {
 				h := l.hosts[i]
+				doc.Hosts[i] = factsHost{Host: h.Name, Address: h.Address}
+				fail := func(err error) {
+					failed.Add(1)
+					doc.Hosts[i].Error = explain(err)
+					if text {
+						l.printf("%s: ERROR: %s\n", h.Name, explain(err))
+					}
+				}
 				conn, err := session.Connect(c.Context, h, l.opts)
 				if err != nil {
-					l.printf("%s: ERROR: %s\n", h.Name, explain(err))
-					failed.Add(1)
+					fail(err)
 					return
 				}
 				defer conn.Close()
@@ -42,12 +58,19 @@ func factsCommand() *cli.Command {
 				}
 				f, err := session.Gather(c.Context, conn, req, win)
 				if err != nil {
-					l.printf("%s: ERROR: %s\n", h.Name, explain(err))
-					failed.Add(1)
+					fail(err)
 					return
 				}
-				l.printf("%s", describe(h, f))
+				doc.Hosts[i] = factsOf(h, f)
+				if text {
+					l.printf("%s", describe(h, f))
+				}
 			})
+			if !text {
+				if err := writeJSON(c.App.Writer, doc); err != nil {
+					return asExit(err)
+				}
+			}
 			if failed.Load() > 0 {
 				return &exitErr{exitError, nil}
 			}

@@ -37,7 +37,7 @@ func inventoryCommand() *cli.Command {
 			if h := c.String("host"); h != "" {
 				host, ok := inv.Hosts[h]
 				if !ok {
-					return fmt.Errorf("--host %s: no such host in the inventory (frontdoor inventory -i ... --list lists them)", h)
+					return fmt.Errorf("--host %s: no such host in the inventory (frontdoor inventory -i INVENTORY --list lists them)", h)
 				}
 				out = hostJSON(host)
 			} else {

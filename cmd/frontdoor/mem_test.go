@@ -148,7 +148,7 @@ func TestMemCLIFailures(t *testing.T) {
 	old := "20261201T000000Z-eeeeee"
 	fl.Hosts["j2"].Put(fleet.RunDir(old, target.POSIX)+"/journal.json", `{"state": "applying"}`, 0o600)
 	out, _ = run(t, "plan", "-i", inv, "--limit", "j2", pb)
-	if !strings.Contains(out, "WARNING: run "+old+" did not finish here (applying): undo it with frontdoor rollback "+old+" before applying") {
+	if !strings.Contains(out, "WARNING: run "+old+" did not finish here (applying): undo it with frontdoor rollback "+old+" -i INVENTORY --limit j2 before applying") {
 		t.Fatalf("plan warning:\n%s", out)
 	}
 	out, _ = run(t, "apply", "-i", inv, "--yes", "--limit", "j2", pb)

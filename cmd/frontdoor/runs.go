@@ -167,8 +167,12 @@ func historyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "history",
 		Usage: "list the runs in the ledger, newest first",
-		Flags: []cli.Flag{ledgerFlag(), &cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: 20, Usage: "show the last `N` runs (0: all)"}},
+		Flags: []cli.Flag{ledgerFlag(), &cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: 20, Usage: "show the last `N` runs (0: all)"}, jsonOutputFlag()},
 		Action: func(c *cli.Context) error {
+			text, err := textOutput(c)
+			if err != nil {
+				return err
+			}
 			led, err := openLedger(c)
 			if err != nil {
 				return asExit(err)
@@ -179,6 +183,13 @@ func historyCommand() *cli.Command {
 				return asExit(err)
 			}
 			w := c.App.Writer
+			if !text {
+				doc := historyDoc{V: 1, Command: "history", Runs: []runDoc{}}
+				for _, r := range runs {
+					doc.Runs = append(doc.Runs, runOf(r))
+				}
+				return asExitOrNil(writeJSON(w, doc))
+			}
 			if len(runs) == 0 {
 				fmt.Fprintln(w, "no runs recorded yet")
 				return nil
@@ -197,6 +208,14 @@ func historyCommand() *cli.Command {
 	}
 }
 
+// asExitOrNil is asExit, nil for nil.
+func asExitOrNil(err error) error {
+	if err == nil {
+		return nil
+	}
+	return asExit(err)
+}
+
 // runStatus is a run's status; "unfinished" is a run the ledger saw start and not end.
 func runStatus(r ledger.Run) string {
 	if r.Status == "running" {
@@ -211,8 +230,12 @@ func showCommand() *cli.Command {
 		Usage:     "show one run from the ledger: hosts, outcomes, timings, changes (with --diff), events (with -v)",
 		ArgsUsage: "RUN",
 		Flags: []cli.Flag{ledgerFlag(), &cli.BoolFlag{Name: "diff", Usage: "show each change's diff"},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also list every event"}},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also list every event"}, jsonOutputFlag()},
 		Action: func(c *cli.Context) error {
+			text, err := textOutput(c)
+			if err != nil {
+				return err
+			}
 			if c.Args().Len() != 1 {
 				return usageErrorf("give a run id (or its unambiguous beginning); frontdoor history lists them")
 			}
@@ -230,6 +253,18 @@ func showCommand() *cli.Command {
 				return asExit(err)
 			}
 			w := c.App.Writer
+			if !text {
+				doc := showDoc{V: 1, Command: "show", Run: runOf(*r), Hosts: []showHost{}}
+				for _, h := range hosts {
+					doc.Hosts = append(doc.Hosts, showHostOf(h, c.Bool("diff")))
+				}
+				if c.Bool("verbose") {
+					if doc.Events, err = led.Events(r.ID); err != nil {
+						return asExit(err)
+					}
+				}
+				return asExitOrNil(writeJSON(w, doc))
+			}
 			fmt.Fprintf(w, "run:        %s\ncommand:    %s\n", r.ID, r.Command)
 			if r.Undoes != "" {
 				fmt.Fprintf(w, "undoes:     %s\n", r.Undoes)
