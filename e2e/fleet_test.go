@@ -93,7 +93,7 @@ func TestRollingMaxFail(t *testing.T) {
 	led := filepath.Join(t.TempDir(), "ledger.db")
 
 	r := frontdoor(t, nil, "apply", "--yes", "--output", "json", "--ledger", led, "--serial", "2", "--max-fail", "25%",
-		"-i", l.Inventory, "--limit", "jira[1-8]", playbook(t, "jira-subdomain.yaml"))
+		"-i", l.Inventory, "--limit", "~jira[1-8]$", playbook(t, "jira-subdomain.yaml")) // jira[1-8] would be an Ansible subscript
 	if r.code != 3 {
 		t.Fatalf("want exit 3 (stopped at --max-fail):\n%s", r)
 	}
