@@ -143,6 +143,12 @@ func faultMatrix(t *testing.T, col matrixColumn) string {
 			h.Interrupt = func() { interrupted.Store(true) }
 			ro.Stopping = interrupted.Load // as the first Ctrl-C does in cmd/frontdoor
 			res := ro.Run(context.Background())
+			// undo is frontdoor rollback RUN once the host is reachable again.
+			undo := func() *HostResult {
+				h.Heal()
+				u := &Undo{Hosts: m.hosts, Opts: m.opts(), Forks: 1, Target: owner.Run, Emit: m.emitter("undo"), Owner: Me(NewRunID(now), now)}
+				return u.Run(context.Background()).Hosts[0]
+			}
 			op := fmt.Sprintf("%s at operation %d (%s)", kind, n, h.Log[n-1])
 			outcome := ""
 			switch snap := h.Snapshot(); {
@@ -153,10 +159,8 @@ func faultMatrix(t *testing.T, col matrixColumn) string {
 				// says applied and the lock is held, so the host refuses a new apply until
 				// frontdoor rollback RUN, which must then bring it back whole.
 				outcome = "applied, the end not recorded (" + res.Hosts[0].Status + ")"
-				h.Heal()
-				u := &Undo{Hosts: m.hosts, Opts: m.opts(), Forks: 1, Target: owner.Run, Emit: m.emitter("undo"), Owner: Me(NewRunID(now), now)}
-				if ures := u.Run(context.Background()); h.Snapshot() != fresh {
-					t.Errorf("%s: %s, and frontdoor rollback RUN did not restore it (%s: %v)", op, outcome, ures.Hosts[0].Status, ures.Hosts[0].Err)
+				if ur := undo(); h.Snapshot() != fresh {
+					t.Errorf("%s: %s, and frontdoor rollback RUN did not restore it (%s: %v)", op, outcome, ur.Status, ur.Err)
 				}
 				outcome += "; rollback RUN restores it"
 			case snap == fresh && res.Hosts[0].RolledBack:
@@ -164,11 +168,8 @@ func faultMatrix(t *testing.T, col matrixColumn) string {
 			case snap == fresh:
 				outcome = "failed before any change"
 			default:
-				h.Heal()
-				u := &Undo{Hosts: m.hosts, Opts: m.opts(), Forks: 1, Target: owner.Run, Emit: m.emitter("undo"), Owner: Me(NewRunID(now), now)}
-				ures := u.Run(context.Background())
-				if h.Snapshot() != fresh {
-					t.Errorf("%s: HALF-CHANGED, and frontdoor rollback did not restore it (%s: %v):\n%s", op, ures.Hosts[0].Status, ures.Hosts[0].Err, h.Snapshot())
+				if ur := undo(); h.Snapshot() != fresh {
+					t.Errorf("%s: HALF-CHANGED, and frontdoor rollback did not restore it (%s: %v):\n%s", op, ur.Status, ur.Err, h.Snapshot())
 					outcome = "HALF-CHANGED"
 				} else {
 					outcome = "rolled back by frontdoor rollback RUN once reachable"

@@ -881,17 +881,27 @@ func (h *Host) gather(cmd string) string {
 		w("%s\n", h.Lock)
 	}
 	w("@@ runs\n")
+	for _, r := range h.runs(stateDir) {
+		w("%s %s\n", r[0], r[1])
+	}
+	w("@@ end\n")
+	return b.String()
+}
+
+// runs are the runs journaled under a state directory, as (id, state) in order; state is ""
+// when the journal holds none.
+func (h *Host) runs(dir string) [][2]string {
+	var out [][2]string
 	for _, p := range sortedKeys(h.Files) {
-		if rest, ok := strings.CutPrefix(p, stateDir+"/runs/"); ok && strings.HasSuffix(rest, "/journal.json") && strings.Count(rest, "/") == 1 {
+		if rest, ok := strings.CutPrefix(p, dir+"/runs/"); ok && strings.HasSuffix(rest, "/journal.json") && strings.Count(rest, "/") == 1 {
 			state := ""
 			if m := runStateRe.FindSubmatch(h.Files[p].Data); m != nil {
 				state = string(m[1])
 			}
-			w("%s %s\n", strings.TrimSuffix(rest, "/journal.json"), state)
+			out = append(out, [2]string{strings.TrimSuffix(rest, "/journal.json"), state})
 		}
 	}
-	w("@@ end\n")
-	return b.String()
+	return out
 }
 
 func (h *Host) enabledSiteFiles() []string {

@@ -146,11 +146,9 @@ func (h *Host) gatherWindows(p winParams) string {
 		w(h.Lock)
 	}
 	w("@@ runs")
-	for _, f := range sortedKeys(h.Files) {
-		if rest, ok := strings.CutPrefix(f, winStateDir+"/runs/"); ok && strings.HasSuffix(rest, "/journal.json") && strings.Count(rest, "/") == 1 {
-			if m := runStateRe.FindSubmatch(h.Files[f].Data); m != nil {
-				w(strings.TrimSuffix(rest, "/journal.json") + " " + string(m[1]))
-			}
+	for _, r := range h.runs(winStateDir) {
+		if r[1] != "" { // the verb prints a run only with its journal's state
+			w(r[0] + " " + r[1])
 		}
 	}
 	w("@@ end")

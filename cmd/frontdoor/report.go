@@ -21,12 +21,9 @@ func reportCommand() *cli.Command {
 		Flags: []cli.Flag{ledgerFlag(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (default: frontdoor-report-RUN.html; - for stdout)"}},
 		Action: func(c *cli.Context) error {
-			if c.Args().Len() != 1 {
-				return usageErrorf("give a run id (or its unambiguous beginning); frontdoor history lists them")
-			}
-			led, err := openLedger(c)
+			led, err := ledgerForRun(c)
 			if err != nil {
-				return asExit(err)
+				return err
 			}
 			defer led.Close()
 			p, err := report.Build(led, c.Args().First(), reportOptions())

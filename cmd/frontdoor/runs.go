@@ -154,6 +154,18 @@ func openLedger(c *cli.Context) (*ledger.Ledger, error) {
 	return openLedgerAt(p)
 }
 
+// ledgerForRun opens the ledger for a command whose one argument is a run id (show, report).
+func ledgerForRun(c *cli.Context) (*ledger.Ledger, error) {
+	if c.Args().Len() != 1 {
+		return nil, usageErrorf("give a run id (or its unambiguous beginning); frontdoor history lists them")
+	}
+	led, err := openLedger(c)
+	if err != nil {
+		return nil, asExit(err)
+	}
+	return led, nil
+}
+
 // openLedgerAt opens the ledger, saying what to do when its directory is missing.
 func openLedgerAt(p string) (*ledger.Ledger, error) {
 	l, err := ledger.Open(p)
@@ -236,12 +248,9 @@ func showCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.Args().Len() != 1 {
-				return usageErrorf("give a run id (or its unambiguous beginning); frontdoor history lists them")
-			}
-			led, err := openLedger(c)
+			led, err := ledgerForRun(c)
 			if err != nil {
-				return asExit(err)
+				return err
 			}
 			defer led.Close()
 			r, err := led.Find(c.Args().First())
