@@ -31,3 +31,33 @@ func TestHTTPReadyInAShell(t *testing.T) {
 		t.Fatalf("closed port: %v after %s: %s", err, took, out)
 	}
 }
+
+// The wait for free ports, run by a real shell on this machine's /proc: it passes at once when
+// nothing listens, passes once a listener closes, and gives up after its seconds naming the port.
+func TestPortsFreeInAShell(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l6, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port6 := l6.Addr().(*net.TCPAddr).Port
+	start := time.Now()
+	out, err := exec.Command("/bin/sh", "-c", PortsFree([]int{port, port6}, 1)).CombinedOutput()
+	if took := time.Since(start); err == nil || took < time.Second || !strings.Contains(string(out), "still taken after 1 s") || !strings.Contains(string(out), strconv.Itoa(port)) {
+		t.Fatalf("held ports: %v after %s: %s", err, took, out)
+	}
+	l.Close()
+	// Only the port still held is named.
+	want := "port " + strconv.Itoa(port6) + " still taken after 1 s"
+	if out, err := exec.Command("/bin/sh", "-c", PortsFree([]int{port, port6}, 1)).CombinedOutput(); err == nil || !strings.Contains(string(out), want) {
+		t.Fatalf("port held on ::1 only: %v %s", err, out)
+	}
+	time.AfterFunc(500*time.Millisecond, func() { l6.Close() })
+	if out, err := exec.Command("/bin/sh", "-c", PortsFree([]int{port, port6}, 10)).CombinedOutput(); err != nil {
+		t.Fatalf("ports freed: %v %s", err, out)
+	}
+}

@@ -363,3 +363,39 @@ func TestFailedStartSaysWhy(t *testing.T) {
 		t.Errorf("stop: %v %v", err, m.log[before:])
 	}
 }
+
+// An httpd restart that fails because the old process still holds the port (AH00072) waits for
+// the port to be free, then starts once; any other failure, or a port that stays taken, is not
+// retried and says why.
+func TestRestartWaitsForAPortStillHeld(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		freeFails int
+		restart   string
+		want      []string
+		wantErr   string
+	}{
+		{"port freed", 0, "restart httpd", []string{"run restart httpd", "run why httpd", "run ports free", "run start httpd"}, ""},
+		{"port stays taken", 1, "restart httpd", []string{"run restart httpd", "run why httpd", "run ports free"}, "ports free failed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := newMem()
+			s := &Service{Name: "httpd", Kind: Proxy, Restart: "restart httpd", Start: "start httpd", Stop: "stop httpd", Why: "why httpd", PortsFree: "ports free"}
+			m.fail["restart httpd"], m.fail["ports free"] = 1, c.freeFails
+			err := s.restart(context.Background(), whyHost{m})
+			if c.wantErr == "" && err != nil || c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), "AH00072")) {
+				t.Errorf("restart: %v", err)
+			}
+			if strings.Join(m.log, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("operations:\n%s\nwant:\n%s", strings.Join(m.log, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
+	}
+	// Another reason (no "Address already in use" in what the service logged): no wait, no start.
+	m := newMem()
+	s := &Service{Name: "httpd", Kind: Proxy, Restart: "restart httpd", Start: "start httpd", PortsFree: "ports free"}
+	m.fail["restart httpd"] = 1
+	if err := s.restart(context.Background(), m); err == nil || len(m.log) != 1 {
+		t.Errorf("restart: %v %v", err, m.log)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/frontdoor-dev/frontdoor/target"
 )
@@ -38,6 +39,11 @@ type Service struct {
 	// "Job for apache2.service failed" alone does not say that a port was taken. It changes
 	// nothing on the host and is not journaled.
 	Why string
+	// PortsFree, if set, exits 0 once no process listens on the ports the service needs, waiting
+	// a bounded time. A restart that failed because a port was still held ("Address already in
+	// use") waits for it, then starts once: an old httpd child finishing a request, or one its
+	// init script did not wait for, lets go of the port a moment later.
+	PortsFree string
 }
 
 func (s *Service) run(ctx context.Context, h target.Host, what, cmd string) error {
@@ -56,6 +62,20 @@ func (s *Service) run(ctx context.Context, h target.Host, what, cmd string) erro
 }
 
 func (s *Service) restart(ctx context.Context, h target.Host) error {
+	err := s.restartOnce(ctx, h)
+	if err == nil || s.PortsFree == "" || !strings.Contains(err.Error(), "Address already in use") {
+		return err
+	}
+	if _, werr := h.Run(ctx, s.PortsFree, nil); werr != nil {
+		return fmt.Errorf("%w\n(waited for the port to be free: %v)", err, werr)
+	}
+	if serr := s.run(ctx, h, "start", s.Start); serr != nil {
+		return fmt.Errorf("%w\n(the port was free after that, and the start failed: %v)", err, serr)
+	}
+	return nil
+}
+
+func (s *Service) restartOnce(ctx context.Context, h target.Host) error {
 	if s.Restart != "" {
 		return s.run(ctx, h, "restart", s.Restart)
 	}

@@ -2,6 +2,8 @@ package apache
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
@@ -135,9 +137,14 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 	configtest := ctl + " configtest 2>&1"
 	validate := []string{configtest}
 	port := 80
+	ports := map[int]bool{}
+	for p := range f.Apache.Listen {
+		ports[p] = true
+	}
 	for _, v := range vhosts {
 		validate = append(validate, shadowCheck(dump, v.ServerName, v.Port, v.Site()+".conf", fix))
 		port = v.Port
+		ports[v.Port] = true
 	}
 	// What httpd logged when it fails to start: the unit's journal, else the error log.
 	// Apache's own lines carry an AH code or an errno: "(98)Address already in use: AH00072: ...".
@@ -149,7 +156,8 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 		Name: Service, Kind: steps.Proxy, WasRunning: f.Apache.Running,
 		Validate:   strings.Join(validate, " && "),
 		Configtest: configtest, Why: why,
-		Start: svc("start"), Stop: svc("stop"), Restart: svc("restart"),
+		PortsFree: distro.PortsFree(slices.Collect(maps.Keys(ports)), 20),
+		Start:     svc("start"), Stop: svc("stop"), Restart: svc("restart"),
 		Ready:        distro.HTTPReady(port, "httpd", 60),
 		RestoreReady: distro.HTTPReady(listenedPort(f), "httpd", 60),
 	}
