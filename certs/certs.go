@@ -427,3 +427,41 @@ func Pool(caFile string) (*x509.CertPool, error) {
 	}
 	return pool, nil
 }
+
+// Fingerprint is "sha256:" + hex of the first certificate's DER in a PEM file: the served
+// certificate that verification expects.
+func Fingerprint(certPEM []byte) (string, error) {
+	cs, errs := parseCerts(certPEM, file{key: "certificate"})
+	if len(errs) > 0 {
+		return "", errors.Join(errs...)
+	}
+	if len(cs) == 0 {
+		return "", problem(ErrPEM, file{key: "certificate"}, "holds no certificate")
+	}
+	return fingerprint(cs[0].Raw), nil
+}
+
+// KeyFingerprint names a private key by its public key ("sha256:" + hex of the
+// SubjectPublicKeyInfo DER), so a plan can tell keys apart without showing one.
+func KeyFingerprint(keyPEM []byte) (string, error) {
+	k, err := parseKey(keyPEM, file{key: "key"})
+	if err != nil {
+		return "", err
+	}
+	return fingerprint(pkix(k.Public())), nil
+}
+
+// Describe says what a certificate file holds, for a plan: each certificate's subject, issuer,
+// expiry and fingerprint, the server's first (a PEM body tells a reader nothing).
+func Describe(certPEM []byte) string {
+	cs, errs := parseCerts(certPEM, file{key: "certificate"})
+	if len(errs) > 0 || len(cs) == 0 {
+		return fmt.Sprintf("%d bytes, not a certificate file", len(certPEM))
+	}
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, fmt.Sprintf("subject %s, issuer %s, expires %s, %s", shortName(c.Subject.CommonName, c.Subject.String()),
+			shortName(c.Issuer.CommonName, c.Issuer.String()), c.NotAfter.UTC().Format(time.DateOnly), short(fingerprint(c.Raw))))
+	}
+	return "certificate " + strings.Join(parts, "; then ")
+}

@@ -669,3 +669,42 @@ func pubPEM(t *testing.T, k []byte) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }
+
+// Fingerprint and KeyFingerprint agree with Check's Info, and say nothing of a key.
+func TestFingerprints(t *testing.T) {
+	ca := certtest.NewCA(t)
+	now := time.Now()
+	cert, key := ca.Issue(t, []string{"jira.example.com"}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
+	info, err := certs.Check(certs.Material{Cert: cert, Key: key, Chain: ca.IntermediatePEM}, "jira.example.com", ca.Pool(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp, err := certs.Fingerprint(cert); err != nil || fp != info.Fingerprint {
+		t.Errorf("Fingerprint: %s %v, want %s", fp, err, info.Fingerprint)
+	}
+	if fp, err := certs.KeyFingerprint(key); err != nil || fp != info.KeyFingerprint {
+		t.Errorf("KeyFingerprint: %s %v, want %s", fp, err, info.KeyFingerprint)
+	}
+	if _, err := certs.Fingerprint(key); err == nil {
+		t.Error("a key file gave a certificate fingerprint")
+	}
+	if _, err := certs.KeyFingerprint(cert); err == nil {
+		t.Error("a certificate gave a key fingerprint")
+	}
+}
+
+// Describe names each certificate of a file, the server's first, and nothing of a key beside it.
+func TestDescribe(t *testing.T) {
+	ca := certtest.NewCA(t)
+	now := time.Now()
+	cert, key := ca.Issue(t, []string{"jira.example.com"}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
+	d := certs.Describe(append(append(append([]byte{}, cert...), ca.IntermediatePEM...), key...))
+	fp, _ := certs.Fingerprint(cert)
+	if !strings.HasPrefix(d, "certificate subject CN=jira.example.com, issuer CN=") || !strings.Contains(d, fp[:23]) ||
+		strings.Count(d, "; then subject ") != 1 || strings.Contains(d, "PRIVATE") {
+		t.Errorf("Describe: %s", d)
+	}
+	if d := certs.Describe([]byte("junk")); d != "4 bytes, not a certificate file" {
+		t.Errorf("Describe(junk): %s", d)
+	}
+}

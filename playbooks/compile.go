@@ -66,6 +66,11 @@ func (pb *Playbook) vhosts(host string) []apache.VHost {
 			i = len(out)
 			index[key] = i
 			out = append(out, apache.VHost{ServerName: p.Host, Port: p.Port, RemoteIP: pb.Apache.RemoteIP, Directives: pb.Apache.Directives})
+			if t := a.TLS; t != nil && p.Scheme == "https" {
+				// The files' paths on the host are filled in by tlsFor, once the layout is known.
+				out[i].TLS = &apache.TLS{Redirect: t.Redirect(), HSTS: t.HSTS,
+					CertFile: hostPath(t.CertificatePath, host), KeyFile: hostPath(t.KeyPath, host), ChainFile: hostPath(t.ChainPath, host)}
+			}
 		}
 		out[i].Backends = append(out[i].Backends, apache.Backend{Name: a.Name, ContextPath: p.ContextPath, Port: a.Port, SynchronyPort: a.ProxiedSynchronyPort(), TrailingSlash: a.TrailingSlash})
 	}
@@ -91,6 +96,19 @@ func (pb *Playbook) Request(host string) distro.Request {
 	// Both families' paths: the family is only known once the gather has run.
 	for _, v := range pb.vhosts(host) {
 		r.Files = append(r.Files, apache.SitePath(v), apache.RedHatVHostPath(v))
+		if t := v.TLS; t != nil {
+			if t.CertFile != "" { // the admin's files on the host, checked before any change
+				r.Files = append(r.Files, t.CertFile, t.KeyFile)
+				if t.ChainFile != "" {
+					r.Files = append(r.Files, t.ChainFile)
+				}
+				continue
+			}
+			for _, layout := range []string{"debian", "redhat"} {
+				cert, key := apache.CertPaths(layout, v.Site())
+				r.Files = append(r.Files, cert, key)
+			}
+		}
 	}
 	r.Files = append(r.Files, apache.ModulesFile)
 	return r
@@ -111,7 +129,11 @@ func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*step
 		ss = append(ss, as...)
 		services = append(services, inst.Service(f))
 	}
-	vhosts := apache.ForHost(f, pb.vhosts(host))
+	vhosts, certSteps, err := pb.tlsFor(f, host, apache.ForHost(f, pb.vhosts(host)))
+	if err != nil {
+		return nil, nil, err
+	}
+	ss = append(ss, certSteps...)
 	aps, httpd := apache.For(f, vhosts, pb.windows())
 	ss = append(ss, aps...)
 	services = append([]*steps.Service{httpd}, services...)
@@ -128,6 +150,7 @@ func (pb *Playbook) Notes(f *distro.Facts, host string) []string {
 		notes = append(notes, inst.Notes(f)...)
 		compressing = compressing || a.Product == "jira" || a.Product == "confluence"
 	}
+	notes = append(notes, pb.tlsNotes(f, host)...)
 	if compressing && f.Apache.Modules["deflate"] {
 		notes = append(notes, "Apache compresses responses (mod_deflate is enabled): the guide recommends disabling HTTP compression in Jira "+
 			"(Administration > System > General configuration > Use gzip compression: OFF) and Confluence "+

@@ -41,6 +41,8 @@ type App struct {
 	// the inventory name of each host.
 	URL    string    `yaml:"url"`
 	public publicURL // URL parsed once, at load
+	// TLS is the certificate of an https url (apps on one public name share it).
+	TLS *TLS `yaml:"tls"`
 	// On Windows hosts: the install and home (native paths; default the Windows installer's) and
 	// the Windows service's name (default: name).
 	WindowsInstall string `yaml:"windows_install"`
@@ -160,7 +162,7 @@ func (pb *Playbook) checkApp(a *App, at string, names map[string]bool) error {
 	if a.public, err = parsePublic(a.URL); err != nil {
 		return src.errorf(at+".url", "url %q: %v", a.URL, err)
 	}
-	return nil
+	return pb.checkTLS(a, at)
 }
 
 func ParsePlaybook(name string, data []byte) (*Playbook, error) {
@@ -192,6 +194,9 @@ func ParsePlaybook(name string, data []byte) (*Playbook, error) {
 		return nil, src.errorf("$.apache.windows_root", "windows_root %q must be an absolute Windows path, like C:\\Apache24", pb.Apache.WindowsRoot)
 	}
 	if err := pb.crossCheck(); err != nil {
+		return nil, err
+	}
+	if err := pb.crossCheckTLS(); err != nil {
 		return nil, err
 	}
 	for i, d := range pb.Apache.Directives {

@@ -306,6 +306,12 @@ func (r *HostRun) verifyApp(ctx context.Context, a playbooks.App) (verify.Result
 	}
 	var res verify.Result
 	var err error
+	if p.Scheme == "https" {
+		if t.RootCAs, err = a.Roots(); err != nil {
+			return res, err
+		}
+		t.Fingerprint = a.ServedFingerprint(r.Host.Name, r.Facts)
+	}
 	if prod.BaseURLAPI == "jira" {
 		res, err = verify.Jira(ctx, t, r.opts.SetBaseURL)
 	} else {
@@ -316,6 +322,11 @@ func (r *HostRun) verifyApp(ctx context.Context, a playbooks.App) (verify.Result
 	if err == nil && a.ProxiedSynchronyPort() != 0 {
 		var line string
 		line, err = verify.WebSocket(ctx, t, "/synchrony/v1/bayeux-sync1/websocket")
+		res.Chain = append(res.Chain, line)
+	}
+	if err == nil && p.Scheme == "https" && a.TLS.Redirect() {
+		var line string
+		line, err = verify.HTTPRedirect(ctx, t)
 		res.Chain = append(res.Chain, line)
 	}
 	return res, err

@@ -28,6 +28,25 @@ type FileStep struct {
 	NewUID, NewGID int
 	Notify         []string
 	Reason         string // said when nothing changes, e.g. "server.xml already proxied"
+	// Describe, when set, says what a content is instead of showing it: a private key (plans,
+	// events, the ledger and reports get its words, never the bytes) or a certificate (whose
+	// PEM body tells a reader nothing).
+	Describe func(content []byte) string
+}
+
+// diff is the change's diff, or for a described file what the old and new contents are.
+func (s *FileStep) diff(old, new []byte) string {
+	if s.Describe == nil {
+		return Diff(s.Current.Path, old, new)
+	}
+	d := "--- a" + s.Current.Path + "\n+++ b" + s.Current.Path + "\n"
+	if old != nil {
+		d += "-" + s.Describe(old) + "\n"
+	}
+	if new != nil {
+		d += "+" + s.Describe(new) + "\n"
+	}
+	return d
 }
 
 func (s *FileStep) Name() string       { return s.Label }
@@ -54,7 +73,7 @@ func (s *FileStep) Check(ctx context.Context, h target.Host) (Change, error) {
 		if !s.Current.Exists {
 			return Change{Action: NoOp, Summary: s.Current.Path + " is already absent"}, nil
 		}
-		return Change{Action: Delete, Summary: "delete " + s.Current.Path, Diff: Diff(s.Current.Path, s.Current.Data, nil)}, nil
+		return Change{Action: Delete, Summary: "delete " + s.Current.Path, Diff: s.diff(s.Current.Data, nil)}, nil
 	}
 	if s.Current.Exists && bytes.Equal(want, s.Current.Data) {
 		reason := s.Reason
@@ -67,7 +86,11 @@ func (s *FileStep) Check(ctx context.Context, h target.Host) (Change, error) {
 	if !s.Current.Exists {
 		ch = Change{Action: Create, Summary: "create " + s.Current.Path}
 	}
-	ch.Diff = Diff(s.Current.Path, s.Current.Data, want)
+	var old []byte
+	if s.Current.Exists {
+		old = s.Current.Data
+	}
+	ch.Diff = s.diff(old, want)
 	return ch, nil
 }
 

@@ -399,3 +399,34 @@ func TestRestartWaitsForAPortStillHeld(t *testing.T) {
 		t.Errorf("restart: %v %v", err, m.log)
 	}
 }
+
+// A secret file's change is described, never shown: not in the plan's diff of a create, an
+// update or a delete.
+func TestSecretFileNotShown(t *testing.T) {
+	const key = "-----BEGIN PRIVATE KEY-----\nTOPSECRETBYTES\n-----END PRIVATE KEY-----\n"
+	desc := func(b []byte) string { return fmt.Sprintf("(not shown) key of %d bytes", len(b)) }
+	for _, c := range []struct {
+		name    string
+		current target.File
+		want    []byte
+		show    []string
+	}{
+		{"create", target.File{Path: "/k"}, []byte(key), []string{"+(not shown) key of 69 bytes"}},
+		{"update", target.File{Path: "/k", Exists: true, Data: []byte(key + "x")}, []byte(key), []string{"-(not shown) key of 70 bytes", "+(not shown) key of 69 bytes"}},
+		{"delete", target.File{Path: "/k", Exists: true, Data: []byte(key)}, nil, []string{"-(not shown) key of 69 bytes"}},
+	} {
+		s := &FileStep{Label: "key", Current: c.current, Edit: func([]byte) ([]byte, error) { return c.want, nil }, Describe: desc}
+		ch, err := s.Check(context.Background(), newMem())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(ch.Diff, "TOPSECRET") || strings.Contains(ch.Summary, "TOPSECRET") {
+			t.Errorf("%s: the key is shown:\n%s", c.name, ch.Diff)
+		}
+		for _, w := range c.show {
+			if !strings.Contains(ch.Diff, w) {
+				t.Errorf("%s: %q missing:\n%s", c.name, w, ch.Diff)
+			}
+		}
+	}
+}

@@ -27,16 +27,30 @@ func SitePath(v VHost) string { return sitesAvailable + v.Site() + ".conf" }
 // rewrite for Synchrony, remoteip for X-Forwarded-For.
 func Modules(vhosts []VHost) []string {
 	mods := []string{"proxy", "proxy_http"}
-	var sync, remote bool
+	var sync, remote, ssl, redirect, hsts bool
 	for _, v := range vhosts {
 		sync = sync || v.Synchrony()
 		remote = remote || v.RemoteIP
+		if v.TLS != nil {
+			ssl, redirect, hsts = true, redirect || v.TLS.Redirect, hsts || v.TLS.HSTS > 0
+		}
 	}
 	if sync {
 		mods = append(mods, "proxy_wstunnel", "rewrite")
 	}
 	if remote {
 		mods = append(mods, "remoteip")
+	}
+	// mod_ssl needs a session cache; Debian's a2enmod ssl enables socache_shmcb with it, and
+	// RHEL's mod_ssl package loads both.
+	if ssl {
+		mods = append(mods, "socache_shmcb", "ssl")
+	}
+	if redirect {
+		mods = append(mods, "alias") // Redirect
+	}
+	if hsts {
+		mods = append(mods, "headers")
 	}
 	return mods
 }
@@ -58,6 +72,14 @@ func ForHost(f *distro.Facts, vhosts []VHost) []VHost {
 		out[i].Apache22 = strings.HasPrefix(f.Apache.Version, "2.2")
 		out[i].Listen = !listened[out[i].Port]
 		listened[out[i].Port] = true
+	}
+	for i := range out {
+		if t := out[i].TLS; t != nil && t.Redirect {
+			c := *t
+			c.ListenRedirect = !listened[80]
+			listened[80] = true
+			out[i].TLS = &c
+		}
 	}
 	return out
 }
@@ -145,6 +167,10 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 		validate = append(validate, shadowCheck(dump, v.ServerName, v.Port, v.Site()+".conf", fix))
 		port = v.Port
 		ports[v.Port] = true
+		if v.TLS != nil && v.TLS.Redirect {
+			validate = append(validate, shadowCheck(dump, v.ServerName, 80, v.Site()+".conf", fix))
+			ports[80] = true
+		}
 	}
 	// What httpd logged when it fails to start: the unit's journal, else the error log.
 	// Apache's own lines carry an AH code or an errno: "(98)Address already in use: AH00072: ...".

@@ -29,6 +29,27 @@ type VHost struct {
 	// Listen puts "Listen <Port>" before the VirtualHost: for a port no other enabled configuration
 	// listens on (two Listen lines for one port pass configtest but stop Apache from starting).
 	Listen bool
+	// TLS, when set, makes it an https VirtualHost (mod_ssl) with a port-80 redirect if asked.
+	TLS *TLS
+}
+
+// TLS is an https VirtualHost's certificate, as files on the host, and what goes with it.
+type TLS struct {
+	CertFile  string // the leaf, then the intermediates (Apache 2.4.8+ reads the chain from it)
+	KeyFile   string
+	ChainFile string // only for a chain the admin keeps in its own file on the host
+	Redirect  bool   // a *:80 VirtualHost for the name that redirects to the https URL
+	// ListenRedirect adds "Listen 80" for the redirect: nothing else listens on 80.
+	ListenRedirect bool
+	HSTS           int // Strict-Transport-Security max-age, 0: none
+}
+
+// HTTPSURL is the https base the redirect sends plain http to.
+func (v VHost) HTTPSURL() string {
+	if v.Port == 443 {
+		return "https://" + v.ServerName
+	}
+	return fmt.Sprintf("https://%s:%d", v.ServerName, v.Port)
 }
 
 // Synchrony reports whether a backend needs proxy_wstunnel and rewrite.
@@ -50,10 +71,25 @@ func (v VHost) Render() string {
 	b.WriteString("# \"Proxying Atlassian server applications with Apache HTTP Server\". The next frontdoor apply\n")
 	b.WriteString("# overwrites changes made here: change the playbook instead.\n")
 	if v.Listen {
-		fmt.Fprintf(&b, "Listen %d\n", v.Port)
+		if v.TLS != nil && v.Port != 443 {
+			fmt.Fprintf(&b, "Listen %d https\n", v.Port)
+		} else {
+			fmt.Fprintf(&b, "Listen %d\n", v.Port)
+		}
 	}
 	fmt.Fprintf(&b, "<VirtualHost *:%d>\n", v.Port)
 	fmt.Fprintf(&b, "    ServerName %s\n\n", v.ServerName)
+	if t := v.TLS; t != nil {
+		b.WriteString("    SSLEngine on\n")
+		fmt.Fprintf(&b, "    SSLCertificateFile %s\n    SSLCertificateKeyFile %s\n", t.CertFile, t.KeyFile)
+		if t.ChainFile != "" {
+			fmt.Fprintf(&b, "    SSLCertificateChainFile %s\n", t.ChainFile)
+		}
+		if t.HSTS > 0 {
+			fmt.Fprintf(&b, "    Header always set Strict-Transport-Security \"max-age=%d\"\n", t.HSTS)
+		}
+		b.WriteString("\n")
+	}
 	b.WriteString("    ProxyRequests Off\n    ProxyVia Off\n\n")
 	if v.Apache22 {
 		b.WriteString("    <Proxy *>\n        Order Deny,Allow\n        Allow from all\n    </Proxy>\n\n")
@@ -103,6 +139,13 @@ func (v VHost) Render() string {
 		}
 	}
 	b.WriteString("</VirtualHost>\n")
+	if t := v.TLS; t != nil && t.Redirect {
+		b.WriteString("\n# Plain http on port 80 goes to the https URL.\n")
+		if t.ListenRedirect {
+			b.WriteString("Listen 80\n")
+		}
+		fmt.Fprintf(&b, "<VirtualHost *:80>\n    ServerName %s\n    Redirect permanent / %s/\n</VirtualHost>\n", v.ServerName, v.HTTPSURL())
+	}
 	return b.String()
 }
 

@@ -9,6 +9,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +38,11 @@ type Target struct {
 	// forwarding): the only way admin credentials leave the controller. Without it, setting the
 	// Base URL is refused.
 	Secure func(ctx context.Context, network, addr string) (net.Conn, error)
+	// RootCAs are the roots an https BaseURL's certificate must chain to (nil: the system's).
+	RootCAs *x509.CertPool
+	// Fingerprint, if set, is the certificate Apache must serve ("sha256:" + hex of its DER):
+	// the one frontdoor uploaded, not another vhost's or a default one.
+	Fingerprint string
 }
 
 // Credentials are an application admin's, for setting the Base URL. Never logged.
@@ -72,9 +81,32 @@ func client(t Target) *http.Client {
 				return dial(ctx, network, net.JoinHostPort(addr, port))
 			},
 			DisableKeepAlives: true,
+			TLSClientConfig:   t.tlsConfig(),
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// tlsConfig checks the served certificate against the roots and the public name (taken from
+// the URL, and sent as SNI, as a browser does).
+func (t Target) tlsConfig() *tls.Config {
+	return &tls.Config{RootCAs: t.RootCAs, MinVersion: tls.VersionTLS12}
+}
+
+// checkServed says which certificate the proxy served, and fails when it is not the expected one.
+func (t Target) checkServed(cs *tls.ConnectionState) (string, error) {
+	if cs == nil || len(cs.PeerCertificates) == 0 {
+		return "", nil
+	}
+	leaf := cs.PeerCertificates[0]
+	sum := sha256.Sum256(leaf.Raw)
+	fp := "sha256:" + hex.EncodeToString(sum[:])
+	line := fmt.Sprintf("certificate %s, issuer %s, expires %s, %s: verified", leaf.Subject.CommonName, leaf.Issuer.CommonName, leaf.NotAfter.Format("2006-01-02"), fp[:23])
+	if t.Fingerprint != "" && fp != t.Fingerprint {
+		return line, fmt.Errorf("%s: the proxy serves the certificate %s (%s, issuer %s), not the one configured (%s): another VirtualHost answers for the name on this port, or httpd was not restarted",
+			t.App, fp, leaf.Subject.CommonName, leaf.Issuer.CommonName, t.Fingerprint)
+	}
+	return line, nil
 }
 
 // StatusError is an answer through the proxy that is neither 2xx nor a redirect.
@@ -117,6 +149,15 @@ func Proxy(ctx context.Context, t Target) (Result, error) {
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
+		if i == 0 {
+			line, err := t.checkServed(resp.TLS)
+			if line != "" {
+				res.Chain = append(res.Chain, line)
+			}
+			if err != nil {
+				return res, err
+			}
+		}
 		res.Chain = append(res.Chain, fmt.Sprintf("%s -> %d", next, resp.StatusCode))
 		switch {
 		case resp.StatusCode >= 200 && resp.StatusCode < 300:
@@ -248,13 +289,23 @@ func WebSocket(ctx context.Context, t Target, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	port := u.Port()
+	port, ws := u.Port(), "ws"
 	if port == "" {
-		port = "80"
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
 	conn, err := t.dialer()(ctx, "tcp", net.JoinHostPort(t.Address, port))
 	if err != nil {
 		return "", fmt.Errorf("%s: WebSocket through the proxy: %w", t.App, err)
+	}
+	if u.Scheme == "https" { // wss: the same certificate checks as any request
+		cfg := t.tlsConfig()
+		cfg.ServerName = u.Hostname()
+		tc := tls.Client(conn, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return "", fmt.Errorf("%s: WebSocket through the proxy: %w", t.App, err)
+		}
+		conn, ws = tc, "wss"
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(15 * time.Second))
@@ -265,15 +316,43 @@ func WebSocket(ctx context.Context, t Target, path string) (string, error) {
 		return "", fmt.Errorf("%s: WebSocket through the proxy: no answer: %w", t.App, err)
 	}
 	status = strings.TrimSpace(status)
-	line := fmt.Sprintf("ws %s%s -> %s", u.Host, path, status)
+	line := fmt.Sprintf("%s %s%s -> %s", ws, u.Host, path, status)
 	if f := strings.Fields(status); len(f) >= 2 && (f[1] == "502" || f[1] == "503" || f[1] == "504") {
 		// Synchrony still starting behind Apache: transient, as for any request (Transient).
 		code, _ := strconv.Atoi(f[1])
-		return line, &StatusError{App: t.App, URL: "ws://" + u.Host + path, Address: t.Address, Code: code}
+		return line, &StatusError{App: t.App, URL: ws + "://" + u.Host + path, Address: t.Address, Code: code}
 	}
 	if !strings.Contains(status, " 101") {
 		return line, fmt.Errorf("%s: WebSocket upgrade of %s through the proxy answered %q, want 101: "+
 			"check mod_proxy_wstunnel and mod_rewrite and that Synchrony runs", t.App, path, status)
+	}
+	return line, nil
+}
+
+// HTTPRedirect checks that plain http on port 80 for an https BaseURL's name answers with a
+// permanent redirect to the https URL (the same path under it).
+func HTTPRedirect(ctx context.Context, t Target) (string, error) {
+	u, err := url.Parse(t.BaseURL)
+	if err != nil {
+		return "", err
+	}
+	from := "http://" + u.Hostname() + u.Path + "/"
+	req, err := http.NewRequestWithContext(ctx, "GET", from, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client(t).Do(req)
+	if err != nil {
+		return "", fmt.Errorf("%s: plain http through the proxy at %s: GET %s: %w", t.App, t.Address, from, err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	line := fmt.Sprintf("%s -> %d %s", from, resp.StatusCode, loc)
+	if resp.StatusCode == 502 || resp.StatusCode == 503 || resp.StatusCode == 504 {
+		return line, &StatusError{App: t.App, URL: from, Address: t.Address, Code: resp.StatusCode}
+	}
+	if resp.StatusCode != 301 && resp.StatusCode != 308 || loc != t.BaseURL+"/" {
+		return line, fmt.Errorf("%s: GET %s answered %d %q, want a permanent redirect to %s/: plain http must go to https", t.App, from, resp.StatusCode, loc, t.BaseURL)
 	}
 	return line, nil
 }

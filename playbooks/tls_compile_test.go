@@ -1,0 +1,107 @@
+package playbooks_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdoor-dev/frontdoor/certs/certtest"
+	"github.com/frontdoor-dev/frontdoor/memhost"
+	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/steps"
+)
+
+// A Debian host gets the certificate (with its chain) and key uploaded, mod_ssl, an https
+// VirtualHost and a port-80 redirect; the key is described, never shown; bad material or
+// another layout refuses the host.
+func TestTLSCompile(t *testing.T) {
+	dir := t.TempDir()
+	ca := certtest.NewCA(t)
+	name := "jira.h1.example.com"
+	cert, key, chain, root := ca.WriteFiles(t, dir, []string{name})
+	pbFile := filepath.Join(dir, "pb.yaml")
+	yaml := "apps:\n  - product: jira\n    url: https://jira.{{host}}.example.com\n    tls: {certificate: " + filepath.Base(cert) + ", key: " + filepath.Base(key) + ", chain: " + filepath.Base(chain) + ", ca_file: " + root + ", hsts: 300}\n"
+	os.WriteFile(pbFile, []byte(yaml), 0o644)
+	pb, err := playbooks.LoadPlaybook(pbFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The facts of an EMULATED Debian host (memhost: Debian 12's apache2 as installed).
+	fl := memhost.NewFleet("h1")
+	defer fl.Close()
+	conn, err := fl.Conn("h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := session.Gather(t.Context(), conn, pb.Request("h1"), pb.WinTarget("h1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, _, err := pb.Compile(f, "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, _ := os.ReadFile(key)
+	var plan strings.Builder
+	for _, s := range ss {
+		ch, err := s.Check(t.Context(), conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(s.Name() + ": " + ch.Summary + "\n" + ch.Diff)
+	}
+	out := plan.String()
+	for _, want := range []string{
+		"apache: certificate " + name + ": create /etc/ssl/certs/frontdoor-" + name + "-443.pem",
+		"apache: key " + name + ": create /etc/ssl/private/frontdoor-" + name + "-443.key",
+		"+(not shown) private key, public key sha256:",
+		"+certificate subject CN=" + name + ", issuer CN=",
+		"apache: module ssl: enable module ssl", "apache: module socache_shmcb", "apache: module headers",
+		"+<VirtualHost *:443>", "+    SSLEngine on",
+		"+    SSLCertificateFile /etc/ssl/certs/frontdoor-" + name + "-443.pem",
+		"+    SSLCertificateKeyFile /etc/ssl/private/frontdoor-" + name + "-443.key",
+		`+    Header always set Strict-Transport-Security "max-age=300"`,
+		"+<VirtualHost *:80>", "+    Redirect permanent / https://" + name + "/",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, strings.Split(string(keyPEM), "\n")[1]) {
+		t.Fatal("the key is shown in the plan")
+	}
+	if strings.Contains(out, "+Listen") {
+		t.Errorf("ports.conf listens on 80 and 443 already (443 with mod_ssl):\n%s", out)
+	}
+	// The uploaded certificate file is the leaf then the intermediate.
+	for _, s := range ss {
+		if fs, ok := s.(*steps.FileStep); ok && strings.HasSuffix(fs.Current.Path, ".pem") {
+			b, _ := fs.Edit(nil)
+			if strings.Count(string(b), "BEGIN CERTIFICATE") != 2 || strings.Contains(string(b), "PRIVATE") {
+				t.Errorf("certificate file:\n%s", b)
+			}
+		}
+	}
+	// Another host's name is not on the certificate: refused before any change.
+	if _, _, err := pb.Compile(f, "h2"); err == nil || !strings.Contains(err.Error(), "jira.h2.example.com") {
+		t.Errorf("certificate for another name: %v", err)
+	}
+	// A certificate that expires within 30 days is said at plan, not refused.
+	soon, soonKey := ca.Issue(t, []string{name}, time.Now().Add(-time.Hour), time.Now().Add(10*24*time.Hour))
+	os.WriteFile(cert, soon, 0o644)
+	os.WriteFile(key, soonKey, 0o600)
+	if _, _, err := pb.Compile(f, "h1"); err != nil {
+		t.Fatalf("a certificate expiring soon: %v", err)
+	}
+	if notes := strings.Join(pb.Notes(f, "h1"), "\n"); !strings.Contains(notes, "jira ("+name+"): certificate "+cert+" expires in ") {
+		t.Errorf("notes: %s", notes)
+	}
+	rh := *f
+	rh.Apache.Layout = "redhat"
+	if _, _, err := pb.Compile(&rh, "h1"); err == nil || !strings.Contains(err.Error(), "https is done on Debian and Ubuntu hosts in this version") {
+		t.Errorf("redhat: %v", err)
+	}
+}
