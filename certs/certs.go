@@ -275,7 +275,7 @@ func verify(leaf *x509.Certificate, extra, chain []*x509.Certificate, roots *x50
 		}
 		return s
 	}
-	const fix = "add the intermediate certificates (chain:) or the CA (ca_file:)"
+	const fix = "add the intermediate certificates (chain:), or the root CA that issued them (ca_file:)"
 	var ua x509.UnknownAuthorityError
 	var ci x509.CertificateInvalidError
 	var sr x509.SystemRootsError
@@ -422,7 +422,14 @@ func Pool(caFile string) (*x509.CertPool, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	for _, c := range certs {
+	for i, c := range certs {
+		// Only roots: an intermediate trusted here would let a chain pass the checks that Apache,
+		// sending only the files it is given, does not send to browsers.
+		if !bytes.Equal(c.RawSubject, c.RawIssuer) || c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) != nil {
+			return nil, problem(ErrChain, file{"ca_file", caFile, "CA_FILE"}, fmt.Sprintf(
+				"certificate %d (%s) is not a root: it is issued by %s. An intermediate belongs in chain: (Apache sends it to clients); ca_file holds root certificates only",
+				i+1, name1(c), shortName(c.Issuer.CommonName, c.Issuer.String())))
+		}
 		pool.AddCert(c)
 	}
 	return pool, nil

@@ -375,7 +375,7 @@ func TestValidity(t *testing.T) {
 func TestChain(t *testing.T) {
 	ca, other := certtest.NewCA(t), certtest.NewCA(t)
 	rootCN, interCN := ca.Root.Subject.CommonName, ca.Intermediate.Subject.CommonName
-	const fix = "add the intermediate certificates (chain:) or the CA (ca_file:)"
+	const fix = "add the intermediate certificates (chain:), or the root CA that issued them (ca_file:)"
 
 	t.Run("no intermediates", func(t *testing.T) {
 		m := valid(t, ca, []string{"jira.example.com"})
@@ -562,6 +562,11 @@ func TestPool(t *testing.T) {
 	f := write(t, "key.pem", key)
 	if _, err := certs.Pool(f); !errors.Is(err, certs.ErrPEM) || !strings.Contains(err.Error(), "ca_file "+f+" holds a private key, not a certificate") {
 		t.Fatalf("key as ca_file: %v", err)
+	}
+	// An intermediate is not a root: trusting it would pass a chain Apache does not send whole.
+	if _, err := certs.Pool(write(t, "inter.pem", append(append([]byte{}, ca.RootPEM...), ca.IntermediatePEM...))); !errors.Is(err, certs.ErrChain) ||
+		!strings.Contains(err.Error(), "certificate 2 (CN=") || !strings.Contains(err.Error(), "belongs in chain:") {
+		t.Fatalf("intermediate in ca_file: %v", err)
 	}
 	// Adding to a pool leaves the system roots alone.
 	if _, err := certs.Pool(write(t, "ca.pem", ca.RootPEM)); err != nil {

@@ -17,6 +17,9 @@ var replayable = []*regexp.Regexp{
 	regexp.MustCompile(`^systemctl (start|stop|restart) ('[A-Za-z0-9@_.-]+'|[A-Za-z0-9@_.-]+)$`),
 	regexp.MustCompile(`^service ('[A-Za-z0-9@_.-]+'|[A-Za-z0-9@_.-]+) (start|stop|restart)$`),
 	regexp.MustCompile(`^(apache2ctl|apachectl) configtest 2>&1$`),
+	// mod_md's store, created by frontdoor for an https app with acme: (steps/apache.MDStore):
+	// that one path only.
+	regexp.MustCompile(`^rm -rf /var/lib/apache2/md$`),
 	// An install's own start or stop script, when the app has no init service (any install
 	// path the playbook accepts: no quote, no control character).
 	regexp.MustCompile(`^'(/[^'\x00-\x1f/]+)+/(bin/)?(start|stop)[A-Za-z0-9_-]*\.sh'$`),

@@ -101,6 +101,10 @@ func TestHTTPSOwnCertificate(t *testing.T) {
 	if got := curlPath(t, h, name, "/jira/"); got != "301 "+base+"/jira/" {
 		t.Errorf("plain http: %q, want a 301 to https", got)
 	}
+	if fr := frontdoor(t, nil, "facts", "-i", l.Inventory, "--limit", h.Name, pb); fr.code != 0 ||
+		!regexp.MustCompile(`served certificate https://`+regexp.QuoteMeta(name)+`: subject CN=`+regexp.QuoteMeta(name)+`, issuer CN=certtest intermediate \S+, expires \S+, sha256:[0-9a-f]{16}: verified\n`).MatchString(fr.stdout) {
+		t.Errorf("facts does not show the served certificate:\n%s", fr)
+	}
 	if got := strings.TrimSpace(l.Exec(t, h, "stat -c '%a %U:%G' /etc/ssl/private/frontdoor-"+name+"-443.key")); got != "600 root:root" {
 		t.Errorf("key file: %s", got)
 	}

@@ -108,6 +108,8 @@ func (pb *Playbook) Request(host string) distro.Request {
 				cert, key := apache.CertPaths(layout, v.Site())
 				r.Files = append(r.Files, cert, key)
 			}
+			// With acme: its server's roots and mod_md's store.
+			r.Files = append(r.Files, apache.ACMECAPath(v.Site()), apache.MDStoreFile)
 		}
 	}
 	r.Files = append(r.Files, apache.ModulesFile)

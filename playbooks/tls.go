@@ -3,6 +3,7 @@ package playbooks
 import (
 	"crypto/x509"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -35,11 +36,29 @@ type TLS struct {
 	RedirectHTTP *bool `yaml:"redirect_http"`
 	// HSTS, when above 0, sends Strict-Transport-Security with this max-age (seconds).
 	HSTS int `yaml:"hsts"`
-	// ACME is not done yet; the key is read to say so rather than "unknown key".
-	ACME map[string]any `yaml:"acme"`
+	// ACME, instead of certificate files: Apache's own mod_md obtains the certificate from an ACME
+	// CA (Let's Encrypt by default) and renews it, without frontdoor.
+	ACME *ACME `yaml:"acme"`
 
 	dir string // the playbook's directory: relative controller paths are read from there
 }
+
+// ACME is how mod_md gets the certificate.
+type ACME struct {
+	Email     string `yaml:"email"`     // the account's contact (MDContactEmail)
+	Directory string `yaml:"directory"` // the CA's ACME directory URL (default Let's Encrypt's)
+	// CAFile, on the controller, holds the roots of the ACME server's own https (uploaded for
+	// MDCACertificateFile): only for a private ACME server.
+	CAFile string `yaml:"ca_file"`
+	// AgreeTOS must be true: the CA's terms of service are accepted in the admin's name
+	// (MDCertificateAgreement accepted).
+	AgreeTOS bool `yaml:"agree_tos"`
+}
+
+// LetsEncrypt is the default ACME directory.
+const LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
+
+var emailR = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
 
 // Uploaded says the certificate and key come from the controller.
 func (t *TLS) Uploaded() bool { return t.Certificate != "" }
@@ -58,12 +77,39 @@ func (pb *Playbook) checkTLS(a *App, at string) error {
 	if !https {
 		return src.errorf(at+".tls", "tls is for an https url; this app's url is %s: write url: https://...", a.URL)
 	}
-	if t.ACME != nil {
-		return src.errorf(at+".tls.acme", "ACME (mod_md) is not supported yet: give the certificate and key files (certificate:, key:) or their paths on the host (certificate_path:, key_path:)")
-	}
 	t.dir = filepath.Dir(src.name)
+	if t.HSTS < 0 {
+		return src.errorf(at+".tls.hsts", "hsts %d: give a max-age in seconds, like 31536000 (a year), or 0 for none", t.HSTS)
+	}
+	if t.CAFile != "" {
+		if _, err := certs.Pool(t.path(t.CAFile, "")); err != nil {
+			return src.errorf(at+".tls.ca_file", "%v", err)
+		}
+	}
 	local := t.Certificate != "" || t.Key != "" || t.Chain != ""
 	remote := t.CertificatePath != "" || t.KeyPath != "" || t.ChainPath != ""
+	if acme := t.ACME; acme != nil {
+		switch {
+		case local || remote:
+			return src.errorf(at+".tls.acme", "acme gets the certificate itself: remove certificate/key (or their _path) from this tls, or remove acme")
+		case !emailR.MatchString(acme.Email):
+			return src.errorf(at+".tls.acme", "acme needs a contact email for the CA (expiry notices): write email: admin@example.com")
+		case !acme.AgreeTOS:
+			return src.errorf(at+".tls.acme", "the ACME CA's terms of service must be accepted to get a certificate: read them (Let's Encrypt: https://letsencrypt.org/repository/), then write agree_tos: true")
+		}
+		if acme.Directory == "" {
+			acme.Directory = LetsEncrypt
+		}
+		if u, err := url.Parse(acme.Directory); err != nil || u.Scheme != "https" || u.Host == "" || strings.ContainsAny(acme.Directory, " \"'\n\r\x00") {
+			return src.errorf(at+".tls.acme.directory", "directory %q: give the CA's ACME directory as an https URL, like %s", acme.Directory, LetsEncrypt)
+		}
+		if acme.CAFile != "" {
+			if _, err := certs.Pool(t.path(acme.CAFile, "")); err != nil {
+				return src.errorf(at+".tls.acme.ca_file", "%v", err)
+			}
+		}
+		return nil
+	}
 	switch {
 	case local && remote:
 		return src.errorf(at+".tls", "give either files on the controller (certificate:, key:) or paths on the host (certificate_path:, key_path:), not both")
@@ -72,19 +118,11 @@ func (pb *Playbook) checkTLS(a *App, at string) error {
 	case remote && (t.CertificatePath == "" || t.KeyPath == ""):
 		return src.errorf(at+".tls", "certificate_path: and key_path: are both needed (chain_path: is optional)")
 	case !local && !remote:
-		return src.errorf(at+".tls", "no certificate: write certificate: and key: (PEM files on this machine), or certificate_path: and key_path: (on the host)")
+		return src.errorf(at+".tls", "no certificate: write certificate: and key: (PEM files on this machine), certificate_path: and key_path: (on the host), or acme: (mod_md gets one)")
 	}
 	for _, p := range []struct{ key, val string }{{"certificate_path", t.CertificatePath}, {"key_path", t.KeyPath}, {"chain_path", t.ChainPath}} {
 		if p.val != "" && (!strings.HasPrefix(p.val, "/") || strings.ContainsAny(p.val, "'\"\n\r\x00 ")) {
 			return src.errorf(at+".tls."+p.key, "%s %q must be an absolute path on the host without spaces or quotes, like /etc/ssl/certs/jira.pem", p.key, p.val)
-		}
-	}
-	if t.HSTS < 0 {
-		return src.errorf(at+".tls.hsts", "hsts %d: give a max-age in seconds, like 31536000 (a year), or 0 for none", t.HSTS)
-	}
-	if t.CAFile != "" {
-		if _, err := certs.Pool(t.path(t.CAFile, "")); err != nil {
-			return src.errorf(at+".tls.ca_file", "%v", err)
 		}
 	}
 	return nil
@@ -107,11 +145,18 @@ func (pb *Playbook) crossCheckTLS() error {
 		byVHost[key] = a.TLS
 	}
 	plain := map[string]string{}
-	for _, a := range pb.Apps {
-		if p := a.PublicFor("host"); p.Scheme == "http" && p.Port == 80 {
+	for i, a := range pb.Apps {
+		p := a.PublicFor("host")
+		if p.Scheme == "http" && p.Port == 80 {
 			plain[p.Host] = a.Name
 		}
+		// One port speaks TLS or not, for every name on it.
+		if p.Scheme == "https" && p.Port == 80 || p.Scheme == "http" && p.Port == 443 {
+			return pb.src.errorf(fmt.Sprintf("$.apps[%d].url", i), "url %s: port %d is %s's; write %s://%s%s, or another port", a.URL, p.Port,
+				map[int]string{80: "plain http", 443: "https"}[p.Port], map[int]string{80: "http", 443: "https"}[p.Port], strings.ReplaceAll(p.Host, hostVar, "{{host}}"), p.ContextPath)
+		}
 	}
+	redirected := map[string]string{}
 	for i := range pb.Apps {
 		a := &pb.Apps[i]
 		p := a.PublicFor("host")
@@ -123,6 +168,13 @@ func (pb *Playbook) crossCheckTLS() error {
 		}
 		if a.TLS == nil {
 			return pb.src.errorf(fmt.Sprintf("$.apps[%d].url", i), "url %s is https: give its certificate, e.g.\n    tls:\n      certificate: certs/%s.pem\n      key: certs/%s.key", a.URL, p.Host, p.Host)
+		}
+		if other, ok := redirected[p.Host]; ok && a.TLS.Redirect() && other != fmt.Sprint(p.Port) {
+			return pb.src.errorf(fmt.Sprintf("$.apps[%d].tls", i), "%s is https on ports %s and %d, and both would redirect http://%s to them: write redirect_http: false in one of their tls",
+				strings.ReplaceAll(p.Host, hostVar, "<host>"), other, p.Port, strings.ReplaceAll(p.Host, hostVar, "<host>"))
+		}
+		if a.TLS.Redirect() {
+			redirected[p.Host] = fmt.Sprint(p.Port)
 		}
 		if other, ok := plain[p.Host]; ok && a.TLS.Redirect() {
 			return pb.src.errorf(fmt.Sprintf("$.apps[%d].tls", i), "%s serves http://%s while %s's tls redirects it to https: write redirect_http: false in %s's tls, or make %s https too",
@@ -204,8 +256,22 @@ func (pb *Playbook) tlsFor(f *distro.Facts, host string, vhosts []apache.VHost) 
 		if f.Apache.Layout != "debian" {
 			return nil, nil, fmt.Errorf("%s: https is done on Debian and Ubuntu hosts in this version; this host has the %s layout: use an http url for it", a.Name, f.Apache.Layout)
 		}
+		if err := apache.TLSSupported(f); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", a.Name, err)
+		}
 		t := *v.TLS
-		if a.TLS.Uploaded() {
+		if acme := a.TLS.ACME; acme != nil {
+			t.ACME = &apache.ACME{Directory: acme.Directory, Email: acme.Email}
+			if acme.CAFile != "" {
+				roots, err := os.ReadFile(a.TLS.path(acme.CAFile, host))
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s: tls: acme: %w", a.Name, err)
+				}
+				t.ACME.CAFile = apache.ACMECAPath(v.Site())
+				out = append(out, apache.ACMECAStep(f, t.ACME.CAFile, roots, certs.Describe))
+			}
+			out = append(out, apache.MDStoreStep(f))
+		} else if a.TLS.Uploaded() {
 			m, _, err := a.Material(host, now)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", a.Name, err)
@@ -271,7 +337,7 @@ func describeKey(b []byte) string {
 // controller's file, else the host's as gathered in f (nil: not known, not checked).
 func (a App) ServedFingerprint(host string, f *distro.Facts) string {
 	t := a.TLS
-	if t == nil {
+	if t == nil || t.ACME != nil { // mod_md's certificate: checked against the roots only
 		return ""
 	}
 	var pemData []byte
@@ -293,7 +359,7 @@ func (pb *Playbook) tlsNotes(f *distro.Facts, host string) []string {
 	seen := map[*TLS]bool{}
 	for _, a := range pb.Apps {
 		t := a.TLS
-		if t == nil || seen[t] || a.PublicFor(host).Scheme != "https" {
+		if t == nil || seen[t] || a.PublicFor(host).Scheme != "https" || t.ACME != nil {
 			continue
 		}
 		seen[t] = true

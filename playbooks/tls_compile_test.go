@@ -99,9 +99,71 @@ func TestTLSCompile(t *testing.T) {
 	if notes := strings.Join(pb.Notes(f, "h1"), "\n"); !strings.Contains(notes, "jira ("+name+"): certificate "+cert+" expires in ") {
 		t.Errorf("notes: %s", notes)
 	}
+	old := *f
+	old.Apache.Version = "2.4.7"
+	if _, _, err := pb.Compile(&old, "h1"); err == nil || !strings.Contains(err.Error(), "https needs Apache 2.4.8 or later") {
+		t.Errorf("Apache 2.4.7: %v", err)
+	}
 	rh := *f
 	rh.Apache.Layout = "redhat"
 	if _, _, err := pb.Compile(&rh, "h1"); err == nil || !strings.Contains(err.Error(), "https is done on Debian and Ubuntu hosts in this version") {
 		t.Errorf("redhat: %v", err)
+	}
+}
+
+// With acme: mod_md and its store, the ACME server's roots uploaded, an MDomain with the CA, the
+// contact and the agreement, and an https VirtualHost that names no certificate file; httpd is
+// waited for until mod_md has the certificate.
+func TestACMECompile(t *testing.T) {
+	dir := t.TempDir()
+	ca := certtest.NewCA(t)
+	_, _, _, root := ca.WriteFiles(t, dir, []string{"acme.example.com"})
+	pbFile := filepath.Join(dir, "pb.yaml")
+	os.WriteFile(pbFile, []byte("apps:\n  - product: jira\n    url: https://jira.{{host}}.example.com\n    tls:\n      acme: {email: admin@example.com, directory: \"https://acme.example.com/dir\", ca_file: "+root+", agree_tos: true}\n"), 0o644)
+	pb, err := playbooks.LoadPlaybook(pbFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := memhost.NewFleet("h1")
+	defer fl.Close()
+	conn, err := fl.Conn("h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := session.Gather(t.Context(), conn, pb.Request("h1"), pb.WinTarget("h1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, services, err := pb.Compile(f, "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan strings.Builder
+	for _, s := range ss {
+		ch, err := s.Check(t.Context(), conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(s.Name() + ": " + ch.Summary + "\n" + ch.Diff)
+	}
+	out := plan.String()
+	name := "jira.h1.example.com"
+	for _, want := range []string{
+		"apache: ACME server's roots: create /etc/ssl/certs/frontdoor-" + name + "-443-acme-ca.pem",
+		"apache: mod_md store /var/lib/apache2/md: create mod_md's store /var/lib/apache2/md", "$ mkdir -p -m 0755 /var/lib/apache2/md",
+		"apache: module md: enable module md", "apache: module ssl: enable module ssl",
+		"+MDStoreDir /var/lib/apache2/md", "+MDCACertificateFile /etc/ssl/certs/frontdoor-" + name + "-443-acme-ca.pem",
+		"+<MDomain " + name + ">", "+    MDCertificateAuthority https://acme.example.com/dir", "+    MDContactEmail admin@example.com",
+		"+    MDCertificateAgreement accepted", "+<VirtualHost *:443>", "+    SSLEngine on",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "SSLCertificateFile") {
+		t.Errorf("an acme VirtualHost names a certificate file:\n%s", out)
+	}
+	if !strings.Contains(services[0].Settle, "/var/lib/apache2/md") || !strings.Contains(services[0].Settle, "graceful") {
+		t.Errorf("httpd's restart does not wait for mod_md: %s", services[0].Settle)
 	}
 }

@@ -231,6 +231,15 @@ func (a *applyRun) restartProxies(ctx context.Context, triggered []*Service) err
 		} else if err := s.run(ctx, a.h, "start", s.Start); err != nil {
 			return err
 		}
+		if s.Settle != "" {
+			if err := a.stop(); err != nil {
+				return err
+			}
+			a.say("wait for %s to settle", s.Name)
+			if err := s.run(ctx, a.h, "wait for", s.Settle); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

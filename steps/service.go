@@ -32,6 +32,9 @@ type Service struct {
 	Stop       string
 	Restart    string // empty: Stop then Start
 	Ready      string // exits 0 once the service answers; polled by the command itself
+	// Settle, if set, runs after the apply restarts the service and must exit 0 (mod_md's wait
+	// for its ACME certificate, which it obtains only once httpd runs the new configuration).
+	Settle string
 	// RestoreReady, if set, is Ready after a rollback: the service answers where it did before
 	// (the new configuration's port may be gone with it).
 	RestoreReady string

@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,7 +76,11 @@ type options struct {
 	key   func(testing.TB) crypto.Signer
 	isCA  bool
 	usage []x509.ExtKeyUsage
+	ips   []net.IP
 }
+
+// IPs adds IP address SANs (a test server reached by its address, e.g. an ACME server).
+func IPs(ips ...net.IP) Option { return func(o *options) { o.ips = ips } }
 
 // RSA gives the certificate an RSA key of bits bits (the default is ECDSA P-256).
 func RSA(bits int) Option {
@@ -167,6 +172,7 @@ func leaf(t testing.TB, names []string, notBefore, notAfter time.Time, opts []Op
 	key := o.key(t)
 	tmpl := &x509.Certificate{
 		DNSNames:              names,
+		IPAddresses:           o.ips,
 		NotBefore:             notBefore,
 		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageDigitalSignature,

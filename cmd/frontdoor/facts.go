@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/urfave/cli/v2"
@@ -12,6 +14,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/session"
+	"github.com/frontdoor-dev/frontdoor/steps/verify"
 )
 
 func factsCommand() *cli.Command {
@@ -62,8 +65,13 @@ func factsCommand() *cli.Command {
 					return
 				}
 				doc.Hosts[i] = factsOf(h, f)
+				doc.Hosts[i].Served = servedCerts(c.Context, l.pb, h, l.opts)
 				if text {
-					l.printf("%s", describe(h, f))
+					s := describe(h, f)
+					for _, line := range doc.Hosts[i].Served {
+						s += "  served certificate " + line + "\n"
+					}
+					l.printf("%s", s)
 				}
 			})
 			if !text {
@@ -105,4 +113,38 @@ func describe(h *playbooks.Host, f *distro.Facts) string {
 		s += "  supported: yes\n"
 	}
 	return s
+}
+
+// servedCerts asks the host's Apache, over TLS with each https public name of the playbook as SNI,
+// which certificate it serves, and whether that verifies for the name (system roots plus the
+// app's tls.ca_file).
+func servedCerts(ctx context.Context, pb *playbooks.Playbook, h *playbooks.Host, opts session.Options) []string {
+	if pb == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range pb.Apps {
+		p := a.PublicFor(h.Name)
+		origin := strings.TrimSuffix(p.BaseURL, p.ContextPath)
+		if p.Scheme != "https" || seen[origin] {
+			continue
+		}
+		seen[origin] = true
+		t := verify.Target{App: a.Name, BaseURL: origin, Address: h.Address}
+		if opts.HTTPDial != nil {
+			t.Dial = opts.HTTPDial(h.Name)
+		}
+		roots, err := a.Roots()
+		var line string
+		if err == nil {
+			t.RootCAs = roots
+			line, err = verify.Served(ctx, t)
+		}
+		if err != nil {
+			line = "none read: " + err.Error()
+		}
+		out = append(out, origin+": "+line)
+	}
+	return out
 }

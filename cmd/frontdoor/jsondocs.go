@@ -45,6 +45,7 @@ type factsHost struct {
 	Apache      *factsApache `json:"apache,omitempty"`
 	Files       []factsFile  `json:"files,omitempty"`
 	Listening   []int        `json:"listening,omitempty"`
+	Served      []string     `json:"served_certificates,omitempty"`
 	Supported   bool         `json:"supported"`
 	Unsupported string       `json:"unsupported,omitempty"`
 	Error       string       `json:"error,omitempty"`

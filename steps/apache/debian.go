@@ -27,12 +27,12 @@ func SitePath(v VHost) string { return sitesAvailable + v.Site() + ".conf" }
 // rewrite for Synchrony, remoteip for X-Forwarded-For.
 func Modules(vhosts []VHost) []string {
 	mods := []string{"proxy", "proxy_http"}
-	var sync, remote, ssl, redirect, hsts bool
+	var sync, remote, ssl, redirect, hsts, md bool
 	for _, v := range vhosts {
 		sync = sync || v.Synchrony()
 		remote = remote || v.RemoteIP
 		if v.TLS != nil {
-			ssl, redirect, hsts = true, redirect || v.TLS.Redirect, hsts || v.TLS.HSTS > 0
+			ssl, redirect, hsts, md = true, redirect || v.TLS.Redirect, hsts || v.TLS.HSTS > 0, md || v.TLS.ACME != nil
 		}
 	}
 	if sync {
@@ -43,8 +43,11 @@ func Modules(vhosts []VHost) []string {
 	}
 	// mod_ssl needs a session cache; Debian's a2enmod ssl enables socache_shmcb with it, and
 	// RHEL's mod_ssl package loads both.
-	if ssl {
-		mods = append(mods, "socache_shmcb", "ssl")
+	if ssl { // with what Debian's ssl.load depends on, so a rollback disables what a2enmod enabled
+		mods = append(mods, "setenvif", "mime", "socache_shmcb", "ssl")
+	}
+	if md {
+		mods = append(mods, "md")
 	}
 	if redirect {
 		mods = append(mods, "alias") // Redirect
@@ -96,6 +99,15 @@ func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 		out = append(out, toggle("site "+v.Site(), f.Apache.Sites[v.Site()], "a2ensite -q "+target.Quote(v.Site()), "a2dissite -q "+target.Quote(v.Site())))
 	}
 	return out
+}
+
+// TLSSupported refuses https on an Apache older than 2.4.8: before it, the intermediates after
+// the leaf in SSLCertificateFile are not sent, and 2.2 has no socache_shmcb module.
+func TLSSupported(f *distro.Facts) error {
+	if !versionAtLeast(f.Apache.Version, 2, 4, 8) {
+		return fmt.Errorf("https needs Apache 2.4.8 or later (it sends the intermediates from SSLCertificateFile); this host has Apache %s: upgrade Apache, or use an http url for it", f.Apache.Version)
+	}
+	return nil
 }
 
 // vhostStep writes one VirtualHost's file at p; Synchrony is refused below Apache 2.4.10.
@@ -172,11 +184,18 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 			ports[80] = true
 		}
 	}
+	errorLog := map[string]string{"apache2": "/var/log/apache2/error.log", "httpd": "/var/log/httpd/error_log"}[unit]
 	// What httpd logged when it fails to start: the unit's journal, else the error log.
 	// Apache's own lines carry an AH code or an errno: "(98)Address already in use: AH00072: ...".
 	why := "journalctl -u " + unit + " -n 40 --no-pager -o cat | grep -E 'AH[0-9]{5}|^\\([0-9]+\\)' | tail -n 5"
 	if f.Init != "systemd" {
-		why = "tail -n 5 /var/log/" + map[string]string{"apache2": "apache2/error.log", "httpd": "httpd/error_log"}[unit]
+		why = "tail -n 5 " + errorLog
+	}
+	var settle []string
+	for _, v := range vhosts {
+		if v.TLS != nil && v.TLS.ACME != nil {
+			settle = append(settle, MDReady(v.ServerName, v.Port, errorLog, 180))
+		}
 	}
 	return &steps.Service{
 		Name: Service, Kind: steps.Proxy, WasRunning: f.Apache.Running,
@@ -185,6 +204,7 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 		PortsFree: distro.PortsFree(slices.Collect(maps.Keys(ports)), 20),
 		Start:     svc("start"), Stop: svc("stop"), Restart: svc("restart"),
 		Ready:        distro.HTTPReady(port, "httpd", 60),
+		Settle:       strings.Join(settle, " && "),
 		RestoreReady: distro.HTTPReady(listenedPort(f), "httpd", 60),
 	}
 }

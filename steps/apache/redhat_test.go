@@ -143,3 +143,11 @@ func keys(m map[string]steps.Change) []string {
 	}
 	return out
 }
+
+// The undo of mod_md's store is a command a rollback replays from the host's journal.
+func TestMDStoreUndoReplayable(t *testing.T) {
+	s := MDStoreStep(&distro.Facts{Files: map[string]target.File{MDStoreFile: {Path: MDStoreFile}}}).(*steps.CommandStep)
+	if !distro.Replayable(s.Undo) {
+		t.Errorf("the journal's replay refuses %q", s.Undo)
+	}
+}

@@ -1,8 +1,11 @@
 package apache
 
 import (
+	"fmt"
+
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // CertPaths are where an uploaded certificate (leaf then chain) and its key go on a host of the
@@ -33,4 +36,56 @@ func CertSteps(f *distro.Facts, v VHost, cert, key []byte, describeCert, describ
 			Describe: describeKey,
 		},
 	}
+}
+
+// MDStore is where mod_md keeps its ACME account, keys and certificates: a directory of its own
+// (Debian's default would be ServerRoot's md/, inside /etc/apache2), created by frontdoor so a
+// rollback removes it with everything mod_md put there.
+const MDStore = "/var/lib/apache2/md"
+
+// MDStoreFile exists once mod_md has used the store: the store was there before this run.
+const MDStoreFile = MDStore + "/md_store.json"
+
+// MDStoreStep creates mod_md's store unless it is there, 0755 root (mod_md's watchdog runs as
+// httpd's child user and must reach staging/; mod_md keeps the keys 0600 inside); its undo
+// removes it.
+func MDStoreStep(f *distro.Facts) steps.Step {
+	return &steps.CommandStep{
+		Label: "apache: mod_md store " + MDStore, Done: f.File(MDStoreFile).Exists,
+		Reason:  map[bool]string{true: "mod_md's store " + MDStore + " is there", false: "create mod_md's store " + MDStore}[f.File(MDStoreFile).Exists],
+		Command: "mkdir -p -m 0755 " + MDStore, Undo: "rm -rf " + MDStore, Notify: []string{Service},
+	}
+}
+
+// ACMECAPath is where a private ACME server's roots go for the VirtualHost's site name.
+func ACMECAPath(site string) string { return "/etc/ssl/certs/" + site + "-acme-ca.pem" }
+
+// ACMECAStep uploads the roots of a private ACME server's https (MDCACertificateFile) to path.
+func ACMECAStep(f *distro.Facts, path string, roots []byte, describe func([]byte) string) steps.Step {
+	return &steps.FileStep{
+		Label: "apache: ACME server's roots", Current: f.File(path),
+		Edit:    func([]byte) ([]byte, error) { return roots, nil },
+		NewMode: 0o644, Notify: []string{Service}, Reason: path + " already holds these roots", Describe: describe,
+	}
+}
+
+// MDReady waits up to seconds for mod_md's certificate for name: once mod_md has it staged it
+// asks httpd to reload (mod_md activates a new certificate only then), and it is done when httpd
+// serves it on port (checked with openssl where the host has it: a graceful reload's old children
+// may still serve mod_md's temporary certificate a moment). On failure it shows mod_md's last
+// lines from the error log.
+func MDReady(name string, port int, errorLog string, seconds int) string {
+	return fmt.Sprintf(`d=%[1]s; n=%[2]s; end=$(($(date +%%s) + %[3]d)); while [ "$(date +%%s)" -le "$end" ]; do
+  if [ -f "$d/staging/$n/pubcert.pem" ]; then apachectl graceful >/dev/null 2>&1 || apache2ctl graceful >/dev/null 2>&1; sleep 2; continue; fi
+  if [ -f "$d/domains/$n/pubcert.pem" ]; then
+    command -v openssl >/dev/null 2>&1 || { sleep 3; exit 0; }
+    want=$(openssl x509 -noout -fingerprint -sha256 -in "$d/domains/$n/pubcert.pem")
+    got=$(openssl s_client -connect 127.0.0.1:%[6]d -servername "$n" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null)
+    [ -n "$want" ] && [ "$got" = "$want" ] && exit 0
+  fi
+  sleep 1; done
+echo %[4]s >&2; grep -E 'AH100[0-9]{2}|md[_:]' %[5]s 2>/dev/null | tail -n 5 >&2; exit 1`,
+		MDStore, target.Quote(name), seconds,
+		target.Quote(fmt.Sprintf("mod_md did not get a certificate for %s from the ACME CA in %d s (the CA must reach http://%s/ on port 80); its log says:", name, seconds, name)),
+		errorLog, port)
 }

@@ -42,6 +42,14 @@ type TLS struct {
 	// ListenRedirect adds "Listen 80" for the redirect: nothing else listens on 80.
 	ListenRedirect bool
 	HSTS           int // Strict-Transport-Security max-age, 0: none
+	// ACME, instead of the files: mod_md obtains and renews the certificate.
+	ACME *ACME
+}
+
+// ACME is what mod_md needs for a name: the CA's directory, the account's contact, and the file
+// (on the host) of roots for the CA's own https, if it is a private one.
+type ACME struct {
+	Directory, Email, CAFile string
 }
 
 // HTTPSURL is the https base the redirect sends plain http to.
@@ -77,11 +85,22 @@ func (v VHost) Render() string {
 			fmt.Fprintf(&b, "Listen %d\n", v.Port)
 		}
 	}
+	if t := v.TLS; t != nil && t.ACME != nil {
+		fmt.Fprintf(&b, "# mod_md obtains and renews the certificate of %s over ACME (the VirtualHost names no file).\n", v.ServerName)
+		fmt.Fprintf(&b, "MDStoreDir %s\n", MDStore)
+		if t.ACME.CAFile != "" {
+			fmt.Fprintf(&b, "MDCACertificateFile %s\n", t.ACME.CAFile)
+		}
+		fmt.Fprintf(&b, "<MDomain %s>\n    MDCertificateAuthority %s\n    MDContactEmail %s\n    MDCertificateAgreement accepted\n</MDomain>\n",
+			v.ServerName, t.ACME.Directory, t.ACME.Email)
+	}
 	fmt.Fprintf(&b, "<VirtualHost *:%d>\n", v.Port)
 	fmt.Fprintf(&b, "    ServerName %s\n\n", v.ServerName)
 	if t := v.TLS; t != nil {
 		b.WriteString("    SSLEngine on\n")
-		fmt.Fprintf(&b, "    SSLCertificateFile %s\n    SSLCertificateKeyFile %s\n", t.CertFile, t.KeyFile)
+		if t.ACME == nil {
+			fmt.Fprintf(&b, "    SSLCertificateFile %s\n    SSLCertificateKeyFile %s\n", t.CertFile, t.KeyFile)
+		}
 		if t.ChainFile != "" {
 			fmt.Fprintf(&b, "    SSLCertificateChainFile %s\n", t.ChainFile)
 		}

@@ -101,7 +101,12 @@ func (t Target) checkServed(cs *tls.ConnectionState) (string, error) {
 	leaf := cs.PeerCertificates[0]
 	sum := sha256.Sum256(leaf.Raw)
 	fp := "sha256:" + hex.EncodeToString(sum[:])
-	line := fmt.Sprintf("certificate %s, issuer %s, expires %s, %s: verified", leaf.Subject.CommonName, leaf.Issuer.CommonName, leaf.NotAfter.Format("2006-01-02"), fp[:23])
+	line := fmt.Sprintf("certificate %s, issuer %s, expires %s, %s: ", leaf.Subject.CommonName, leaf.Issuer.CommonName, leaf.NotAfter.Format("2006-01-02"), fp[:23])
+	if t.Fingerprint == "" {
+		line += "verified against the roots (no configured certificate to compare it with)"
+	} else {
+		line += "verified, the configured one"
+	}
 	if t.Fingerprint != "" && fp != t.Fingerprint {
 		return line, fmt.Errorf("%s: the proxy serves the certificate %s (%s, issuer %s), not the one configured (%s): another VirtualHost answers for the name on this port, or httpd was not restarted",
 			t.App, fp, leaf.Subject.CommonName, leaf.Issuer.CommonName, t.Fingerprint)
@@ -355,4 +360,42 @@ func HTTPRedirect(ctx context.Context, t Target) (string, error) {
 		return line, fmt.Errorf("%s: GET %s answered %d %q, want a permanent redirect to %s/: plain http must go to https", t.App, from, resp.StatusCode, loc, t.BaseURL)
 	}
 	return line, nil
+}
+
+// Served says which certificate the proxy serves for t's https BaseURL (asked with its name as
+// SNI) and whether it verifies for that name against t.RootCAs (nil: the system's roots): for
+// facts, so a verification failure here is part of the answer, not an error.
+func Served(ctx context.Context, t Target) (string, error) {
+	u, err := url.Parse(t.BaseURL)
+	if err != nil {
+		return "", err
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	conn, err := t.dialer()(ctx, "tcp", net.JoinHostPort(t.Address, port))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", u.Host, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(15 * time.Second))
+	// Verified below, by hand, so that an untrusted certificate is still described.
+	tc := tls.Client(conn, &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: true, MinVersion: tls.VersionTLS12})
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return "", fmt.Errorf("%s: TLS handshake: %w", u.Host, err)
+	}
+	certs := tc.ConnectionState().PeerCertificates
+	leaf := certs[0]
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	sum := sha256.Sum256(leaf.Raw)
+	desc := fmt.Sprintf("subject CN=%s, issuer CN=%s, expires %s, sha256:%s", leaf.Subject.CommonName, leaf.Issuer.CommonName,
+		leaf.NotAfter.UTC().Format(time.DateOnly), hex.EncodeToString(sum[:])[:16])
+	if _, err := leaf.Verify(x509.VerifyOptions{DNSName: u.Hostname(), Roots: t.RootCAs, Intermediates: inter}); err != nil {
+		return desc + ": NOT verified: " + err.Error(), nil
+	}
+	return desc + ": verified", nil
 }

@@ -2,11 +2,16 @@ package verify
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/frontdoor-dev/frontdoor/certs/certtest"
 )
 
 // A local server stands in for Apache: verification follows redirects under the base URL and
@@ -119,6 +124,37 @@ func TestStartingAppIsTransientEverywhere(t *testing.T) {
 		_, err = WebSocket(context.Background(), tg, "/synchrony/v1/bayeux-sync1/websocket")
 		if err == nil || Transient(err) != (c != 404) {
 			t.Errorf("WebSocket upgrade answering %d: transient=%v (%v)", c, Transient(err), err)
+		}
+	}
+}
+
+// Served describes the certificate a TLS server presents for a name and says whether it
+// verifies against the roots given: a certificate for another name, or roots that do not hold
+// its CA, are described and marked NOT verified.
+func TestServed(t *testing.T) {
+	ca := certtest.NewCA(t)
+	cert, key := ca.Issue(t, []string{"jira.example.com"}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	pair, err := tls.X509KeyPair(append(cert, ca.IntermediatePEM...), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	srv.StartTLS()
+	defer srv.Close()
+	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	for _, c := range []struct {
+		name  string
+		roots *x509.CertPool
+		want  string
+	}{
+		{"jira.example.com", ca.Pool(), ": verified"},
+		{"jira.example.com", nil, ": NOT verified: x509: certificate signed by unknown authority"},
+		{"wiki.example.com", ca.Pool(), ": NOT verified: x509: certificate is valid for jira.example.com, not wiki.example.com"},
+	} {
+		got, err := Served(context.Background(), Target{App: "jira", BaseURL: "https://" + c.name + ":" + port, Address: host, RootCAs: c.roots})
+		if err != nil || !strings.HasPrefix(got, "subject CN=jira.example.com, issuer CN=") || !strings.HasSuffix(got, c.want) {
+			t.Errorf("%s: %q %v, want ...%q", c.name, got, err, c.want)
 		}
 	}
 }
