@@ -13,6 +13,8 @@ import (
 var replayable = []*regexp.Regexp{
 	regexp.MustCompile(`^a2dismod -q -f ('[A-Za-z0-9_]+'|[A-Za-z0-9_]+)$`),
 	regexp.MustCompile(`^a2dissite -q ('[A-Za-z0-9_.-]+'|[A-Za-z0-9_.-]+)$`),
+	// Re-enabling frontdoor's own plain-http site that an https apply disabled.
+	regexp.MustCompile(`^a2ensite -q ('frontdoor-[A-Za-z0-9_.-]+'|frontdoor-[A-Za-z0-9_.-]+)$`),
 	regexp.MustCompile(`^setsebool -P httpd_can_network_connect [01]$`),
 	regexp.MustCompile(`^systemctl (start|stop|restart) ('[A-Za-z0-9@_.-]+'|[A-Za-z0-9@_.-]+)$`),
 	regexp.MustCompile(`^service ('[A-Za-z0-9@_.-]+'|[A-Za-z0-9@_.-]+) (start|stop|restart)$`),

@@ -143,13 +143,7 @@ func TestHTTPSWithACME(t *testing.T) {
 	if again := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb); again.code != 0 || !strings.Contains(again.stdout, "no changes (nothing restarted)") {
 		t.Errorf("second apply:\n%s", again)
 	}
-	m := runIDRe.FindStringSubmatch(r.stdout)
-	if m == nil {
-		t.Fatal("no run id")
-	}
-	if rb := frontdoor(t, nil, "rollback", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, m[1]); rb.code != 0 {
-		t.Fatalf("rollback:\n%s", rb)
-	}
+	rollbackRun(t, l, h, led, r.stdout)
 	if after := state(); after != before {
 		t.Errorf("not restored:\n%s\n->\n%s", before, after)
 	}

@@ -35,6 +35,18 @@ func curlHTTPS(t *testing.T, h labtest.Host, root, name, path string) string {
 
 var runIDRe = regexp.MustCompile(`(?m)^run (\S+): apply`)
 
+// rollbackRun rolls back on h the run whose apply printed stdout (its ledger led); it must end 0.
+func rollbackRun(t *testing.T, l *labtest.Lab, h labtest.Host, led, stdout string) {
+	t.Helper()
+	m := runIDRe.FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no run id in:\n%s", stdout)
+	}
+	if rb := frontdoor(t, nil, "rollback", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, m[1]); rb.code != 0 {
+		t.Fatalf("rollback %s:\n%s", m[1], rb)
+	}
+}
+
 // TestHTTPSOwnCertificate: Jira, Confluence (Synchrony over wss) and Bitbucket at context paths
 // of one https name, with a certificate from a test CA (certtest: a root and an intermediate made
 // for the test, trusted through tls.ca_file only). Applied and verified with certificate checks
@@ -112,12 +124,14 @@ func TestHTTPSOwnCertificate(t *testing.T) {
 		t.Errorf("second apply:\n%s", again)
 	}
 
-	// Renewal: a new certificate and key in the same files; the next apply replaces both, restarts
-	// httpd only (no app's configuration changes), and the proxy serves the new certificate.
+	// Renewal: a new certificate and key in the same files; the next apply replaces both and only
+	// reloads httpd gracefully (no restart: WebSockets and clones in flight are not cut; no app is
+	// touched), and the proxy serves the new certificate.
 	applied := sslState(t, l, h)
 	ca.WriteFiles(t, dir, []string{name})
 	renew := frontdoor(t, nil, "apply", "--yes", "-v", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, pb)
-	if renew.code != 0 || !strings.Contains(renew.stdout, "2 change(s) pending; would restart: httpd\n") || strings.Contains(renew.stdout+renew.stderr, keyBody) {
+	if renew.code != 0 || !strings.Contains(renew.stdout, "2 change(s) pending; would reload: httpd\n") ||
+		!strings.Contains(renew.stdout, h.Name+": reload httpd\n") || strings.Contains(renew.stdout, h.Name+": restart httpd\n") || strings.Contains(renew.stdout+renew.stderr, keyBody) {
 		t.Fatalf("renewal:\n%s", renew)
 	}
 	if sslState(t, l, h) == applied {
@@ -128,15 +142,8 @@ func TestHTTPSOwnCertificate(t *testing.T) {
 	}
 
 	// Rolling back the first run (the renewal is a later one: roll it back first).
-	ids := runIDRe.FindAllStringSubmatch(r.stdout+renew.stdout, -1)
-	if len(ids) != 2 {
-		t.Fatalf("run ids: %v", ids)
-	}
-	for _, id := range []string{ids[1][1], ids[0][1]} {
-		if rb := frontdoor(t, nil, "rollback", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, id); rb.code != 0 {
-			t.Fatalf("rollback %s:\n%s", id, rb)
-		}
-	}
+	rollbackRun(t, l, h, led, renew.stdout)
+	rollbackRun(t, l, h, led, r.stdout)
 	if after := productsSnapshot(t, l, h) + sslState(t, l, h); after != before {
 		t.Errorf("not restored byte for byte:\n%s\n->\n%s", before, after)
 	}
@@ -212,4 +219,41 @@ func fingerprintOf(t *testing.T, certFile string) string {
 		t.Fatal(err)
 	}
 	return fp
+}
+
+// TestHTTPToHTTPS: a name first published over http by frontdoor moves to https. The https apply
+// disables and deletes frontdoor's plain-http site for the name (left enabled, it would keep
+// proxying in clear next to the redirect), and plain http then redirects; rolling that run back
+// restores the http site, enabled, byte for byte, and Jira answers over http as before. On a host
+// booted with init.d scripts.
+func TestHTTPToHTTPS(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.HostWithInit(t, "sysv")
+	l.Reset(t, h)
+	defer l.Reset(t, h)
+	name := "jira." + h.Name + ".lab.test"
+	led := filepath.Join(t.TempDir(), "ledger.db")
+	if r := frontdoor(t, nil, "apply", "--yes", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, playbook(t, "jira-subdomain.yaml")); r.code != 0 {
+		t.Fatalf("http apply:\n%s", r)
+	}
+	httpState := snapshot(t, l, h) + sslState(t, l, h)
+	dir := t.TempDir()
+	cert, key, chain, root := certtest.NewCA(t).WriteFiles(t, dir, []string{name})
+	pb := filepath.Join(dir, "https.yaml")
+	os.WriteFile(pb, []byte(fmt.Sprintf("apps:\n  - product: jira\n    url: https://jira.{{host}}.lab.test\n    tls: {certificate: %s, key: %s, chain: %s, ca_file: %s}\n", cert, key, chain, root)), 0o644)
+	r := frontdoor(t, nil, "apply", "--yes", "-v", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 0 || !strings.Contains(r.stdout, "disable site frontdoor-"+name+" (plain http for "+name+", now https)") ||
+		!strings.Contains(r.stdout, "delete /etc/apache2/sites-available/frontdoor-"+name+".conf") || !strings.Contains(r.stdout, "verified https://"+name+" through the proxy") {
+		t.Fatalf("https apply over the http one:\n%s", r)
+	}
+	if got := curlPath(t, h, name, "/"); got != "301 https://"+name+"/" {
+		t.Errorf("plain http after the move: %q", got)
+	}
+	rollbackRun(t, l, h, led, r.stdout)
+	if after := snapshot(t, l, h) + sslState(t, l, h); after != httpState {
+		t.Errorf("the http publication is not back:\n%s\n->\n%s", httpState, after)
+	}
+	if got := curlPath(t, h, name, "/"); got != "302 http://"+name+"/secure/Dashboard.jspa" {
+		t.Errorf("plain http after the rollback: %q", got)
+	}
 }

@@ -65,6 +65,7 @@ type Event struct {
 	Platform string   `json:"platform,omitempty"`
 	Changes  []Change `json:"changes,omitempty"`
 	Restarts []string `json:"restarts,omitempty"`
+	Reloads  []string `json:"reloads,omitempty"` // reloaded without a restart (a renewed certificate)
 	Notes    []string `json:"notes,omitempty"`
 	Warnings []string `json:"warnings,omitempty"` // what would stop an apply there (a lock, an unfinished run)
 	// host.progress

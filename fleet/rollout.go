@@ -356,7 +356,11 @@ func PlanEvent(r *session.HostRun, batch int, explain func(error) string) Event 
 		e.Changes = append(e.Changes, Change{Step: s.Name(), Action: c.Action.Name(), Summary: c.Summary, Diff: c.Diff})
 	}
 	for _, s := range r.Plan.Triggered() {
-		e.Restarts = append(e.Restarts, s.Name)
+		if r.Plan.Reloads(s) && s.WasRunning {
+			e.Reloads = append(e.Reloads, s.Name)
+		} else {
+			e.Restarts = append(e.Restarts, s.Name)
+		}
 	}
 	return e
 }

@@ -56,6 +56,22 @@ var builders = map[string]func(v string) string{
 		svc := apache.DebianService(f, vh)
 		return strings.Join(append(cmds, svc.Validate, svc.Restart), "\n")
 	},
+	"plain site retired for https": func(v string) string {
+		vh := []apache.VHost{{ServerName: v, Port: 443, TLS: &apache.TLS{CertFile: "/c.pem", KeyFile: "/k.key"}, Backends: []apache.Backend{{Name: "jira", Port: 8080}}}}
+		plain := apache.PlainSite(vh[0])
+		f := &distro.Facts{Family: distro.Debian, Init: "systemd", Apache: distro.Apache{Layout: "debian", Modules: map[string]bool{}, Sites: map[string]bool{plain.Site(): true}},
+			Files: map[string]target.File{}}
+		for _, p := range []string{apache.SitePath(vh[0]), apache.SitePath(plain)} {
+			f.Files[p] = target.File{Path: p}
+		}
+		var cmds []string
+		for _, s := range apache.DebianSteps(f, vh) {
+			if c, ok := s.(*steps.CommandStep); ok && strings.Contains(c.Label, "site") {
+				cmds = append(cmds, c.Command, c.Undo)
+			}
+		}
+		return strings.Join(cmds, "\n")
+	},
 	"app start script": func(v string) string {
 		a := app.App{Product: app.Products["jira"], Name: "jira", Install: "/opt/" + v, Port: 8080}
 		s := a.Service(&distro.Facts{Services: map[string]string{}, Listening: map[int]bool{}})

@@ -97,7 +97,8 @@ func (pb *Playbook) Request(host string) distro.Request {
 	for _, v := range pb.vhosts(host) {
 		r.Files = append(r.Files, apache.SitePath(v), apache.RedHatVHostPath(v))
 		if t := v.TLS; t != nil {
-			if t.CertFile != "" { // the admin's files on the host, checked before any change
+			r.Files = append(r.Files, apache.SitePath(apache.PlainSite(v))) // an earlier http apply's site
+			if t.CertFile != "" {                                           // the admin's files on the host, checked before any change
 				r.Files = append(r.Files, t.CertFile, t.KeyFile)
 				if t.ChainFile != "" {
 					r.Files = append(r.Files, t.ChainFile)

@@ -54,11 +54,32 @@ func (p *Plan) Triggered() []*Service {
 	}
 	var out []*Service
 	for _, s := range p.Services {
-		if want[s.Name] {
+		if want[s.Name] || want[s.Name+ReloadTrigger] {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// Reloads says that the pending steps ask only for a reload of s (and s can reload): no other
+// change needs it restarted.
+func (p *Plan) Reloads(s *Service) bool {
+	if s.Reload == "" {
+		return false
+	}
+	reload := false
+	for i, st := range p.Steps {
+		if p.Changes[i].Action == NoOp {
+			continue
+		}
+		for _, t := range st.Triggers() {
+			if t == s.Name {
+				return false
+			}
+			reload = reload || t == s.Name+ReloadTrigger
+		}
+	}
+	return reload
 }
 
 // Hooks are the parts of a run that need more than the plan.
@@ -223,13 +244,22 @@ func (a *applyRun) restartProxies(ctx context.Context, triggered []*Service) err
 		if err := a.j.TouchService(ctx, s); err != nil {
 			return err
 		}
-		a.say("restart %s", s.Name)
-		if s.WasRunning {
+		switch {
+		case s.WasRunning && a.p.Reloads(s):
+			a.say("reload %s", s.Name)
+			if err := s.run(ctx, a.h, "reload", s.Reload); err != nil {
+				return err
+			}
+		case s.WasRunning:
+			a.say("restart %s", s.Name)
 			if err := s.restart(ctx, a.h); err != nil {
 				return err
 			}
-		} else if err := s.run(ctx, a.h, "start", s.Start); err != nil {
-			return err
+		default:
+			a.say("restart %s", s.Name)
+			if err := s.run(ctx, a.h, "start", s.Start); err != nil {
+				return err
+			}
 		}
 		if s.Settle != "" {
 			if err := a.stop(); err != nil {

@@ -430,3 +430,40 @@ func TestSecretFileNotShown(t *testing.T) {
 		}
 	}
 }
+
+// A step that asks only for a reload of the proxy gets a reload (after the configuration check),
+// not a restart; any other pending change of it still restarts it.
+func TestReloadOnly(t *testing.T) {
+	httpd := func() *Service {
+		return &Service{Name: "httpd", Kind: Proxy, WasRunning: true, Validate: "check httpd", Restart: "restart httpd", Reload: "reload httpd"}
+	}
+	for _, c := range []struct {
+		name    string
+		notify  [][]string
+		want    string
+		notWant string
+	}{
+		{"reload only", [][]string{{"httpd" + ReloadTrigger}, {"httpd" + ReloadTrigger}}, "run reload httpd", "run restart httpd"},
+		{"reload and restart", [][]string{{"httpd" + ReloadTrigger}, {"httpd"}}, "run restart httpd", "run reload httpd"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := newMem()
+			var ss []Step
+			for i, n := range c.notify {
+				ss = append(ss, &FileStep{Label: fmt.Sprint(i), Current: target.File{Path: fmt.Sprintf("/f%d", i)}, Notify: n,
+					Edit: func([]byte) ([]byte, error) { return []byte("new"), nil }})
+			}
+			p, err := MakePlan(context.Background(), m, ss, []*Service{httpd()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Apply(context.Background(), m, p, Hooks{}); err != nil {
+				t.Fatal(err)
+			}
+			log := strings.Join(m.log, "\n")
+			if !strings.Contains(log, "run check httpd\n"+c.want) || strings.Contains(log, c.notWant) {
+				t.Errorf("operations:\n%s", log)
+			}
+		})
+	}
+}

@@ -21,6 +21,10 @@ const (
 	Proxy
 )
 
+// ReloadTrigger, after a service's name in a step's Notify ("httpd/reload"), asks for a reload
+// of it rather than a restart.
+const ReloadTrigger = "/reload"
+
 // Service is a daemon that steps trigger. Commands run as root on the host.
 type Service struct {
 	Name       string
@@ -31,7 +35,11 @@ type Service struct {
 	Start      string
 	Stop       string
 	Restart    string // empty: Stop then Start
-	Ready      string // exits 0 once the service answers; polled by the command itself
+	// Reload, if set, makes the service read changed files without a restart (httpd's graceful
+	// reload keeps connections in flight: a renewed certificate must not cut WebSockets). Steps
+	// ask for it by notifying Name + ReloadTrigger; any other change still restarts.
+	Reload string
+	Ready  string // exits 0 once the service answers; polled by the command itself
 	// Settle, if set, runs after the apply restarts the service and must exit 0 (mod_md's wait
 	// for its ACME certificate, which it obtains only once httpd runs the new configuration).
 	Settle string

@@ -200,7 +200,17 @@ func renderPlan(w io.Writer, e fleet.Event, verbose bool) {
 	if pending == 0 {
 		fmt.Fprintf(w, "  no changes: %d steps already right\n", len(e.Changes))
 	} else {
-		fmt.Fprintf(w, "  %d change(s) pending; would restart: %s\n", pending, strings.Join(e.Restarts, ", "))
+		var what []string
+		if len(e.Restarts) > 0 {
+			what = append(what, "would restart: "+strings.Join(e.Restarts, ", "))
+		}
+		if len(e.Reloads) > 0 {
+			what = append(what, "would reload: "+strings.Join(e.Reloads, ", "))
+		}
+		if len(what) == 0 {
+			what = append(what, "nothing to restart")
+		}
+		fmt.Fprintf(w, "  %d change(s) pending; %s\n", pending, strings.Join(what, "; "))
 	}
 }
 

@@ -57,6 +57,7 @@ type planHost struct {
 	Pending     int            `json:"pending"`
 	Changes     []fleet.Change `json:"changes,omitempty"`
 	Restarts    []string       `json:"restarts,omitempty"`
+	Reloads     []string       `json:"reloads,omitempty"`
 	Notes       []string       `json:"notes,omitempty"`
 	Warnings    []string       `json:"warnings,omitempty"`
 	Error       string         `json:"error,omitempty"`
@@ -69,7 +70,7 @@ func hostPlan(r *session.HostRun) planHost {
 	}
 	e := fleet.PlanEvent(r, 0, explain)
 	return planHost{Host: e.Host, Address: e.Address, Platform: e.Platform, Fingerprint: session.Fingerprint(r.Plan),
-		Pending: r.Plan.Pending(), Changes: e.Changes, Restarts: e.Restarts, Notes: e.Notes, Warnings: e.Warnings}
+		Pending: r.Plan.Pending(), Changes: e.Changes, Restarts: e.Restarts, Reloads: e.Reloads, Notes: e.Notes, Warnings: e.Warnings}
 }
 
 // fingerprintOf is session.Fingerprint computed from a plan as written in a file, so a saved

@@ -94,6 +94,7 @@ func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 	for _, m := range Modules(vhosts) {
 		out = append(out, toggle("module "+m, f.Apache.Modules[m], "a2enmod -q "+target.Quote(m), "a2dismod -q -f "+target.Quote(m)))
 	}
+	out = append(out, retirePlainSites(f, vhosts)...)
 	for _, v := range vhosts {
 		out = append(out, vhostStep(f, v, SitePath(v)))
 		out = append(out, toggle("site "+v.Site(), f.Apache.Sites[v.Site()], "a2ensite -q "+target.Quote(v.Site()), "a2dissite -q "+target.Quote(v.Site())))
@@ -142,6 +143,38 @@ func versionAtLeast(v string, major, minor, patch int) bool {
 }
 
 // toggle is a module or site that must be enabled: enable reaches that state, disable undoes it.
+// PlainSite is frontdoor's plain-http site for an https VirtualHost's name: what an earlier apply
+// with an http url wrote.
+func PlainSite(v VHost) VHost { return VHost{ServerName: v.ServerName, Port: 80} }
+
+// retirePlainSites disables and deletes frontdoor's own plain-http site of a name that is now
+// https (the admin moved the url from http to https): left enabled it would keep proxying in
+// clear, or shadow the redirect. A rollback restores and re-enables it. A site the playbook
+// still produces is kept.
+func retirePlainSites(f *distro.Facts, vhosts []VHost) []steps.Step {
+	produced := map[string]bool{}
+	for _, v := range vhosts {
+		produced[v.Site()] = true
+	}
+	var out []steps.Step
+	for _, v := range vhosts {
+		old := PlainSite(v)
+		site := old.Site()
+		if v.TLS == nil || produced[site] {
+			continue
+		}
+		if f.Apache.Sites[site] {
+			out = append(out, &steps.CommandStep{Label: "apache: site " + site, Reason: "disable site " + site + " (plain http for " + v.ServerName + ", now https)",
+				Command: "a2dissite -q " + target.Quote(site), Undo: "a2ensite -q " + target.Quote(site), Notify: []string{Service}})
+		}
+		if file := f.File(SitePath(old)); file.Exists {
+			out = append(out, &steps.FileStep{Label: "apache: plain VirtualHost " + v.ServerName, Current: file,
+				Edit: func([]byte) ([]byte, error) { return nil, nil }, Notify: []string{Service}})
+		}
+	}
+	return out
+}
+
 func toggle(what string, enabled bool, enable, disable string) steps.Step {
 	reason := what + " already enabled"
 	if !enabled {
@@ -202,7 +235,7 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 		Validate:   strings.Join(validate, " && "),
 		Configtest: configtest, Why: why,
 		PortsFree: distro.PortsFree(slices.Collect(maps.Keys(ports)), 20),
-		Start:     svc("start"), Stop: svc("stop"), Restart: svc("restart"),
+		Start:     svc("start"), Stop: svc("stop"), Restart: svc("restart"), Reload: svc("reload"),
 		Ready:        distro.HTTPReady(port, "httpd", 60),
 		Settle:       strings.Join(settle, " && "),
 		RestoreReady: distro.HTTPReady(listenedPort(f), "httpd", 60),

@@ -19,20 +19,21 @@ func CertPaths(layout, site string) (cert, key string) {
 }
 
 // CertSteps upload a VirtualHost's certificate (0644) and key (0600, root's); plans show what
-// they are, by describeCert and describeKey: a key's bytes are never shown.
+// they are, by describeCert and describeKey: a key's bytes are never shown. A new certificate
+// and key alone (a renewal) need only httpd's graceful reload.
 func CertSteps(f *distro.Facts, v VHost, cert, key []byte, describeCert, describeKey func([]byte) string) []steps.Step {
 	certPath, keyPath := CertPaths(f.Apache.Layout, v.Site())
 	return []steps.Step{
 		&steps.FileStep{
 			Label: "apache: certificate " + v.ServerName, Current: f.File(certPath),
 			Edit:    func([]byte) ([]byte, error) { return cert, nil },
-			NewMode: 0o644, Notify: []string{Service}, Reason: certPath + " already holds this certificate",
+			NewMode: 0o644, Notify: []string{Service + steps.ReloadTrigger}, Reason: certPath + " already holds this certificate",
 			Describe: describeCert,
 		},
 		&steps.FileStep{
 			Label: "apache: key " + v.ServerName, Current: f.File(keyPath),
 			Edit:    func([]byte) ([]byte, error) { return key, nil },
-			NewMode: 0o600, Notify: []string{Service}, Reason: keyPath + " already holds this key",
+			NewMode: 0o600, Notify: []string{Service + steps.ReloadTrigger}, Reason: keyPath + " already holds this key",
 			Describe: describeKey,
 		},
 	}

@@ -108,11 +108,16 @@ func (t Target) checkServed(cs *tls.ConnectionState) (string, error) {
 		line += "verified, the configured one"
 	}
 	if t.Fingerprint != "" && fp != t.Fingerprint {
-		return line, fmt.Errorf("%s: the proxy serves the certificate %s (%s, issuer %s), not the one configured (%s): another VirtualHost answers for the name on this port, or httpd was not restarted",
-			t.App, fp, leaf.Subject.CommonName, leaf.Issuer.CommonName, t.Fingerprint)
+		return line, &ServedError{fmt.Errorf("%s: the proxy serves the certificate %s (%s, issuer %s), not the one configured (%s): another VirtualHost answers for the name on this port, or httpd was not restarted",
+			t.App, fp, leaf.Subject.CommonName, leaf.Issuer.CommonName, t.Fingerprint)}
 	}
 	return line, nil
 }
+
+// ServedError is a served certificate other than the configured one.
+type ServedError struct{ error }
+
+func (e *ServedError) Unwrap() error { return e.error }
 
 // StatusError is an answer through the proxy that is neither 2xx nor a redirect.
 type StatusError struct {
@@ -125,12 +130,18 @@ func (e *StatusError) Error() string {
 }
 
 // Transient says whether a failed verification may pass on its own soon: nothing listens yet,
-// the connection was reset, or the proxy answers 502, 503 or 504 (the app behind it is still
-// starting). A wrong redirect or a 404 is not transient.
+// the connection was reset, the proxy answers 502, 503 or 504 (the app behind it is still
+// starting), or serves another certificate than the configured one (old children finishing after
+// a graceful reload; one that persists fails once the wait is over). A wrong redirect or a 404 is
+// not transient.
 func Transient(err error) bool {
 	var se *StatusError
 	if errors.As(err, &se) {
 		return se.Code == 502 || se.Code == 503 || se.Code == 504
+	}
+	var sv *ServedError
+	if errors.As(err, &sv) {
+		return true // after a graceful reload, old children serve the old certificate a moment
 	}
 	var ne net.Error
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
