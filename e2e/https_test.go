@@ -124,6 +124,15 @@ func TestHTTPSOwnCertificate(t *testing.T) {
 		t.Errorf("second apply:\n%s", again)
 	}
 
+	// A key someone made world-readable is put back to 0600 root's (a reload is enough).
+	keyFile := "/etc/ssl/private/frontdoor-" + name + "-443.key"
+	l.Exec(t, h, "chmod 644 "+keyFile)
+	fixed := frontdoor(t, nil, "apply", "--yes", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, pb)
+	if fixed.code != 0 || !strings.Contains(fixed.stdout, "set "+keyFile+" to mode 0600, owner 0:0 (it is 0644, 0:0)") ||
+		strings.TrimSpace(l.Exec(t, h, "stat -c %a "+keyFile)) != "600" {
+		t.Fatalf("a loosened key:\n%s", fixed)
+	}
+
 	// Renewal: a new certificate and key in the same files; the next apply replaces both and only
 	// reloads httpd gracefully (no restart: WebSockets and clones in flight are not cut; no app is
 	// touched), and the proxy serves the new certificate.
@@ -141,8 +150,9 @@ func TestHTTPSOwnCertificate(t *testing.T) {
 		t.Errorf("the proxy serves %s, not the renewed certificate %s", served, want)
 	}
 
-	// Rolling back the first run (the renewal is a later one: roll it back first).
+	// Rolling back the first run (later ones first).
 	rollbackRun(t, l, h, led, renew.stdout)
+	rollbackRun(t, l, h, led, fixed.stdout)
 	rollbackRun(t, l, h, led, r.stdout)
 	if after := productsSnapshot(t, l, h) + sslState(t, l, h); after != before {
 		t.Errorf("not restored byte for byte:\n%s\n->\n%s", before, after)

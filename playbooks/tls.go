@@ -19,7 +19,8 @@ import (
 
 // TLS is how an https public URL gets its certificate: files on the controller that frontdoor
 // uploads (certificate, key, chain), or files already on the host (certificate_path, key_path,
-// chain_path), checked and not copied. "{{host}}" in any of them is the inventory host's name.
+// chain_path), checked and not copied. "{{host}}" in those six paths is the inventory host's
+// name (not in the ca_file paths: roots are the same for every host).
 type TLS struct {
 	Certificate string `yaml:"certificate"`
 	Key         string `yaml:"key"`

@@ -26,12 +26,20 @@ type FileStep struct {
 	// NewMode, NewUID, NewGID apply when the file is created.
 	NewMode        fs.FileMode
 	NewUID, NewGID int
-	Notify         []string
-	Reason         string // said when nothing changes, e.g. "server.xml already proxied"
+	// Owned makes NewMode, NewUID and NewGID apply to an existing file too (a private key must
+	// stay 0600 root's even if someone loosened it): a difference is a change.
+	Owned  bool
+	Notify []string
+	Reason string // said when nothing changes, e.g. "server.xml already proxied"
 	// Describe, when set, says what a content is instead of showing it: a private key (plans,
 	// events, the ledger and reports get its words, never the bytes) or a certificate (whose
 	// PEM body tells a reader nothing).
 	Describe func(content []byte) string
+}
+
+// wrongOwner says an existing file's mode or owner is not the one the step keeps (Owned).
+func (s *FileStep) wrongOwner() bool {
+	return s.Current.Mode.Perm() != s.NewMode.Perm() || s.Current.UID != s.NewUID || s.Current.GID != s.NewGID
 }
 
 // diff is the change's diff, or for a described file what the old and new contents are.
@@ -75,6 +83,10 @@ func (s *FileStep) Check(ctx context.Context, h target.Host) (Change, error) {
 		}
 		return Change{Action: Delete, Summary: "delete " + s.Current.Path, Diff: s.diff(s.Current.Data, nil)}, nil
 	}
+	if s.Owned && s.Current.Exists && bytes.Equal(want, s.Current.Data) && s.wrongOwner() {
+		return Change{Action: Update, Summary: fmt.Sprintf("set %s to mode %04o, owner %d:%d (it is %04o, %d:%d)", s.Current.Path,
+			uint32(s.NewMode), s.NewUID, s.NewGID, uint32(s.Current.Mode.Perm()), s.Current.UID, s.Current.GID)}, nil
+	}
 	if s.Current.Exists && bytes.Equal(want, s.Current.Data) {
 		reason := s.Reason
 		if reason == "" {
@@ -116,7 +128,7 @@ func (s *FileStep) Apply(ctx context.Context, h target.Host, j *Journal) error {
 		return nil
 	}
 	f := target.File{Path: s.Current.Path, Exists: true, Data: want, Mode: live.Mode, UID: live.UID, GID: live.GID}
-	if !live.Exists {
+	if !live.Exists || s.Owned {
 		f.Mode, f.UID, f.GID = s.NewMode, s.NewUID, s.NewGID
 	}
 	if err := h.WriteFile(ctx, f); err != nil {

@@ -467,3 +467,29 @@ func TestReloadOnly(t *testing.T) {
 		})
 	}
 }
+
+// An Owned file keeps its mode and owner: a key someone made 0644 is a change even when its
+// bytes are right, and the apply writes it back 0600 root's.
+func TestOwnedFileMode(t *testing.T) {
+	m := newMem()
+	m.files["/k"] = target.File{Path: "/k", Exists: true, Data: []byte("key"), Mode: 0o644, UID: 0, GID: 0}
+	s := &FileStep{Label: "key", Current: m.files["/k"], Edit: func([]byte) ([]byte, error) { return []byte("key"), nil }, NewMode: 0o600, Owned: true}
+	ch, err := s.Check(context.Background(), m)
+	if err != nil || ch.Action != Update || ch.Summary != "set /k to mode 0600, owner 0:0 (it is 0644, 0:0)" {
+		t.Fatalf("check: %+v %v", ch, err)
+	}
+	p, err := MakePlan(context.Background(), m, []Step{s}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Apply(context.Background(), m, p, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	if f := m.files["/k"]; f.Mode.Perm() != 0o600 || string(f.Data) != "key" {
+		t.Errorf("after apply: %o %q", f.Mode.Perm(), f.Data)
+	}
+	s.Current = m.files["/k"]
+	if ch, _ := s.Check(context.Background(), m); ch.Action != NoOp {
+		t.Errorf("converged: %+v", ch)
+	}
+}

@@ -33,7 +33,7 @@ func CertSteps(f *distro.Facts, v VHost, cert, key []byte, describeCert, describ
 		&steps.FileStep{
 			Label: "apache: key " + v.ServerName, Current: f.File(keyPath),
 			Edit:    func([]byte) ([]byte, error) { return key, nil },
-			NewMode: 0o600, Notify: []string{Service + steps.ReloadTrigger}, Reason: keyPath + " already holds this key",
+			NewMode: 0o600, Owned: true, Notify: []string{Service + steps.ReloadTrigger}, Reason: keyPath + " already holds this key",
 			Describe: describeKey,
 		},
 	}
