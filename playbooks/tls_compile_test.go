@@ -8,11 +8,46 @@ import (
 	"time"
 
 	"github.com/frontdoor-dev/frontdoor/certs/certtest"
+	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/memhost"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/session"
 	"github.com/frontdoor-dev/frontdoor/steps"
 )
+
+// planOnMemhost loads the playbook and plans it for host h1 on an EMULATED Debian host (memhost:
+// Debian 12's apache2 as installed): the facts, the steps and services, and the plan as text
+// (each step's name, summary and diff).
+func planOnMemhost(t *testing.T, pbFile string) (*playbooks.Playbook, *distro.Facts, []steps.Step, []*steps.Service, string) {
+	t.Helper()
+	pb, err := playbooks.LoadPlaybook(pbFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := memhost.NewFleet("h1")
+	t.Cleanup(fl.Close)
+	conn, err := fl.Conn("h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := session.Gather(t.Context(), conn, pb.Request("h1"), pb.WinTarget("h1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, services, err := pb.Compile(f, "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan strings.Builder
+	for _, s := range ss {
+		ch, err := s.Check(t.Context(), conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(s.Name() + ": " + ch.Summary + "\n" + ch.Diff)
+	}
+	return pb, f, ss, services, plan.String()
+}
 
 // A Debian host gets the certificate (with its chain) and key uploaded, mod_ssl, an https
 // VirtualHost and a port-80 redirect; the key is described, never shown; bad material or
@@ -25,35 +60,8 @@ func TestTLSCompile(t *testing.T) {
 	pbFile := filepath.Join(dir, "pb.yaml")
 	yaml := "apps:\n  - product: jira\n    url: https://jira.{{host}}.example.com\n    tls: {certificate: " + filepath.Base(cert) + ", key: " + filepath.Base(key) + ", chain: " + filepath.Base(chain) + ", ca_file: " + root + ", hsts: 300}\n"
 	os.WriteFile(pbFile, []byte(yaml), 0o644)
-	pb, err := playbooks.LoadPlaybook(pbFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The facts of an EMULATED Debian host (memhost: Debian 12's apache2 as installed).
-	fl := memhost.NewFleet("h1")
-	defer fl.Close()
-	conn, err := fl.Conn("h1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := session.Gather(t.Context(), conn, pb.Request("h1"), pb.WinTarget("h1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, _, err := pb.Compile(f, "h1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pb, f, ss, _, out := planOnMemhost(t, pbFile)
 	keyPEM, _ := os.ReadFile(key)
-	var plan strings.Builder
-	for _, s := range ss {
-		ch, err := s.Check(t.Context(), conn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(s.Name() + ": " + ch.Summary + "\n" + ch.Diff)
-	}
-	out := plan.String()
 	for _, want := range []string{
 		"apache: certificate " + name + ": create /etc/ssl/certs/frontdoor-" + name + "-443.pem",
 		"apache: key " + name + ": create /etc/ssl/private/frontdoor-" + name + "-443.key",
@@ -120,33 +128,7 @@ func TestACMECompile(t *testing.T) {
 	_, _, _, root := ca.WriteFiles(t, dir, []string{"acme.example.com"})
 	pbFile := filepath.Join(dir, "pb.yaml")
 	os.WriteFile(pbFile, []byte("apps:\n  - product: jira\n    url: https://jira.{{host}}.example.com\n    tls:\n      acme: {email: admin@example.com, directory: \"https://acme.example.com/dir\", ca_file: "+root+", agree_tos: true}\n"), 0o644)
-	pb, err := playbooks.LoadPlaybook(pbFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fl := memhost.NewFleet("h1")
-	defer fl.Close()
-	conn, err := fl.Conn("h1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := session.Gather(t.Context(), conn, pb.Request("h1"), pb.WinTarget("h1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, services, err := pb.Compile(f, "h1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plan strings.Builder
-	for _, s := range ss {
-		ch, err := s.Check(t.Context(), conn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(s.Name() + ": " + ch.Summary + "\n" + ch.Diff)
-	}
-	out := plan.String()
+	_, _, _, services, out := planOnMemhost(t, pbFile)
 	name := "jira.h1.example.com"
 	for _, want := range []string{
 		"apache: ACME server's roots: create /etc/ssl/certs/frontdoor-" + name + "-443-acme-ca.pem",
