@@ -196,24 +196,33 @@ func TestCombinedPEM(t *testing.T) {
 	}
 }
 
-func TestKeyFormats(t *testing.T) {
-	ca := certtest.NewCA(t)
+// keyFormat is a key type and the PEM encoding its key file is written in.
+type keyFormat struct {
+	name   string
+	opt    []certtest.Option
+	encode func(*testing.T, []byte) []byte
+}
+
+// keyFormats are the key types and encodings admins' key files come in, which the checks and
+// the openssl cross-check both try.
+func keyFormats() []keyFormat {
 	rsaKey := certtest.RSA(2048)
-	for _, tc := range []struct {
-		name   string
-		opt    []certtest.Option
-		encode func(*testing.T, []byte) []byte
-	}{
+	return []keyFormat{
 		{"ECDSA PKCS#8", nil, same},
 		{"ECDSA SEC1", nil, sec1},
 		{"RSA PKCS#8", []certtest.Option{rsaKey}, same},
 		{"RSA PKCS#1", []certtest.Option{rsaKey}, pkcs1},
 		{"Ed25519 PKCS#8", []certtest.Option{certtest.Ed25519()}, same},
-		// OpenSSL reads by content; so does Check.
-		{"RSA PKCS#1 labelled PRIVATE KEY", []certtest.Option{rsaKey}, func(t *testing.T, k []byte) []byte {
-			return bytes.ReplaceAll(pkcs1(t, k), []byte("RSA PRIVATE KEY"), []byte("PRIVATE KEY"))
-		}},
-	} {
+	}
+}
+
+func TestKeyFormats(t *testing.T) {
+	ca := certtest.NewCA(t)
+	// OpenSSL reads by content; so does Check.
+	labelled := keyFormat{"RSA PKCS#1 labelled PRIVATE KEY", []certtest.Option{certtest.RSA(2048)}, func(t *testing.T, k []byte) []byte {
+		return bytes.ReplaceAll(pkcs1(t, k), []byte("RSA PRIVATE KEY"), []byte("PRIVATE KEY"))
+	}}
+	for _, tc := range append(keyFormats(), labelled) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := valid(t, ca, []string{"jira.example.com"}, tc.opt...)
 			m.Key = tc.encode(t, m.Key)
@@ -236,7 +245,7 @@ func TestKeyFormats(t *testing.T) {
 		})
 	}
 	// Another kind of key altogether.
-	m := valid(t, ca, []string{"jira.example.com"}, rsaKey)
+	m := valid(t, ca, []string{"jira.example.com"}, certtest.RSA(2048))
 	m.Key = valid(t, ca, []string{"jira.example.com"}).Key
 	_, err := check(t, m, "jira.example.com", ca.Pool())
 	want(t, err, kinds(certs.ErrKeyMismatch))

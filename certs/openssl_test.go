@@ -51,18 +51,7 @@ func has(err, kind error) bool { return errors.Is(err, kind) }
 
 func TestOpenSSLKeyMatch(t *testing.T) {
 	ca := certtest.NewCA(t)
-	rsaKey := certtest.RSA(2048)
-	for _, tc := range []struct {
-		name   string
-		opt    []certtest.Option
-		encode func(*testing.T, []byte) []byte
-	}{
-		{"ECDSA PKCS#8", nil, same},
-		{"ECDSA SEC1", nil, sec1},
-		{"RSA PKCS#8", []certtest.Option{rsaKey}, same},
-		{"RSA PKCS#1", []certtest.Option{rsaKey}, pkcs1},
-		{"Ed25519", []certtest.Option{certtest.Ed25519()}, same},
-	} {
+	for _, tc := range keyFormats() {
 		t.Run(tc.name, func(t *testing.T) {
 			m := valid(t, ca, []string{"jira.example.com"}, tc.opt...)
 			other := valid(t, ca, []string{"jira.example.com"}, tc.opt...)

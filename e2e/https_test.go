@@ -172,7 +172,7 @@ func TestHTTPSRefusesBadCertificate(t *testing.T) {
 	ca := certtest.NewCA(t)
 	_, _, _, root := ca.WriteFiles(t, dir, []string{name})
 	now := time.Now()
-	good, goodKey := ca.Issue(t, []string{name}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
+	good, _ := ca.Issue(t, []string{name}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
 	_, otherKey := ca.Issue(t, []string{name}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
 	other, otherNameKey := ca.Issue(t, []string{"intranet.example.com"}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
 	expired, expiredKey := ca.Issue(t, []string{name}, now.Add(-100*24*time.Hour), now.Add(-24*time.Hour))
@@ -205,7 +205,6 @@ func TestHTTPSRefusesBadCertificate(t *testing.T) {
 			}
 		})
 	}
-	_ = goodKey
 }
 
 // servedFingerprint is the certificate the host's Apache serves for name on 443 (SNI), unverified.

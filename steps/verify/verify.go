@@ -93,14 +93,19 @@ func (t Target) tlsConfig() *tls.Config {
 	return &tls.Config{RootCAs: t.RootCAs, MinVersion: tls.VersionTLS12}
 }
 
+// fingerprint is "sha256:" + hex of a certificate's DER, as certs.Fingerprint writes it.
+func fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
 // checkServed says which certificate the proxy served, and fails when it is not the expected one.
 func (t Target) checkServed(cs *tls.ConnectionState) (string, error) {
 	if cs == nil || len(cs.PeerCertificates) == 0 {
 		return "", nil
 	}
 	leaf := cs.PeerCertificates[0]
-	sum := sha256.Sum256(leaf.Raw)
-	fp := "sha256:" + hex.EncodeToString(sum[:])
+	fp := fingerprint(leaf)
 	line := fmt.Sprintf("certificate %s, issuer %s, expires %s, %s: ", leaf.Subject.CommonName, leaf.Issuer.CommonName, leaf.NotAfter.Format("2006-01-02"), fp[:23])
 	if t.Fingerprint == "" {
 		line += "verified against the roots (no configured certificate to compare it with)"
@@ -402,9 +407,8 @@ func Served(ctx context.Context, t Target) (string, error) {
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
-	sum := sha256.Sum256(leaf.Raw)
-	desc := fmt.Sprintf("subject CN=%s, issuer CN=%s, expires %s, sha256:%s", leaf.Subject.CommonName, leaf.Issuer.CommonName,
-		leaf.NotAfter.UTC().Format(time.DateOnly), hex.EncodeToString(sum[:])[:16])
+	desc := fmt.Sprintf("subject CN=%s, issuer CN=%s, expires %s, %s", leaf.Subject.CommonName, leaf.Issuer.CommonName,
+		leaf.NotAfter.UTC().Format(time.DateOnly), fingerprint(leaf)[:len("sha256:")+16])
 	if _, err := leaf.Verify(x509.VerifyOptions{DNSName: u.Hostname(), Roots: t.RootCAs, Intermediates: inter}); err != nil {
 		return desc + ": NOT verified: " + err.Error(), nil
 	}
