@@ -99,6 +99,18 @@ func fingerprint(c *x509.Certificate) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
+// leafName names a served certificate: its common name, else (ACME CAs leave the subject empty)
+// its first DNS name.
+func leafName(c *x509.Certificate) string {
+	switch {
+	case c.Subject.CommonName != "":
+		return c.Subject.CommonName
+	case len(c.DNSNames) > 0:
+		return c.DNSNames[0]
+	}
+	return c.Subject.String()
+}
+
 // checkServed says which certificate the proxy served, and fails when it is not the expected one.
 func (t Target) checkServed(cs *tls.ConnectionState) (string, error) {
 	if cs == nil || len(cs.PeerCertificates) == 0 {
@@ -106,7 +118,7 @@ func (t Target) checkServed(cs *tls.ConnectionState) (string, error) {
 	}
 	leaf := cs.PeerCertificates[0]
 	fp := fingerprint(leaf)
-	line := fmt.Sprintf("certificate %s, issuer %s, expires %s, %s: ", leaf.Subject.CommonName, leaf.Issuer.CommonName, leaf.NotAfter.Format("2006-01-02"), fp[:23])
+	line := fmt.Sprintf("certificate %s, issuer %s, expires %s, %s: ", leafName(leaf), leaf.Issuer.CommonName, leaf.NotAfter.Format("2006-01-02"), fp[:23])
 	if t.Fingerprint == "" {
 		line += "verified against the roots (no configured certificate to compare it with)"
 	} else {
@@ -114,7 +126,7 @@ func (t Target) checkServed(cs *tls.ConnectionState) (string, error) {
 	}
 	if t.Fingerprint != "" && fp != t.Fingerprint {
 		return line, &ServedError{fmt.Errorf("%s: the proxy serves the certificate %s (%s, issuer %s), not the one configured (%s): another VirtualHost answers for the name on this port, or httpd was not restarted",
-			t.App, fp, leaf.Subject.CommonName, leaf.Issuer.CommonName, t.Fingerprint)}
+			t.App, fp, leafName(leaf), leaf.Issuer.CommonName, t.Fingerprint)}
 	}
 	return line, nil
 }
@@ -407,7 +419,11 @@ func Served(ctx context.Context, t Target) (string, error) {
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
-	desc := fmt.Sprintf("subject CN=%s, issuer CN=%s, expires %s, %s", leaf.Subject.CommonName, leaf.Issuer.CommonName,
+	subject := "CN=" + leaf.Subject.CommonName
+	if leaf.Subject.CommonName == "" {
+		subject = "(none), for " + leafName(leaf)
+	}
+	desc := fmt.Sprintf("subject %s, issuer CN=%s, expires %s, %s", subject, leaf.Issuer.CommonName,
 		leaf.NotAfter.UTC().Format(time.DateOnly), fingerprint(leaf)[:len("sha256:")+16])
 	if _, err := leaf.Verify(x509.VerifyOptions{DNSName: u.Hostname(), Roots: t.RootCAs, Intermediates: inter}); err != nil {
 		return desc + ": NOT verified: " + err.Error(), nil
