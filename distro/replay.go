@@ -20,16 +20,17 @@ var replayable = []*regexp.Regexp{
 	regexp.MustCompile(`^service ('[A-Za-z0-9@_.-]+'|[A-Za-z0-9@_.-]+) (start|stop|restart)$`),
 	regexp.MustCompile(`^(apache2ctl|apachectl) configtest 2>&1$`),
 	// mod_md's store, created by frontdoor for an https app with acme: (steps/apache.MDStore):
-	// that one path only.
-	regexp.MustCompile(`^rm -rf /var/lib/apache2/md$`),
+	// those paths only.
+	regexp.MustCompile(`^rm -rf /var/lib/(apache2|httpd)/md$`),
 	// An install's own start or stop script, when the app has no init service (any install
 	// path the playbook accepts: no quote, no control character).
 	regexp.MustCompile(`^'(/[^'\x00-\x1f/]+)+/(bin/)?(start|stop)[A-Za-z0-9_-]*\.sh'$`),
 }
 
 var (
-	winPathR   = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^\x00-\x1f]*$`)
-	winScriptR = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^\x00-\x1f]*\\(bin\\)?(start|stop)[A-Za-z0-9_-]*\.bat$`)
+	winPathR       = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^\x00-\x1f]*$`)
+	winPrivateDirR = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^\x00-\x1f]*\\conf\\frontdoor-private$`)
+	winScriptR     = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^\x00-\x1f]*\\(bin\\)?(start|stop)[A-Za-z0-9_-]*\.bat$`)
 )
 
 var readyRe = regexp.MustCompile(`http://127\.0\.0\.1:(\d+)/[\s\S]*echo '([A-Za-z0-9_-]+) does not answer on port \d+ after (\d+) s'`)
@@ -55,6 +56,8 @@ func Replayable(cmd string) bool {
 			return winPathR.MatchString(p.ApacheRoot) && cmd == WinCommand(verb, p)
 		case "service", "ready":
 			return cmd == WinCommand(verb, p)
+		case "rmdir": // the keys' folder under Apache's conf (steps/apache.PrivateDir), if empty
+			return winPrivateDirR.MatchString(p.Path) && cmd == WinCommand(verb, p)
 		}
 	}
 	return false

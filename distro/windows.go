@@ -213,7 +213,12 @@ $out = Get-Content -Raw -LiteralPath $log; Remove-Item -LiteralPath $log
 $out
 if ($proc.ExitCode -ne 0) { [Console]::Error.Write($out); exit 1 }
 `,
+	// mkdir makes a folder for SYSTEM and Administrators only (frontdoor's state, uploaded keys).
 	"mkdir": `Protect $p.path
+`,
+	// rmdir removes a folder frontdoor made, only when it is empty (a rollback has by then put
+	// back or deleted the files in it; anything else there stays, with the folder).
+	"rmdir": `if ((Test-Path -LiteralPath $p.path) -and -not (Get-ChildItem -Force -LiteralPath $p.path)) { Remove-Item -LiteralPath $p.path }
 `,
 	// unlock removes the lock only if it still holds the given owner line.
 	"unlock": `$lock = Join-Path $p.state_dir 'lock'

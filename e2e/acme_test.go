@@ -114,37 +114,73 @@ func pebble(t *testing.T, addr string) (directory, serverRoots, issuingRoot stri
 // challenge on port 80, obtains the certificate, and frontdoor reloads httpd to activate it; the
 // proxy then serves a certificate that chains to Pebble's root (not mod_md's temporary one), and
 // Jira is verified through it. A second apply changes nothing; the rollback leaves every file as
-// it was, mod_md's store (account, keys, certificates) removed.
+// it was, mod_md's store (account, keys, certificates) removed. On a Debian host, and on the
+// CentOS-layout host after (EMULATED) "dnf install mod_ssl mod_md", with the store in
+// /var/lib/httpd/md; and on a Debian host with the tls-alpn-01 challenge (a TLS handshake on 443,
+// no plain http at all). The checks before any change ask Pebble's DNS (tls.acme.resolver): the
+// name resolves to the host and the challenge's port answers, so they have nothing to say.
 func TestHTTPSWithACME(t *testing.T) {
 	l := labtest.Open(t)
-	h := l.HostWithInit(t, "systemd")
-	l.Reset(t, h)
-	defer l.Reset(t, h)
-	directory, serverRoots, issuingRoot := pebble(t, h.Address)
-	dir := t.TempDir()
-	pb := filepath.Join(dir, "acme.yaml")
-	os.WriteFile(pb, []byte(fmt.Sprintf(`apps:
+	for _, c := range []struct {
+		name, store, prepare string
+		acme, tls            string // more of tls.acme, more of tls
+		h                    labtest.Host
+		state                func(labtest.Host) string
+	}{
+		{"debian", "/var/lib/apache2/md", "", "", "", l.HostWithInit(t, "systemd"),
+			func(h labtest.Host) string { return snapshot(t, l, h) + sslState(t, l, h) }},
+		{"redhat", "/var/lib/httpd/md", "dnf install -y mod_ssl mod_md >/dev/null", "", "", l.HostWithFlavor(t, "rocky"),
+			func(h labtest.Host) string { return redhatSnapshot(t, l, h) + pkiState(t, l, h) }},
+		{"tls-alpn-01", "/var/lib/apache2/md", "", ", challenge: tls-alpn-01", "      redirect_http: false\n", l.HostWithInit(t, "systemd"),
+			func(h labtest.Host) string { return snapshot(t, l, h) + sslState(t, l, h) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := c.h
+			l.Reset(t, h)
+			defer l.Reset(t, h)
+			if c.prepare != "" {
+				l.Exec(t, h, c.prepare)
+			}
+			directory, serverRoots, issuingRoot := pebble(t, h.Address)
+			dir := t.TempDir()
+			pb := filepath.Join(dir, "acme.yaml")
+			os.WriteFile(pb, []byte(fmt.Sprintf(`apps:
   - product: jira
     url: https://jira.{{host}}.lab.test
     tls:
-      acme: {email: admin@example.com, directory: "%s", ca_file: %s, agree_tos: true}
+      acme: {email: admin@example.com, directory: "%s", ca_file: %s, agree_tos: true, resolver: "%s:8053"%s}
       ca_file: %s
-`, directory, serverRoots, issuingRoot)), 0o644)
-	state := func() string {
-		return snapshot(t, l, h) + sslState(t, l, h) + l.Exec(t, h, "ls -d /var/lib/apache2/md 2>/dev/null; true")
-	}
-	before := state()
-	led := filepath.Join(t.TempDir(), "ledger.db")
-	r := frontdoor(t, nil, "apply", "--yes", "-v", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, pb)
-	name := "jira." + h.Name + ".lab.test"
-	if r.code != 0 || !strings.Contains(r.stdout, "verified https://"+name+" through the proxy") || !strings.Contains(r.stdout, "issuer Pebble Intermediate CA") {
-		t.Fatalf("apply with acme:\n%s", r)
-	}
-	if again := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb); again.code != 0 || !strings.Contains(again.stdout, "no changes (nothing restarted)") {
-		t.Errorf("second apply:\n%s", again)
-	}
-	rollbackRun(t, l, h, led, r.stdout)
-	if after := state(); after != before {
-		t.Errorf("not restored:\n%s\n->\n%s", before, after)
+%s`, directory, serverRoots, bridge, c.acme, issuingRoot, c.tls)), 0o644)
+			state := func() string { return c.state(h) + l.Exec(t, h, "ls -d "+c.store+" 2>/dev/null; true") }
+			before := state()
+			led := filepath.Join(t.TempDir(), "ledger.db")
+			r := frontdoor(t, nil, "apply", "--yes", "-v", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, pb)
+			name := "jira." + h.Name + ".lab.test"
+			if r.code != 0 || !strings.Contains(r.stdout, "verified https://"+name+" through the proxy") || !strings.Contains(r.stdout, "issuer Pebble Intermediate CA") ||
+				!strings.Contains(r.stdout, "MDStoreDir "+c.store) {
+				t.Fatalf("apply with acme:\n%s", r)
+			}
+			if !strings.Contains(r.stdout, "certificate "+name+", issuer Pebble Intermediate CA") { // Pebble leaves the subject empty
+				t.Errorf("the served certificate is not named by its DNS name:\n%s", r)
+			}
+			if strings.Contains(r.stdout, "MANUAL CHECK: acme:") {
+				t.Errorf("the checks before any change found a problem Pebble did not:\n%s", r)
+			}
+			if got := l.Exec(t, h, "ls "+c.store+"/domains/"+name+"/"); !strings.Contains(got, "pubcert.pem") {
+				t.Errorf("mod_md's store has no certificate for %s: %s", name, got)
+			}
+			if strings.Contains(c.acme, "tls-alpn-01") { // mod_md records the challenges it was told to use
+				if got := l.Exec(t, h, "grep -c tls-alpn-01 "+c.store+"/domains/"+name+"/md.json; grep -c http-01 "+c.store+"/domains/"+name+"/md.json; true"); got != "1\n0\n" {
+					t.Errorf("mod_md's md.json does not say tls-alpn-01 only: %q", got)
+				}
+			}
+			if again := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb); again.code != 0 || !strings.Contains(again.stdout, "no changes (nothing restarted)") {
+				t.Errorf("second apply:\n%s", again)
+			}
+			rollbackRun(t, l, h, led, r.stdout)
+			if after := state(); after != before {
+				t.Errorf("not restored:\n%s\n->\n%s", before, after)
+			}
+		})
 	}
 }

@@ -38,11 +38,17 @@ var runIDRe = regexp.MustCompile(`(?m)^run (\S+): apply`)
 // rollbackRun rolls back on h the run whose apply printed stdout (its ledger led); it must end 0.
 func rollbackRun(t *testing.T, l *labtest.Lab, h labtest.Host, led, stdout string) {
 	t.Helper()
+	rollbackRunWith(t, l.Inventory, h, led, stdout)
+}
+
+// rollbackRunWith is rollbackRun with another inventory (the Windows host's Administrator).
+func rollbackRunWith(t *testing.T, inv string, h labtest.Host, led, stdout string) {
+	t.Helper()
 	m := runIDRe.FindStringSubmatch(stdout)
 	if m == nil {
 		t.Fatalf("no run id in:\n%s", stdout)
 	}
-	if rb := frontdoor(t, nil, "rollback", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, m[1]); rb.code != 0 {
+	if rb := frontdoor(t, nil, "rollback", "--ledger", led, "-i", inv, "--limit", h.Name, m[1]); rb.code != 0 {
 		t.Fatalf("rollback %s:\n%s", m[1], rb)
 	}
 }
@@ -264,5 +270,124 @@ func TestHTTPToHTTPS(t *testing.T) {
 	}
 	if got := curlPath(t, h, name, "/"); got != "302 http://"+name+"/secure/Dashboard.jspa" {
 		t.Errorf("plain http after the rollback: %q", got)
+	}
+}
+
+// pkiState lists a Red Hat family host's certificate folders (name, mode, owner, digest).
+func pkiState(t *testing.T, l *labtest.Lab, h labtest.Host) string {
+	return l.Exec(t, h, `for f in /etc/pki/tls/certs/* /etc/pki/tls/private/*; do [ -e "$f" ] && echo "$f $(stat -c '%a %U:%G' "$f") $(sha256sum < "$f" | cut -c1-16)"; done; true`)
+}
+
+// TestHTTPSRedHatFamily, on the CentOS-layout lab host (Apache run as httpd on /etc/httpd; dnf and
+// SELinux EMULATED: see testdata/lab/flavors/rocky). httpd without the mod_ssl package is refused at
+// plan, saying to install it, with nothing changed; after "dnf install mod_ssl" (its ssl.conf
+// listens on 443 with a _default_ VirtualHost on RHEL's localhost.crt), the certificate and key go
+// to /etc/pki/tls (the key 0600 root's), ssl.conf is left as it is (no second Listen 443),
+// Jira is verified over https with certificate checks and http:// answers 301; a re-apply changes
+// nothing, and the rollback restores every file byte-exact.
+func TestHTTPSRedHatFamily(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.HostWithFlavor(t, "rocky")
+	l.Reset(t, h)
+	defer l.Reset(t, h)
+	name := "jira." + h.Name + ".lab.test"
+	dir := t.TempDir()
+	cert, key, chain, root := certtest.NewCA(t).WriteFiles(t, dir, []string{name})
+	pb := filepath.Join(dir, "https.yaml")
+	os.WriteFile(pb, []byte(fmt.Sprintf("apps:\n  - product: jira\n    url: https://jira.{{host}}.lab.test\n    tls: {certificate: %s, key: %s, chain: %s, ca_file: %s}\n",
+		cert, key, chain, root)), 0o644)
+	state := func() string { return redhatSnapshot(t, l, h) + pkiState(t, l, h) }
+
+	fresh := state()
+	p := frontdoor(t, nil, "plan", "-i", l.Inventory, "--limit", h.Name, pb)
+	if p.code != 1 || !strings.Contains(p.stdout+p.stderr, "https here needs the mod_ssl package") || !strings.Contains(p.stdout+p.stderr, "dnf install mod_ssl") {
+		t.Fatalf("plan without mod_ssl:\n%s", p)
+	}
+	if got := state(); got != fresh {
+		t.Fatalf("a refused plan changed the host:\n%s\n->\n%s", fresh, got)
+	}
+
+	l.Exec(t, h, "dnf install -y mod_ssl >/dev/null")
+	before := state()
+	sslConf := l.Exec(t, h, "sha256sum /etc/httpd/conf.d/ssl.conf")
+	led := filepath.Join(t.TempDir(), "ledger.db")
+	r := frontdoor(t, nil, "apply", "--yes", "-v", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 0 {
+		t.Fatalf("apply:\n%s", r)
+	}
+	for _, want := range []string{
+		"verified https://" + name + " through the proxy", "certificate " + name + ", issuer ",
+		"http://" + name + "/ -> 301 https://" + name + "/",
+		"SSLCertificateKeyFile /etc/pki/tls/private/frontdoor-" + name + "-443.key",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("apply output lacks %q\n%s", want, r)
+		}
+	}
+	if got := curlHTTPS(t, h, root, name, "/"); got != "302 https://"+name+"/secure/Dashboard.jspa" {
+		t.Errorf("curl https: %q", got)
+	}
+	if got := curlPath(t, h, name, "/"); got != "301 https://"+name+"/" {
+		t.Errorf("plain http: %q, want a 301 to https", got)
+	}
+	got := l.Exec(t, h, "stat -c '%a %U:%G' /etc/pki/tls/private/frontdoor-"+name+"-443.key; sha256sum /etc/httpd/conf.d/ssl.conf; grep -c '^Listen' /etc/httpd/conf.d/frontdoor-"+name+"-443.conf || true")
+	if want := "600 root:root\n" + sslConf + "0\n"; got != want {
+		t.Errorf("key mode, ssl.conf, Listen lines in the vhost:\n%s\nwant:\n%s", got, want)
+	}
+	if again := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb); again.code != 0 || !strings.Contains(again.stdout, "no changes (nothing restarted)") {
+		t.Errorf("second apply:\n%s", again)
+	}
+	rollbackRun(t, l, h, led, r.stdout)
+	if after := state(); after != before {
+		t.Errorf("not restored byte for byte:\n%s\n->\n%s", before, after)
+	}
+}
+
+// TestHTTPSWindowsHost, on the EMULATED Windows host (internal/winemu; Apache Lounge's httpd.conf
+// run by a real Apache 2.4): mod_ssl, its session cache and mod_headers uncommented in httpd.conf,
+// "Listen 443" in frontdoor's vhost file (httpd-ssl.conf stays out), the certificate in conf and
+// the key in conf\frontdoor-private (a folder for SYSTEM and Administrators only: 0700 on this
+// emulated host); verified over https with certificate checks; a re-apply changes nothing; the
+// rollback restores httpd.conf byte-exact and removes the files and the folder.
+func TestHTTPSWindowsHost(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.HostWithFlavor(t, "windows")
+	l.Reset(t, h)
+	defer l.Reset(t, h)
+	inv := l.WriteInventory(t, "Administrator", "", h)
+	name := "jira." + h.Name + ".lab.test"
+	dir := t.TempDir()
+	cert, key, chain, root := certtest.NewCA(t).WriteFiles(t, dir, []string{name})
+	pb := filepath.Join(dir, "https.yaml")
+	os.WriteFile(pb, []byte(fmt.Sprintf("apps:\n  - product: jira\n    url: https://jira.{{host}}.lab.test\n    windows_service: JIRA050414092732\n    tls: {certificate: %s, key: %s, chain: %s, ca_file: %s, hsts: 600}\n",
+		cert, key, chain, root)), 0o644)
+	state := func() string {
+		return windowsSnapshot(t, l, h) + l.Exec(t, h, `ls -la /C:/Apache24/conf | grep -c frontdoor; true`)
+	}
+	before := state()
+	led := filepath.Join(t.TempDir(), "ledger.db")
+	r := frontdoor(t, nil, "apply", "--yes", "-v", "--ledger", led, "-i", inv, pb)
+	if r.code != 0 {
+		t.Fatalf("apply:\n%s", r)
+	}
+	for _, want := range []string{"verified https://" + name + " through the proxy", "certificate " + name + ", issuer ",
+		"http://" + name + "/ -> 301 https://" + name + "/", "SSLCertificateKeyFile conf/frontdoor-private/frontdoor-" + name + "-443.key"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("apply output lacks %q\n%s", want, r)
+		}
+	}
+	if got := curlHTTPS(t, h, root, name, "/"); got != "302 https://"+name+"/secure/Dashboard.jspa" {
+		t.Errorf("curl https: %q", got)
+	}
+	got := l.Exec(t, h, `stat -c %a /C:/Apache24/conf/frontdoor-private; grep -cE '^LoadModule (ssl|socache_shmcb|headers)_module' /C:/Apache24/conf/httpd.conf; grep -c '^Include conf/extra/httpd-ssl.conf' /C:/Apache24/conf/httpd.conf; true`)
+	if got != "700\n3\n0\n" {
+		t.Errorf("private folder's mode, modules loaded, httpd-ssl.conf included:\n%s", got)
+	}
+	if again := frontdoor(t, nil, "apply", "--yes", "-i", inv, pb); again.code != 0 || !strings.Contains(again.stdout, "no changes (nothing restarted)") {
+		t.Errorf("second apply:\n%s", again)
+	}
+	rollbackRunWith(t, inv, h, led, r.stdout)
+	if after := state(); after != before {
+		t.Errorf("not restored:\n%s\n->\n%s", before, after)
 	}
 }

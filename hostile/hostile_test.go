@@ -40,8 +40,10 @@ var builders = map[string]func(v string) string{
 	"sysv service": func(v string) string {
 		return (&distro.Facts{Services: map[string]string{v: "sysv"}}).ServiceCommand(v, "start")
 	},
-	"readiness":        func(v string) string { return distro.HTTPReady(8080, v, 10) },
-	"mod_md readiness": func(v string) string { return apache.MDReady(v, 443, "/var/log/apache2/error.log", 10) },
+	"readiness": func(v string) string { return distro.HTTPReady(8080, v, 10) },
+	"mod_md readiness": func(v string) string {
+		return apache.MDReady("/var/lib/apache2/md", v, 443, "/var/log/apache2/error.log", 10)
+	},
 	"apache site, module and shadow check": func(v string) string {
 		f := &distro.Facts{Family: distro.Debian, Init: "systemd", Apache: distro.Apache{Layout: "debian", Modules: map[string]bool{}, Sites: map[string]bool{}},
 			Files: map[string]target.File{}}

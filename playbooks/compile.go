@@ -97,8 +97,9 @@ func (pb *Playbook) Request(host string) distro.Request {
 	for _, v := range pb.vhosts(host) {
 		r.Files = append(r.Files, apache.SitePath(v), apache.RedHatVHostPath(v))
 		if t := v.TLS; t != nil {
-			r.Files = append(r.Files, apache.SitePath(apache.PlainSite(v))) // an earlier http apply's site
-			if t.CertFile != "" {                                           // the admin's files on the host, checked before any change
+			old := apache.PlainSite(v) // an earlier http apply's vhost
+			r.Files = append(r.Files, apache.SitePath(old), apache.RedHatVHostPath(old))
+			if t.CertFile != "" { // the admin's files on the host, checked before any change
 				r.Files = append(r.Files, t.CertFile, t.KeyFile)
 				if t.ChainFile != "" {
 					r.Files = append(r.Files, t.ChainFile)
@@ -106,11 +107,10 @@ func (pb *Playbook) Request(host string) distro.Request {
 				continue
 			}
 			for _, layout := range []string{"debian", "redhat"} {
-				cert, key := apache.CertPaths(layout, v.Site())
-				r.Files = append(r.Files, cert, key)
+				p := apache.CertPaths(layout, apache.Windows{}, v.Site())
+				// With acme: its server's roots and mod_md's store.
+				r.Files = append(r.Files, p.Cert, p.Key, apache.ACMECAPath(layout, v.Site()), apache.MDStoreFile(layout))
 			}
-			// With acme: its server's roots and mod_md's store.
-			r.Files = append(r.Files, apache.ACMECAPath(v.Site()), apache.MDStoreFile)
 		}
 	}
 	r.Files = append(r.Files, apache.ModulesFile)

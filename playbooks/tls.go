@@ -3,6 +3,7 @@ package playbooks
 import (
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -54,7 +55,19 @@ type ACME struct {
 	// AgreeTOS must be true: the CA's terms of service are accepted in the admin's name
 	// (MDCertificateAgreement accepted).
 	AgreeTOS bool `yaml:"agree_tos"`
+	// Challenge is how the CA validates the name: http-01 (default: the CA fetches a file on
+	// port 80) or tls-alpn-01 (a TLS handshake on port 443, for hosts whose port 80 is closed).
+	Challenge string `yaml:"challenge"`
+	// Resolver, host:port, is the DNS server the checks before any change ask for the name (the
+	// one the CA uses, when the controller's own DNS gives another view); default: the controller's.
+	Resolver string `yaml:"resolver"`
 }
+
+// Challenge types mod_md offers (MDCAChallenges) that frontdoor configures.
+const (
+	HTTP01    = "http-01"
+	TLSALPN01 = "tls-alpn-01"
+)
 
 // LetsEncrypt is the default ACME directory.
 const LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
@@ -107,6 +120,18 @@ func (pb *Playbook) checkTLS(a *App, at string) error {
 		if acme.CAFile != "" {
 			if _, err := certs.Pool(t.path(acme.CAFile, "")); err != nil {
 				return src.errorf(at+".tls.acme.ca_file", "%v", err)
+			}
+		}
+		switch acme.Challenge {
+		case "":
+			acme.Challenge = HTTP01
+		case HTTP01, TLSALPN01:
+		default:
+			return src.errorf(at+".tls.acme.challenge", "challenge %q: write %s (the CA fetches a file on port 80, the default) or %s (a TLS handshake on port 443)", acme.Challenge, HTTP01, TLSALPN01)
+		}
+		if acme.Resolver != "" {
+			if _, port, err := net.SplitHostPort(acme.Resolver); err != nil || port == "" {
+				return src.errorf(at+".tls.acme.resolver", "resolver %q: give the DNS server as host:port, like 10.0.0.53:53", acme.Resolver)
 			}
 		}
 		return nil
@@ -254,21 +279,18 @@ func (pb *Playbook) tlsFor(f *distro.Facts, host string, vhosts []apache.VHost) 
 			continue
 		}
 		a := pb.appOf(v, host)
-		if f.Apache.Layout != "debian" {
-			return nil, nil, fmt.Errorf("%s: https is done on Debian and Ubuntu hosts in this version; this host has the %s layout: use an http url for it", a.Name, f.Apache.Layout)
-		}
-		if err := apache.TLSSupported(f); err != nil {
+		if err := apache.TLSSupported(f, a.TLS.ACME != nil); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", a.Name, err)
 		}
 		t := *v.TLS
 		if acme := a.TLS.ACME; acme != nil {
-			t.ACME = &apache.ACME{Directory: acme.Directory, Email: acme.Email}
+			t.ACME = &apache.ACME{Directory: acme.Directory, Email: acme.Email, Store: apache.MDStore(f.Apache.Layout), TLSALPN: acme.Challenge == TLSALPN01}
 			if acme.CAFile != "" {
 				roots, err := os.ReadFile(a.TLS.path(acme.CAFile, host))
 				if err != nil {
 					return nil, nil, fmt.Errorf("%s: tls: acme: %w", a.Name, err)
 				}
-				t.ACME.CAFile = apache.ACMECAPath(v.Site())
+				t.ACME.CAFile = apache.ACMECAPath(f.Apache.Layout, v.Site())
 				out = append(out, apache.ACMECAStep(f, t.ACME.CAFile, roots, certs.Describe))
 			}
 			out = append(out, apache.MDStoreStep(f))
@@ -281,8 +303,9 @@ func (pb *Playbook) tlsFor(f *distro.Facts, host string, vhosts []apache.VHost) 
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", a.Name, err)
 			}
-			t.CertFile, t.KeyFile = apache.CertPaths(f.Apache.Layout, v.Site())
-			out = append(out, apache.CertSteps(f, v, full, m.Key, certs.Describe, describeKey)...)
+			p := apache.CertPaths(f.Apache.Layout, pb.windows(), v.Site())
+			t.CertFile, t.KeyFile = p.ConfCert, p.ConfKey
+			out = append(out, apache.CertSteps(f, v, pb.windows(), full, m.Key, certs.Describe, describeKey)...)
 		} else {
 			for _, p := range []string{t.CertFile, t.KeyFile, t.ChainFile} {
 				if p != "" && !safeHostPathR.MatchString(p) {

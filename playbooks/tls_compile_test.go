@@ -1,6 +1,8 @@
 package playbooks_test
 
 import (
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/session"
 	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/target"
 )
 
 // planOnMemhost loads the playbook and plans it for host h1 on an EMULATED Debian host (memhost:
@@ -112,10 +115,34 @@ func TestTLSCompile(t *testing.T) {
 	if _, _, err := pb.Compile(&old, "h1"); err == nil || !strings.Contains(err.Error(), "https needs Apache 2.4.8 or later") {
 		t.Errorf("Apache 2.4.7: %v", err)
 	}
+	// The Red Hat family: httpd without the mod_ssl package is refused, saying what to install;
+	// with it, the files go to /etc/pki/tls and an earlier http apply's conf.d file is retired.
 	rh := *f
-	rh.Apache.Layout = "redhat"
-	if _, _, err := pb.Compile(&rh, "h1"); err == nil || !strings.Contains(err.Error(), "https is done on Debian and Ubuntu hosts in this version") {
-		t.Errorf("redhat: %v", err)
+	rh.Family, rh.Apache.Layout = distro.RedHat, "redhat"
+	rh.Apache.Modules = map[string]bool{"proxy": true, "proxy_http": true}
+	if _, _, err := pb.Compile(&rh, "h1"); err == nil || !strings.Contains(err.Error(), "needs the mod_ssl package") || !strings.Contains(err.Error(), "dnf install mod_ssl") {
+		t.Errorf("redhat without mod_ssl: %v", err)
+	}
+	rh.Apache.Modules = map[string]bool{"proxy": true, "proxy_http": true, "ssl": true, "socache_shmcb": true}
+	rh.Files = maps.Clone(f.Files)
+	plain := "/etc/httpd/conf.d/frontdoor-" + name + ".conf"
+	rh.Files[plain] = target.File{Path: plain, Exists: true, Data: []byte("<VirtualHost *:80>\n</VirtualHost>\n")}
+	ss, _, err := pb.Compile(&rh, "h1")
+	if err != nil {
+		t.Fatalf("redhat with mod_ssl: %v", err)
+	}
+	var names []string
+	for _, s := range ss {
+		if fs, ok := s.(*steps.FileStep); ok {
+			b, _ := fs.Edit(fs.Current.Data)
+			names = append(names, fmt.Sprintf("%s (%d bytes)", fs.Current.Path, len(b)))
+		}
+	}
+	for _, want := range []string{"/etc/pki/tls/certs/frontdoor-" + name + "-443.pem", "/etc/pki/tls/private/frontdoor-" + name + "-443.key",
+		plain + " (0 bytes)", "/etc/httpd/conf.d/frontdoor-" + name + "-443.conf"} {
+		if !strings.Contains(strings.Join(names, "\n"), want) {
+			t.Errorf("redhat: no step for %s: %v", want, names)
+		}
 	}
 }
 

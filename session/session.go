@@ -167,7 +167,7 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 		return
 	}
 	c.SetSFTPServer(r.Facts.SFTPServer)
-	r.Notes = r.pb.Notes(r.Facts, h.Name)
+	r.Notes = append(r.pb.Notes(r.Facts, h.Name), r.pb.ACMEChecks(ctx, r.Facts, h.Name, r.address())...)
 	r.Warnings = nil
 	if r.Facts.LockHolder != "" && !r.Facts.LockAcquired {
 		r.Warnings = append(r.Warnings, fmt.Errorf("locked by another run (%s): an apply now would be refused", r.Facts.LockHolder))

@@ -234,8 +234,20 @@ func (e *emu) powershell(verb string, p distro.WinParams) (string, string, int) 
 		}
 		return string(out), "", 0
 	case "mkdir":
-		if err := os.MkdirAll(e.native(p.Path), 0o755); err != nil {
+		// Protect's ACL (SYSTEM and Administrators only) as this host has it: a folder 0700.
+		if err := os.MkdirAll(e.native(p.Path), 0o700); err != nil {
 			return "", err.Error(), 1
+		}
+		if err := os.Chmod(e.native(p.Path), 0o700); err != nil {
+			return "", err.Error(), 1
+		}
+		return "", "", 0
+	case "rmdir":
+		d := e.native(p.Path)
+		if ents, err := os.ReadDir(d); err == nil && len(ents) == 0 {
+			if err := os.Remove(d); err != nil {
+				return "", err.Error(), 1
+			}
 		}
 		return "", "", 0
 	case "unlock":

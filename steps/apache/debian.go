@@ -94,7 +94,7 @@ func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 	for _, m := range Modules(vhosts) {
 		out = append(out, toggle("module "+m, f.Apache.Modules[m], "a2enmod -q "+target.Quote(m), "a2dismod -q -f "+target.Quote(m)))
 	}
-	out = append(out, retirePlainSites(f, vhosts)...)
+	out = append(out, retirePlainSites(f, vhosts, SitePath)...)
 	for _, v := range vhosts {
 		out = append(out, vhostStep(f, v, SitePath(v)))
 		out = append(out, toggle("site "+v.Site(), f.Apache.Sites[v.Site()], "a2ensite -q "+target.Quote(v.Site()), "a2dissite -q "+target.Quote(v.Site())))
@@ -102,11 +102,28 @@ func DebianSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 	return out
 }
 
-// TLSSupported refuses https on an Apache older than 2.4.8: before it, the intermediates after
-// the leaf in SSLCertificateFile are not sent, and 2.2 has no socache_shmcb module.
-func TLSSupported(f *distro.Facts) error {
+// TLSSupported refuses https where this host's Apache cannot serve it as frontdoor writes it:
+// older than 2.4.8 (before it, the intermediates after the leaf in SSLCertificateFile are not
+// sent, and 2.2 has no socache_shmcb module); on the Red Hat family without the mod_ssl package
+// (or mod_md, for acme), which httpd does not ship; with acme on Windows.
+func TLSSupported(f *distro.Facts, acme bool) error {
 	if !versionAtLeast(f.Apache.Version, 2, 4, 8) {
 		return fmt.Errorf("https needs Apache 2.4.8 or later (it sends the intermediates from SSLCertificateFile); this host has Apache %s: upgrade Apache, or use an http url for it", f.Apache.Version)
+	}
+	switch f.Apache.Layout {
+	case "redhat":
+		for _, m := range []struct {
+			mod, pkg string
+			need     bool
+		}{{"ssl", "mod_ssl", true}, {"md", "mod_md", acme}} {
+			if m.need && !f.Apache.Modules[m.mod] && commentedIn(f, m.mod) == "" {
+				return fmt.Errorf("https here needs the %[1]s package (no file in /etc/httpd/conf.modules.d loads %[2]s_module): install it (dnf install %[1]s, or yum install %[1]s), then run frontdoor again", m.pkg, m.mod)
+			}
+		}
+	case "windows":
+		if acme {
+			return fmt.Errorf("acme on Windows hosts is not done in this version (frontdoor's wait for mod_md's first certificate is a POSIX script): give the certificate's files instead (certificate, key, chain)")
+		}
 	}
 	return nil
 }
@@ -147,29 +164,37 @@ func versionAtLeast(v string, major, minor, patch int) bool {
 // with an http url wrote.
 func PlainSite(v VHost) VHost { return VHost{ServerName: v.ServerName, Port: 80} }
 
-// retirePlainSites disables and deletes frontdoor's own plain-http site of a name that is now
-// https (the admin moved the url from http to https): left enabled it would keep proxying in
-// clear, or shadow the redirect. A rollback restores and re-enables it. A site the playbook
-// still produces is kept.
-func retirePlainSites(f *distro.Facts, vhosts []VHost) []steps.Step {
+// retirePlainSites disables (Debian: a2dissite) and deletes frontdoor's own plain-http
+// VirtualHost file (at pathOf) of a name that is now https (the admin moved the url from http to
+// https): left in place it would keep proxying in clear, or shadow the redirect. A rollback
+// restores and re-enables it. A site the playbook still produces is kept.
+func retirePlainSites(f *distro.Facts, vhosts []VHost, pathOf func(VHost) string) []steps.Step {
+	var out []steps.Step
+	for _, old := range retired(vhosts) {
+		site := old.Site()
+		if f.Apache.Layout == "debian" && f.Apache.Sites[site] {
+			out = append(out, &steps.CommandStep{Label: "apache: site " + site, Reason: "disable site " + site + " (plain http for " + old.ServerName + ", now https)",
+				Command: "a2dissite -q " + target.Quote(site), Undo: "a2ensite -q " + target.Quote(site), Notify: []string{Service}})
+		}
+		if file := f.File(pathOf(old)); file.Exists {
+			out = append(out, &steps.FileStep{Label: "apache: plain VirtualHost " + old.ServerName, Current: file,
+				Edit: func([]byte) ([]byte, error) { return nil, nil }, Notify: []string{Service}})
+		}
+	}
+	return out
+}
+
+// retired are frontdoor's plain-http VirtualHosts that the https ones replace (PlainSite), those
+// the playbook still produces aside.
+func retired(vhosts []VHost) []VHost {
 	produced := map[string]bool{}
 	for _, v := range vhosts {
 		produced[v.Site()] = true
 	}
-	var out []steps.Step
+	var out []VHost
 	for _, v := range vhosts {
-		old := PlainSite(v)
-		site := old.Site()
-		if v.TLS == nil || produced[site] {
-			continue
-		}
-		if f.Apache.Sites[site] {
-			out = append(out, &steps.CommandStep{Label: "apache: site " + site, Reason: "disable site " + site + " (plain http for " + v.ServerName + ", now https)",
-				Command: "a2dissite -q " + target.Quote(site), Undo: "a2ensite -q " + target.Quote(site), Notify: []string{Service}})
-		}
-		if file := f.File(SitePath(old)); file.Exists {
-			out = append(out, &steps.FileStep{Label: "apache: plain VirtualHost " + v.ServerName, Current: file,
-				Edit: func([]byte) ([]byte, error) { return nil, nil }, Notify: []string{Service}})
+		if old := PlainSite(v); v.TLS != nil && !produced[old.Site()] {
+			out = append(out, old)
 		}
 	}
 	return out
@@ -227,7 +252,7 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 	var settle []string
 	for _, v := range vhosts {
 		if v.TLS != nil && v.TLS.ACME != nil {
-			settle = append(settle, MDReady(v.ServerName, v.Port, errorLog, 180))
+			settle = append(settle, MDReady(v.TLS.ACME.Store, v.ServerName, v.Port, errorLog, 180))
 		}
 	}
 	return &steps.Service{

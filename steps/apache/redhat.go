@@ -63,6 +63,7 @@ func RedHatSteps(f *distro.Facts, vhosts []VHost) []steps.Step {
 		})
 	}
 	out = append(out, selinuxStep(f.SELinux))
+	out = append(out, retirePlainSites(f, vhosts, RedHatVHostPath)...)
 	for _, v := range vhosts {
 		out = append(out, vhostStep(f, v, RedHatVHostPath(v)))
 	}

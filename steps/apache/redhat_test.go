@@ -144,10 +144,21 @@ func keys(m map[string]steps.Change) []string {
 	return out
 }
 
-// The undo of mod_md's store is a command a rollback replays from the host's journal.
+// The undo of mod_md's store, on either layout, is a command a rollback replays from the host's
+// journal; a store it did not create is not a change.
 func TestMDStoreUndoReplayable(t *testing.T) {
-	s := MDStoreStep(&distro.Facts{Files: map[string]target.File{MDStoreFile: {Path: MDStoreFile}}}).(*steps.CommandStep)
-	if !distro.Replayable(s.Undo) {
-		t.Errorf("the journal's replay refuses %q", s.Undo)
+	for _, layout := range []string{"debian", "redhat"} {
+		f := &distro.Facts{Apache: distro.Apache{Layout: layout}, Files: map[string]target.File{MDStoreFile(layout): {Path: MDStoreFile(layout)}}}
+		s := MDStoreStep(f).(*steps.CommandStep)
+		if s.Done || !distro.Replayable(s.Undo) || !strings.Contains(s.Command, MDStore(layout)) {
+			t.Errorf("%s: done %v, command %q, undo %q (replayable %v)", layout, s.Done, s.Command, s.Undo, distro.Replayable(s.Undo))
+		}
+		f.Files[MDStoreFile(layout)] = target.File{Path: MDStoreFile(layout), Exists: true}
+		if s := MDStoreStep(f).(*steps.CommandStep); !s.Done {
+			t.Errorf("%s: an existing store is created again", layout)
+		}
+	}
+	if distro.Replayable("rm -rf /var/lib/httpd") || distro.Replayable("rm -rf /var/lib/apache2/md/../..") {
+		t.Error("the replay accepts another rm -rf")
 	}
 }

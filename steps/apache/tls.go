@@ -2,64 +2,108 @@ package apache
 
 import (
 	"fmt"
+	"path"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/target"
 )
 
-// CertPaths are where an uploaded certificate (leaf then chain) and its key go on a host of the
-// layout, for the VirtualHost's site name: the family's own certificate directories, which exist
-// on a stock install (Debian's /etc/ssl/private is root:ssl-cert 0710).
-func CertPaths(layout, site string) (cert, key string) {
-	if layout == "redhat" {
-		return "/etc/pki/tls/certs/" + site + ".pem", "/etc/pki/tls/private/" + site + ".key"
+// CertFiles are where an uploaded certificate (leaf then chain) and its key go on a host: Cert
+// and Key as frontdoor writes them (SFTP paths on Windows), ConfCert and ConfKey as the
+// VirtualHost names them.
+type CertFiles struct{ Cert, Key, ConfCert, ConfKey string }
+
+// PrivateDir is the folder, under a Windows host's Apache conf, that holds uploaded keys: Windows
+// keeps ACLs, not modes, and conf inherits read access for Users, so the keys go into a folder
+// readable by SYSTEM (Apache's service) and Administrators only.
+const PrivateDir = "frontdoor-private"
+
+// CertPaths are the family's own certificate directories, which exist on a stock install
+// (Debian's /etc/ssl/private is root:ssl-cert 0710, RHEL's /etc/pki/tls/private is root's), and on
+// Windows Apache's conf folder (where Apache Lounge's httpd-ssl.conf keeps server.crt) with the
+// key in PrivateDir; for the VirtualHost's site name.
+func CertPaths(layout string, w Windows, site string) CertFiles {
+	switch layout {
+	case "redhat":
+		c, k := "/etc/pki/tls/certs/"+site+".pem", "/etc/pki/tls/private/"+site+".key"
+		return CertFiles{c, k, c, k}
+	case "windows":
+		c, k := "conf/"+site+".pem", "conf/"+PrivateDir+"/"+site+".key" // relative to ServerRoot
+		root := distro.SFTPPath(w.Root) + "/"
+		return CertFiles{root + c, root + k, c, k}
 	}
-	return "/etc/ssl/certs/" + site + ".pem", "/etc/ssl/private/" + site + ".key"
+	c, k := "/etc/ssl/certs/"+site+".pem", "/etc/ssl/private/"+site+".key"
+	return CertFiles{c, k, c, k}
 }
 
-// CertSteps upload a VirtualHost's certificate (0644) and key (0600, root's); plans show what
-// they are, by describeCert and describeKey: a key's bytes are never shown. A new certificate
-// and key alone (a renewal) need only httpd's graceful reload.
-func CertSteps(f *distro.Facts, v VHost, cert, key []byte, describeCert, describeKey func([]byte) string) []steps.Step {
-	certPath, keyPath := CertPaths(f.Apache.Layout, v.Site())
-	return []steps.Step{
+// CertSteps upload a VirtualHost's certificate (0644) and key (0600, root's; on Windows into
+// PrivateDir, made first); plans show what they are, by describeCert and describeKey: a key's
+// bytes are never shown. A new certificate and key alone (a renewal) need only httpd's graceful
+// reload.
+func CertSteps(f *distro.Facts, v VHost, w Windows, cert, key []byte, describeCert, describeKey func([]byte) string) []steps.Step {
+	p := CertPaths(f.Apache.Layout, w, v.Site())
+	win := f.Family == distro.Windows
+	var out []steps.Step
+	if win {
+		dir := distro.WinPath(path.Dir(p.Key))
+		have := f.File(p.Key).Exists
+		out = append(out, &steps.CommandStep{
+			Label: "apache: private folder " + dir, Done: have,
+			Reason:  map[bool]string{true: dir + " holds the key", false: "create " + dir + ", readable by SYSTEM and Administrators only"}[have],
+			Command: distro.WinCommand("mkdir", distro.WinParams{Path: dir}),
+			// Removed only when empty: the journal has deleted the key first.
+			Undo: distro.WinCommand("rmdir", distro.WinParams{Path: dir}),
+		})
+	}
+	return append(out,
 		&steps.FileStep{
-			Label: "apache: certificate " + v.ServerName, Current: f.File(certPath),
+			Label: "apache: certificate " + v.ServerName, Current: f.File(p.Cert),
 			Edit:    func([]byte) ([]byte, error) { return cert, nil },
-			NewMode: 0o644, Notify: []string{Service + steps.ReloadTrigger}, Reason: certPath + " already holds this certificate",
+			NewMode: 0o644, Notify: []string{Service + steps.ReloadTrigger}, Reason: p.Cert + " already holds this certificate",
 			Describe: describeCert,
 		},
 		&steps.FileStep{
-			Label: "apache: key " + v.ServerName, Current: f.File(keyPath),
-			Edit:    func([]byte) ([]byte, error) { return key, nil },
-			NewMode: 0o600, Owned: true, Notify: []string{Service + steps.ReloadTrigger}, Reason: keyPath + " already holds this key",
+			Label: "apache: key " + v.ServerName, Current: f.File(p.Key),
+			Edit: func([]byte) ([]byte, error) { return key, nil },
+			// Windows has no modes to keep: its folder's ACL protects the key.
+			NewMode: 0o600, Owned: !win, Notify: []string{Service + steps.ReloadTrigger}, Reason: p.Key + " already holds this key",
 			Describe: describeKey,
-		},
-	}
+		})
 }
 
-// MDStore is where mod_md keeps its ACME account, keys and certificates: a directory of its own
-// (Debian's default would be ServerRoot's md/, inside /etc/apache2), created by frontdoor so a
-// rollback removes it with everything mod_md put there.
-const MDStore = "/var/lib/apache2/md"
+// MDStore is where mod_md keeps its ACME account, keys and certificates on a host of the layout:
+// a directory of its own (the default would be ServerRoot's md/, inside /etc), created by
+// frontdoor so a rollback removes it with everything mod_md put there.
+func MDStore(layout string) string {
+	if layout == "redhat" {
+		return "/var/lib/httpd/md"
+	}
+	return "/var/lib/apache2/md"
+}
 
 // MDStoreFile exists once mod_md has used the store: the store was there before this run.
-const MDStoreFile = MDStore + "/md_store.json"
+func MDStoreFile(layout string) string { return MDStore(layout) + "/md_store.json" }
 
 // MDStoreStep creates mod_md's store unless it is there, 0755 root (mod_md's watchdog runs as
 // httpd's child user and must reach staging/; mod_md keeps the keys 0600 inside); its undo
 // removes it.
 func MDStoreStep(f *distro.Facts) steps.Step {
+	store, have := MDStore(f.Apache.Layout), f.File(MDStoreFile(f.Apache.Layout)).Exists
 	return &steps.CommandStep{
-		Label: "apache: mod_md store " + MDStore, Done: f.File(MDStoreFile).Exists,
-		Reason:  map[bool]string{true: "mod_md's store " + MDStore + " is there", false: "create mod_md's store " + MDStore}[f.File(MDStoreFile).Exists],
-		Command: "mkdir -p -m 0755 " + MDStore, Undo: "rm -rf " + MDStore, Notify: []string{Service},
+		Label: "apache: mod_md store " + store, Done: have,
+		Reason:  map[bool]string{true: "mod_md's store " + store + " is there", false: "create mod_md's store " + store}[have],
+		Command: "mkdir -p -m 0755 " + store, Undo: "rm -rf " + store, Notify: []string{Service},
 	}
 }
 
 // ACMECAPath is where a private ACME server's roots go for the VirtualHost's site name.
-func ACMECAPath(site string) string { return "/etc/ssl/certs/" + site + "-acme-ca.pem" }
+func ACMECAPath(layout, site string) string {
+	if layout == "redhat" {
+		return "/etc/pki/tls/certs/" + site + "-acme-ca.pem"
+	}
+	return "/etc/ssl/certs/" + site + "-acme-ca.pem"
+}
 
 // ACMECAStep uploads the roots of a private ACME server's https (MDCACertificateFile) to path.
 func ACMECAStep(f *distro.Facts, path string, roots []byte, describe func([]byte) string) steps.Step {
@@ -70,12 +114,12 @@ func ACMECAStep(f *distro.Facts, path string, roots []byte, describe func([]byte
 	}
 }
 
-// MDReady waits up to seconds for mod_md's certificate for name: once mod_md has it staged it
+// MDReady waits up to seconds for mod_md (its store at store)'s certificate for name: once mod_md has it staged it
 // asks httpd to reload (mod_md activates a new certificate only then), and it is done when httpd
 // serves it on port (checked with openssl where the host has it: a graceful reload's old children
 // may still serve mod_md's temporary certificate a moment). On failure it shows mod_md's last
 // lines from the error log.
-func MDReady(name string, port int, errorLog string, seconds int) string {
+func MDReady(store, name string, port int, errorLog string, seconds int) string {
 	return fmt.Sprintf(`d=%[1]s; n=%[2]s; end=$(($(date +%%s) + %[3]d)); while [ "$(date +%%s)" -le "$end" ]; do
   if [ -f "$d/staging/$n/pubcert.pem" ]; then apachectl graceful >/dev/null 2>&1 || apache2ctl graceful >/dev/null 2>&1; sleep 2; continue; fi
   if [ -f "$d/domains/$n/pubcert.pem" ]; then
@@ -86,7 +130,7 @@ func MDReady(name string, port int, errorLog string, seconds int) string {
   fi
   sleep 1; done
 echo %[4]s >&2; grep -E 'AH100[0-9]{2}|md[_:]' %[5]s 2>/dev/null | tail -n 5 >&2; exit 1`,
-		MDStore, target.Quote(name), seconds,
+		store, target.Quote(name), seconds,
 		target.Quote(fmt.Sprintf("mod_md did not get a certificate for %s from the ACME CA in %d s (the CA must reach http://%s/ on port 80); its log says:", name, seconds, name)),
 		errorLog, port)
 }

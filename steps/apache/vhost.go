@@ -50,6 +50,9 @@ type TLS struct {
 // (on the host) of roots for the CA's own https, if it is a private one.
 type ACME struct {
 	Directory, Email, CAFile string
+	Store                    string // mod_md's store on the host (MDStore)
+	// TLSALPN validates over a TLS handshake on port 443 (tls-alpn-01) instead of a file on 80.
+	TLSALPN bool
 }
 
 // HTTPSURL is the https base the redirect sends plain http to.
@@ -87,17 +90,24 @@ func (v VHost) Render() string {
 	}
 	if t := v.TLS; t != nil && t.ACME != nil {
 		fmt.Fprintf(&b, "# mod_md obtains and renews the certificate of %s over ACME (the VirtualHost names no file).\n", v.ServerName)
-		fmt.Fprintf(&b, "MDStoreDir %s\n", MDStore)
+		fmt.Fprintf(&b, "MDStoreDir %s\n", t.ACME.Store)
 		if t.ACME.CAFile != "" {
 			fmt.Fprintf(&b, "MDCACertificateFile %s\n", t.ACME.CAFile)
 		}
-		fmt.Fprintf(&b, "<MDomain %s>\n    MDCertificateAuthority %s\n    MDContactEmail %s\n    MDCertificateAgreement accepted\n</MDomain>\n",
+		fmt.Fprintf(&b, "<MDomain %s>\n    MDCertificateAuthority %s\n    MDContactEmail %s\n    MDCertificateAgreement accepted\n",
 			v.ServerName, t.ACME.Directory, t.ACME.Email)
+		if t.ACME.TLSALPN {
+			b.WriteString("    MDCAChallenges tls-alpn-01\n")
+		}
+		b.WriteString("</MDomain>\n")
 	}
 	fmt.Fprintf(&b, "<VirtualHost *:%d>\n", v.Port)
 	fmt.Fprintf(&b, "    ServerName %s\n\n", v.ServerName)
 	if t := v.TLS; t != nil {
 		b.WriteString("    SSLEngine on\n")
+		if t.ACME != nil && t.ACME.TLSALPN { // mod_md answers the CA's handshake for this name
+			b.WriteString("    Protocols http/1.1 acme-tls/1\n")
+		}
 		if t.ACME == nil {
 			fmt.Fprintf(&b, "    SSLCertificateFile %s\n    SSLCertificateKeyFile %s\n", t.CertFile, t.KeyFile)
 		}

@@ -153,3 +153,20 @@ func TestRestoreReadyUsesTheOldPort(t *testing.T) {
 		t.Errorf("lowest old port: %q", s.RestoreReady)
 	}
 }
+
+// With tls-alpn-01, mod_md is told to use it and the VirtualHost offers the acme-tls/1 protocol
+// (mod_md answers the CA's handshake there); with http-01 (the default) neither is written.
+func TestRenderACMEChallenge(t *testing.T) {
+	v := VHost{ServerName: "jira.example.com", Port: 443, Backends: []Backend{{Name: "jira", Port: 8080}},
+		TLS: &TLS{ACME: &ACME{Directory: "https://acme.example.com/dir", Email: "a@example.com", Store: "/var/lib/httpd/md", TLSALPN: true}}}
+	out := v.Render()
+	for _, want := range []string{"MDStoreDir /var/lib/httpd/md\n", "    MDCAChallenges tls-alpn-01\n</MDomain>\n", "    SSLEngine on\n    Protocols http/1.1 acme-tls/1\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	v.TLS.ACME.TLSALPN = false
+	if out := v.Render(); strings.Contains(out, "MDCAChallenges") || strings.Contains(out, "Protocols") {
+		t.Errorf("http-01 writes a challenge or protocols:\n%s", out)
+	}
+}

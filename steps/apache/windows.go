@@ -3,6 +3,7 @@ package apache
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
@@ -33,6 +34,10 @@ func (w Windows) Files(vhosts []VHost) []string {
 	out := []string{w.conf()}
 	for _, v := range vhosts {
 		out = append(out, w.VHostPath(v))
+		if v.TLS != nil { // an earlier http apply's vhost, and uploaded certificate files
+			p := CertPaths("windows", w, v.Site())
+			out = append(out, w.VHostPath(PlainSite(v)), p.Cert, p.Key)
+		}
 	}
 	return out
 }
@@ -52,13 +57,18 @@ func WindowsSteps(f *distro.Facts, vhosts []VHost, w Windows) []steps.Step {
 			add = append(add, m)
 		}
 	}
-	var includes []string
+	var includes, drop []string
 	for _, v := range vhosts {
 		if !hasLine(conf.Data, include(v)) {
 			includes = append(includes, include(v))
 		}
 	}
-	what := strings.Join(append(append(append([]string(nil), uncomment...), add...), includes...), ", ")
+	for _, old := range retired(vhosts) {
+		if hasLine(conf.Data, include(old)) {
+			drop = append(drop, include(old))
+		}
+	}
+	what := strings.Join(append(append(append(append([]string(nil), uncomment...), add...), includes...), drop...), ", ")
 	out := []steps.Step{&steps.FileStep{
 		Label:   "apache: httpd.conf",
 		Current: conf,
@@ -71,7 +81,7 @@ func WindowsSteps(f *distro.Facts, vhosts []VHost, w Windows) []steps.Step {
 			if what == "" {
 				return cur, nil
 			}
-			out := uncommentModules(cur, uncomment)
+			out := dropLines(uncommentModules(cur, uncomment), drop)
 			var lines []string
 			for _, m := range add {
 				lines = append(lines, fmt.Sprintf("LoadModule %s_module modules/mod_%s.so", m, m))
@@ -80,6 +90,7 @@ func WindowsSteps(f *distro.Facts, vhosts []VHost, w Windows) []steps.Step {
 			return appendLines(out, "# frontdoor: reverse proxy for Atlassian applications", lines), nil
 		},
 	}}
+	out = append(out, retirePlainSites(f, vhosts, w.VHostPath)...)
 	for _, v := range vhosts {
 		st := vhostStep(f, v, w.VHostPath(v)).(*steps.FileStep)
 		lf := st.Edit
@@ -100,6 +111,21 @@ func hasLine(data []byte, line string) bool {
 		}
 	}
 	return false
+}
+
+// dropLines removes each active line equal (blanks aside) to one of lines, with its line ending.
+func dropLines(data []byte, lines []string) []byte {
+	if len(lines) == 0 {
+		return data
+	}
+	var out []byte
+	for _, l := range bytes.SplitAfter(data, []byte("\n")) {
+		if slices.ContainsFunc(lines, func(d string) bool { return hasLine(l, d) }) {
+			continue
+		}
+		out = append(out, l...)
+	}
+	return out
 }
 
 // appendLines adds a comment and lines at the end of data, with data's own line ending (CRLF

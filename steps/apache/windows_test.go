@@ -84,3 +84,88 @@ func TestWindowsSteps(t *testing.T) {
 		}
 	}
 }
+
+// https on Apache Lounge: mod_ssl, its session cache and mod_headers uncommented (Apache Lounge
+// ships them), "Listen 443" in the vhost file (the shipped httpd.conf listens on 80 only, and
+// httpd-ssl.conf stays out: it names conf/server.crt, which no install has), the files named
+// relative to ServerRoot, the key in a folder for SYSTEM and Administrators only whose undo
+// removes it only when empty; an earlier http apply's vhost and Include line retired.
+func TestWindowsHTTPS(t *testing.T) {
+	f, w, orig := windowsFacts(t)
+	plain := VHost{ServerName: "jira.example.com", Port: 80}
+	old := orig + "# frontdoor: reverse proxy for Atlassian applications\r\nInclude conf/extra/frontdoor-jira.example.com.conf\r\n"
+	f.Files[w.conf()] = target.File{Path: w.conf(), Exists: true, Data: []byte(old)}
+	f.Apache.Listen[80] = []string{w.conf()} // the shipped "Listen 80", as the gather reads it
+	vh := []VHost{{ServerName: "jira.example.com", Port: 443, Backends: []Backend{{Name: "jira", Port: 8080}},
+		TLS: &TLS{Redirect: true, HSTS: 60}}}
+	p := CertPaths("windows", w, vh[0].Site())
+	vh[0].TLS.CertFile, vh[0].TLS.KeyFile = p.ConfCert, p.ConfKey
+	for _, path := range w.Files(vh) {
+		if _, ok := f.Files[path]; !ok {
+			f.Files[path] = target.File{Path: path}
+		}
+	}
+	f.Files[w.VHostPath(plain)] = target.File{Path: w.VHostPath(plain), Exists: true, Data: []byte("<VirtualHost *:80>\r\n</VirtualHost>\r\n")}
+	if p.Cert != "/C:/Apache24/conf/frontdoor-jira.example.com-443.pem" || p.Key != "/C:/Apache24/conf/frontdoor-private/frontdoor-jira.example.com-443.key" ||
+		p.ConfKey != "conf/frontdoor-private/frontdoor-jira.example.com-443.key" {
+		t.Errorf("paths %+v", p)
+	}
+	ss, _ := For(f, ForHost(f, vh), w)
+	got, err := ss[0].(*steps.FileStep).Edit([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"ssl", "socache_shmcb", "headers"} {
+		if !strings.Contains(string(got), "\r\nLoadModule "+m+"_module") {
+			t.Errorf("httpd.conf does not load %s", m)
+		}
+	}
+	if strings.Contains(string(got), "Include conf/extra/frontdoor-jira.example.com.conf\r\n") || !strings.Contains(string(got), "Include conf/extra/frontdoor-jira.example.com-443.conf\r\n") ||
+		strings.Contains(string(got), "\r\nInclude conf/extra/httpd-ssl.conf") {
+		t.Errorf("httpd.conf includes:\n%s", steps.Diff("httpd.conf", []byte(old), got))
+	}
+	var deleted, vhost bool
+	for _, s := range ss[1:] {
+		fs, ok := s.(*steps.FileStep)
+		if !ok {
+			continue
+		}
+		b, _ := fs.Edit(fs.Current.Data)
+		switch fs.Current.Path {
+		case w.VHostPath(plain):
+			deleted = b == nil
+		case w.VHostPath(vh[0]):
+			vhost = true
+			for _, want := range []string{"Listen 443\r\n", "<VirtualHost *:443>\r\n", "SSLCertificateFile conf/frontdoor-jira.example.com-443.pem\r\n",
+				"SSLCertificateKeyFile conf/frontdoor-private/frontdoor-jira.example.com-443.key\r\n", "Redirect permanent / https://jira.example.com/\r\n"} {
+				if !strings.Contains(string(b), want) {
+					t.Errorf("vhost lacks %q:\n%s", want, b)
+				}
+			}
+			if strings.Contains(string(b), "Listen 80") {
+				t.Errorf("httpd.conf listens on 80 already:\n%s", b)
+			}
+		}
+	}
+	if !deleted || !vhost {
+		t.Errorf("plain vhost deleted %v, https vhost written %v", deleted, vhost)
+	}
+	cs := CertSteps(f, vh[0], w, []byte("cert"), []byte("key"), nil, nil)
+	dir := cs[0].(*steps.CommandStep)
+	if verb, pr, _ := distro.DecodeWinCommand(dir.Command); verb != "mkdir" || pr.Path != `C:\Apache24\conf\frontdoor-private` || dir.Done {
+		t.Errorf("private folder: %s %+v done %v", verb, pr, dir.Done)
+	}
+	if verb, _, _ := distro.DecodeWinCommand(dir.Undo); verb != "rmdir" || !distro.Replayable(dir.Undo) {
+		t.Errorf("private folder's undo %s, replayable %v", verb, distro.Replayable(dir.Undo))
+	}
+	if other := distro.WinCommand("rmdir", distro.WinParams{Path: `C:\Apache24\conf`}); distro.Replayable(other) {
+		t.Error("the replay would remove another folder")
+	}
+	if key := cs[2].(*steps.FileStep); key.Current.Path != p.Key || key.Owned {
+		t.Errorf("key step %s owned %v (Windows has no modes to keep)", key.Current.Path, key.Owned)
+	}
+	acme := *f
+	if err := TLSSupported(&acme, true); err == nil || !strings.Contains(err.Error(), "acme on Windows hosts is not done") {
+		t.Errorf("acme on Windows: %v", err)
+	}
+}

@@ -101,7 +101,8 @@ host_flavor() {
 flavor_rocky() {
 	local d=$1 p
 	cp -a "$LAB_DIR/flavors/rocky/." "$d/upper/"
-	mkdir -p "$d/upper/etc/httpd/conf.d" "$d/upper/var/log/httpd" "$d/upper/etc/systemd/system/multi-user.target.wants"
+	mkdir -p "$d/upper/etc/httpd/conf.d" "$d/upper/var/log/httpd" "$d/upper/etc/systemd/system/multi-user.target.wants" \
+		"$d/upper/etc/pki/tls/certs" "$d/upper/etc/pki/tls/private" # RHEL's certificate folders (ca-certificates, openssl)
 	ln -s /usr/lib/apache2/modules "$d/upper/etc/httpd/modules"
 	ln -s /var/log/httpd "$d/upper/etc/httpd/logs"
 	ln -s /run/httpd "$d/upper/etc/httpd/run"
