@@ -273,12 +273,24 @@ func TestHTTPToHTTPS(t *testing.T) {
 	}
 }
 
+// labCAPlaybook writes a playbook for Jira at https://jira.HOST.lab.test with the certificate the
+// lab's TEST-ONLY CA made for each host at up ($LAB_ROOT/run/tls: {{host}}.pem, {{host}}.key, the
+// intermediate as chain), more (lines of the app) added; it returns the playbook and the root.
+func labCAPlaybook(t *testing.T, l *labtest.Lab, url, more string) (pb, root string) {
+	tls := filepath.Join(l.Run, "tls")
+	root = filepath.Join(tls, "root.pem")
+	pb = filepath.Join(t.TempDir(), "https.yaml")
+	os.WriteFile(pb, []byte(fmt.Sprintf("apps:\n  - product: jira\n    url: %s\n%s    tls:\n      certificate: %s/{{host}}.pem\n      key: %s/{{host}}.key\n      chain: %s/intermediate.pem\n      ca_file: %s\n      hsts: 600\n",
+		url, more, tls, tls, tls, root)), 0o644)
+	return pb, root
+}
+
 // pkiState lists a Red Hat family host's certificate folders (name, mode, owner, digest).
 func pkiState(t *testing.T, l *labtest.Lab, h labtest.Host) string {
 	return l.Exec(t, h, `for f in /etc/pki/tls/certs/* /etc/pki/tls/private/*; do [ -e "$f" ] && echo "$f $(stat -c '%a %U:%G' "$f") $(sha256sum < "$f" | cut -c1-16)"; done; true`)
 }
 
-// TestHTTPSRedHatFamily, on the CentOS-layout lab host (Apache run as httpd on /etc/httpd; dnf and
+// TestHTTPSRedHatFamily, with the lab's TEST-ONLY CA (made at up), on the CentOS-layout lab host (Apache run as httpd on /etc/httpd; dnf and
 // SELinux EMULATED: see testdata/lab/flavors/rocky). httpd without the mod_ssl package is refused at
 // plan, saying to install it, with nothing changed; after "dnf install mod_ssl" (its ssl.conf
 // listens on 443 with a _default_ VirtualHost on RHEL's localhost.crt), the certificate and key go
@@ -291,11 +303,7 @@ func TestHTTPSRedHatFamily(t *testing.T) {
 	l.Reset(t, h)
 	defer l.Reset(t, h)
 	name := "jira." + h.Name + ".lab.test"
-	dir := t.TempDir()
-	cert, key, chain, root := certtest.NewCA(t).WriteFiles(t, dir, []string{name})
-	pb := filepath.Join(dir, "https.yaml")
-	os.WriteFile(pb, []byte(fmt.Sprintf("apps:\n  - product: jira\n    url: https://jira.{{host}}.lab.test\n    tls: {certificate: %s, key: %s, chain: %s, ca_file: %s}\n",
-		cert, key, chain, root)), 0o644)
+	pb, root := labCAPlaybook(t, l, "https://jira.{{host}}.lab.test", "")
 	state := func() string { return redhatSnapshot(t, l, h) + pkiState(t, l, h) }
 
 	fresh := state()
@@ -316,7 +324,7 @@ func TestHTTPSRedHatFamily(t *testing.T) {
 		t.Fatalf("apply:\n%s", r)
 	}
 	for _, want := range []string{
-		"verified https://" + name + " through the proxy", "certificate " + name + ", issuer ",
+		"verified https://" + name + " through the proxy", "certificate *." + h.Name + ".lab.test, issuer frontdoor lab TEST-ONLY intermediate",
 		"http://" + name + "/ -> 301 https://" + name + "/",
 		"SSLCertificateKeyFile /etc/pki/tls/private/frontdoor-" + name + "-443.key",
 	} {
@@ -343,7 +351,7 @@ func TestHTTPSRedHatFamily(t *testing.T) {
 	}
 }
 
-// TestHTTPSWindowsHost, on the EMULATED Windows host (internal/winemu; Apache Lounge's httpd.conf
+// TestHTTPSWindowsHost, with the lab's TEST-ONLY CA (made at up), on the EMULATED Windows host (internal/winemu; Apache Lounge's httpd.conf
 // run by a real Apache 2.4): mod_ssl, its session cache and mod_headers uncommented in httpd.conf,
 // "Listen 443" in frontdoor's vhost file (httpd-ssl.conf stays out), the certificate in conf and
 // the key in conf\frontdoor-private (a folder for SYSTEM and Administrators only: 0700 on this
@@ -356,11 +364,7 @@ func TestHTTPSWindowsHost(t *testing.T) {
 	defer l.Reset(t, h)
 	inv := l.WriteInventory(t, "Administrator", "", h)
 	name := "jira." + h.Name + ".lab.test"
-	dir := t.TempDir()
-	cert, key, chain, root := certtest.NewCA(t).WriteFiles(t, dir, []string{name})
-	pb := filepath.Join(dir, "https.yaml")
-	os.WriteFile(pb, []byte(fmt.Sprintf("apps:\n  - product: jira\n    url: https://jira.{{host}}.lab.test\n    windows_service: JIRA050414092732\n    tls: {certificate: %s, key: %s, chain: %s, ca_file: %s, hsts: 600}\n",
-		cert, key, chain, root)), 0o644)
+	pb, root := labCAPlaybook(t, l, "https://jira.{{host}}.lab.test", "    windows_service: JIRA050414092732\n")
 	state := func() string {
 		return windowsSnapshot(t, l, h) + l.Exec(t, h, `ls -la /C:/Apache24/conf | grep -c frontdoor; true`)
 	}
@@ -370,7 +374,7 @@ func TestHTTPSWindowsHost(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("apply:\n%s", r)
 	}
-	for _, want := range []string{"verified https://" + name + " through the proxy", "certificate " + name + ", issuer ",
+	for _, want := range []string{"verified https://" + name + " through the proxy", "certificate *." + h.Name + ".lab.test, issuer frontdoor lab TEST-ONLY intermediate",
 		"http://" + name + "/ -> 301 https://" + name + "/", "SSLCertificateKeyFile conf/frontdoor-private/frontdoor-" + name + "-443.key"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("apply output lacks %q\n%s", want, r)
@@ -387,6 +391,46 @@ func TestHTTPSWindowsHost(t *testing.T) {
 		t.Errorf("second apply:\n%s", again)
 	}
 	rollbackRunWith(t, inv, h, led, r.stdout)
+	if after := state(); after != before {
+		t.Errorf("not restored:\n%s\n->\n%s", before, after)
+	}
+}
+
+// TestHTTPSOtherPort: Jira at https://jira.HOST.lab.test:8443 on a Debian host booted through
+// init.d scripts, with the lab's TEST-ONLY CA: the VirtualHost file listens on 8443 itself
+// ("Listen 8443 https": nothing else does), http on 80 redirects to the :8443 URL, Jira's links
+// keep the port, and it is verified over https with certificate checks; a re-apply changes
+// nothing, and the rollback restores every file.
+func TestHTTPSOtherPort(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.HostWithInit(t, "sysv")
+	l.Reset(t, h)
+	defer l.Reset(t, h)
+	name := "jira." + h.Name + ".lab.test"
+	base := "https://" + name + ":8443"
+	pb, root := labCAPlaybook(t, l, "https://jira.{{host}}.lab.test:8443", "")
+	state := func() string { return snapshot(t, l, h) + sslState(t, l, h) }
+	before := state()
+	led := filepath.Join(t.TempDir(), "ledger.db")
+	r := frontdoor(t, nil, "apply", "--yes", "-v", "--ledger", led, "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 0 {
+		t.Fatalf("apply:\n%s", r)
+	}
+	for _, want := range []string{"verified " + base + " through the proxy", "+Listen 8443 https", "+<VirtualHost *:8443>",
+		"http://" + name + "/ -> 301 " + base + "/"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("apply output lacks %q\n%s", want, r)
+		}
+	}
+	out, err := execCommand("curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "--cacert", root,
+		"--resolve", name+":8443:"+h.Address, base+"/")
+	if err != nil || out != "302 "+base+"/secure/Dashboard.jspa" {
+		t.Errorf("curl %s/: %q %v", base, out, err)
+	}
+	if again := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb); again.code != 0 || !strings.Contains(again.stdout, "no changes (nothing restarted)") {
+		t.Errorf("second apply:\n%s", again)
+	}
+	rollbackRun(t, l, h, led, r.stdout)
 	if after := state(); after != before {
 		t.Errorf("not restored:\n%s\n->\n%s", before, after)
 	}

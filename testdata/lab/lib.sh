@@ -275,3 +275,37 @@ stop_hosts() {
 		rm -f "$LAB_RUN/pids/$name.pid"
 	done
 }
+
+# make_test_ca N: a TEST-ONLY certificate authority for https in the lab, made afresh at each up
+# in $LAB_RUN/tls (0700): root.pem (trust it with tls.ca_file), intermediate.pem (the chain), and
+# per host jiraI.pem and jiraI.key for *.jiraI.lab.test and jiraI.lab.test (P-256 keys, 90 days;
+# the root's and the intermediate's keys stay in that folder). Nothing outside the lab trusts it.
+make_test_ca() {
+	local n=$1 tls=$LAB_RUN/tls i name ext
+	command -v openssl >/dev/null || die "'openssl' not found: apt-get install openssl"
+	rm -rf "$tls" && mkdir -p -m 0700 "$tls"
+	ext=$tls/ext.cnf
+	(
+		umask 077
+		newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+		sign() { # sign CSR-SUBJECT KEY OUT ISSUER-PEM ISSUER-KEY EXTENSIONS (self-signed when ISSUER-PEM is -)
+			printf '%b' "$6" >"$ext"
+			if [ "$4" = - ]; then
+				openssl req -x509 -new -key "$2" -subj "$1" -days 90 -set_serial "0x$(openssl rand -hex 8)" -extensions v3 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n%b' "$6") -out "$3"
+			else
+				openssl req -new -key "$2" -subj "$1" | openssl x509 -req -CA "$4" -CAkey "$5" -days 90 -set_serial "0x$(openssl rand -hex 8)" -extfile "$ext" -out "$3" 2>/dev/null
+			fi
+		}
+		newkey "$tls/root.key" && sign "/CN=frontdoor lab TEST-ONLY root" "$tls/root.key" "$tls/root.pem" - - \
+			'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n'
+		newkey "$tls/intermediate.key" && sign "/CN=frontdoor lab TEST-ONLY intermediate" "$tls/intermediate.key" "$tls/intermediate.pem" "$tls/root.pem" "$tls/root.key" \
+			'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n'
+		for i in $(seq 1 "$n"); do
+			name=$(host_name "$i")
+			newkey "$tls/$name.key" && sign "/CN=*.$name.lab.test" "$tls/$name.key" "$tls/$name.pem" "$tls/intermediate.pem" "$tls/intermediate.key" \
+				"basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:*.$name.lab.test,DNS:$name.lab.test\nauthorityKeyIdentifier=keyid\n"
+		done
+	) || die "making the lab's test CA in $tls failed"
+	rm -f "$ext"
+	chmod 0644 "$tls"/*.pem
+}
