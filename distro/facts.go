@@ -71,6 +71,15 @@ type Facts struct {
 	LockAcquired bool
 	// Runs are the run journals kept on the host: run id -> state (applying, applied, ...).
 	Runs map[string]string
+	// Clock is the host's time (Unix seconds) when it answered the gather; 0 when not known.
+	Clock int64
+	// DiskFree is the free space in bytes of the file systems holding /var/lib/frontdoor (when
+	// it exists: backups, journals), /var/lib and /etc (configuration), by those paths; absent
+	// when not known.
+	DiskFree map[string]int64
+	// PortHolders are the programs listening on each TCP port, as ss names them (POSIX hosts
+	// with ss); nil when not known.
+	PortHolders map[int][]string
 	// StateDirProblems say why /var/lib/frontdoor (or its runs/) is not safe to keep journals
 	// in (not root's, not 0700, a symlink); the lock is not taken then.
 	StateDirProblems []string

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -174,6 +175,9 @@ func LoadModules(data []byte) []LoadModuleLine {
 	return out
 }
 
+// holderRe finds the program names in ss's users:(("name",pid=N,fd=N),...).
+var holderRe = regexp.MustCompile(`\("([^"]+)",pid=`)
+
 func (f *Facts) section(name, arg string, body []string) error {
 	switch name {
 	case "":
@@ -235,6 +239,33 @@ func (f *Facts) section(name, arg string, body []string) error {
 				f.Services[k] = v
 			}
 		}
+	case "disk":
+		f.DiskFree = map[string]int64{}
+		for _, l := range body {
+			if d, kb, ok := strings.Cut(l, " "); ok {
+				if n, err := strconv.ParseInt(kb, 10, 64); err == nil {
+					f.DiskFree[d] = n * 1024
+				}
+			}
+		}
+	case "holders":
+		f.PortHolders = map[int][]string{}
+		for _, l := range body {
+			// "0.0.0.0:80 users:(("apache2",pid=9,fd=4),("apache2",pid=10,fd=4))", "[::]:22 ...".
+			addr, users, _ := strings.Cut(l, " ")
+			port, err := strconv.Atoi(addr[strings.LastIndexByte(addr, ':')+1:])
+			if err != nil {
+				continue
+			}
+			for _, m := range holderRe.FindAllStringSubmatch(users, -1) {
+				if !slices.Contains(f.PortHolders[port], m[1]) {
+					f.PortHolders[port] = append(f.PortHolders[port], m[1])
+				}
+			}
+			if _, ok := f.PortHolders[port]; !ok {
+				f.PortHolders[port] = nil // listening, by a program ss did not name
+			}
+		}
 	case "listen":
 		for _, l := range body {
 			if port, err := strconv.ParseUint(strings.TrimSpace(l), 16, 16); err == nil {
@@ -280,6 +311,8 @@ func (f *Facts) parseKV(body []string) {
 			f.Apache.ModuleFiles = []string{v}
 		case "selinux":
 			f.SELinux.Mode = strings.TrimSpace(v)
+		case "clock":
+			f.Clock, _ = strconv.ParseInt(v, 10, 64)
 		case "sebool":
 			// "httpd_can_network_connect --> on"; "getsebool:  SELinux is disabled" otherwise.
 			if _, val, ok := strings.Cut(v, "-->"); ok {

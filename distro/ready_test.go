@@ -4,7 +4,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,5 +61,38 @@ func TestPortsFreeInAShell(t *testing.T) {
 	time.AfterFunc(500*time.Millisecond, func() { l6.Close() })
 	if out, err := exec.Command("/bin/sh", "-c", PortsFree([]int{port, port6}, 10)).CombinedOutput(); err != nil {
 		t.Fatalf("ports freed: %v %s", err, out)
+	}
+}
+
+// The gather's clock, free space and port holders, read by the real script in a shell on this
+// machine: the clock within seconds of ours, some free space where /var/lib and /etc are, and
+// this test process named (by ss, as root) as the holder of a port it listens on.
+func TestGatherClockDiskHoldersInAShell(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	out, err := exec.Command("/bin/sh", "-c", Script(Request{})).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseGather(string(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := f.Clock - time.Now().Unix(); d < -5 || d > 5 {
+		t.Errorf("clock %d is %d s from ours", f.Clock, d)
+	}
+	if f.DiskFree["/var/lib"] <= 0 || f.DiskFree["/etc"] <= 0 {
+		t.Errorf("free space: %v", f.DiskFree)
+	}
+	if _, err := exec.LookPath("ss"); err != nil || os.Geteuid() != 0 {
+		t.Skip("ss names holders only when present and run as root")
+	}
+	comm, _ := os.ReadFile("/proc/self/comm")
+	if got := f.PortHolders[port]; !slices.Contains(got, strings.TrimSpace(string(comm))) {
+		t.Errorf("port %d is held by %v, want %q", port, got, strings.TrimSpace(string(comm)))
 	}
 }

@@ -29,7 +29,7 @@ var replayable = []*regexp.Regexp{
 
 var (
 	winPathR       = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^\x00-\x1f]*$`)
-	winPrivateDirR = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^\x00-\x1f]*\\conf\\frontdoor-private$`)
+	winPrivateDirR = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^:*?\x00-\x1f]*\\conf\\frontdoor-private$`)
 	winScriptR     = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^\x00-\x1f]*\\(bin\\)?(start|stop)[A-Za-z0-9_-]*\.bat$`)
 )
 
@@ -57,7 +57,7 @@ func Replayable(cmd string) bool {
 		case "service", "ready":
 			return cmd == WinCommand(verb, p)
 		case "rmdir": // the keys' folder under Apache's conf (steps/apache.PrivateDir), if empty
-			return winPrivateDirR.MatchString(p.Path) && cmd == WinCommand(verb, p)
+			return winPrivateDirR.MatchString(p.Path) && !strings.Contains(p.Path, `\.`) && cmd == WinCommand(verb, p)
 		}
 	}
 	return false

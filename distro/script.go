@@ -46,6 +46,11 @@ for c in apache2ctl apachectl httpd a2enmod a2ensite systemctl service; do comma
 if [ "$layout" != redhat ] && command -v apache2ctl >/dev/null 2>&1; then echo "apache_version=$(apache2ctl -v 2>/dev/null | head -n1)"; elif command -v httpd >/dev/null 2>&1; then echo "apache_version=$(httpd -v 2>/dev/null | head -n1)"; fi
 command -v getenforce >/dev/null 2>&1 && echo "selinux=$(getenforce 2>/dev/null)"
 command -v getsebool >/dev/null 2>&1 && echo "sebool=$(getsebool httpd_can_network_connect 2>/dev/null)"
+echo "clock=$(date +%s)"
+# Free space (KiB) where backups and journals go, and where Apache's configuration is written.
+echo '@@ disk'; for d in /var/lib/frontdoor /var/lib /etc; do [ -d "$d" ] && df -Pk "$d" 2>/dev/null | awk -v d="$d" 'NR == 2 { print d, $4 }'; done
+# Which programs listen on which TCP ports (ss prints users only as root; absent ss: nothing).
+echo '@@ holders'; command -v ss >/dev/null 2>&1 && ss -Hltnp 2>/dev/null | awk '{ print $4, $6 }'
 echo '@@ list mods-enabled'; ls -1 /etc/apache2/mods-enabled 2>/dev/null
 echo '@@ list sites-enabled'; ls -1 /etc/apache2/sites-enabled 2>/dev/null
 echo '@@ apache-listen'; for f in /etc/apache2/ports.conf /etc/apache2/conf-enabled/*.conf /etc/apache2/sites-enabled/* /etc/httpd/conf/httpd.conf /etc/httpd/conf.d/*.conf; do [ -f "$f" ] && awk -v f="$f" 'tolower($1) == "listen" { print f " " $2 }' "$f"; done 2>/dev/null

@@ -163,7 +163,7 @@ func TestHTTPSWithACME(t *testing.T) {
 			if !strings.Contains(r.stdout, "certificate "+name+", issuer Pebble Intermediate CA") { // Pebble leaves the subject empty
 				t.Errorf("the served certificate is not named by its DNS name:\n%s", r)
 			}
-			if strings.Contains(r.stdout, "MANUAL CHECK: acme:") {
+			if strings.Contains(r.stdout, "preflight WARNING acme") {
 				t.Errorf("the checks before any change found a problem Pebble did not:\n%s", r)
 			}
 			if got := l.Exec(t, h, "ls "+c.store+"/domains/"+name+"/"); !strings.Contains(got, "pubcert.pem") {

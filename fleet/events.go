@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"encoding/json"
+	"github.com/frontdoor-dev/frontdoor/preflight"
 	"io"
 	"sync"
 	"time"
@@ -67,7 +68,9 @@ type Event struct {
 	Restarts []string `json:"restarts,omitempty"`
 	Reloads  []string `json:"reloads,omitempty"` // reloaded without a restart (a renewed certificate)
 	Notes    []string `json:"notes,omitempty"`
-	Warnings []string `json:"warnings,omitempty"` // what would stop an apply there (a lock, an unfinished run)
+	// Preflight are the checks before any change (host.plan): OK, WARNING or ERROR each.
+	Preflight []preflight.Result `json:"preflight,omitempty"`
+	Warnings  []string           `json:"warnings,omitempty"` // what would stop an apply there (a lock, an unfinished run)
 	// host.progress
 	Step string `json:"step,omitempty"`
 	// host.done, host.rollback, batch.done, run.done

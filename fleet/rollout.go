@@ -343,7 +343,7 @@ func (ro *Rollout) rollbackBatch(ctx context.Context, hosts []*playbooks.Host, b
 // PlanEvent describes a host's plan as a host.plan event.
 // explain renders the warnings (nil: as they are).
 func PlanEvent(r *session.HostRun, batch int, explain func(error) string) Event {
-	e := Event{Type: HostPlan, Host: r.Host.Name, Batch: batch, Address: r.Host.Address, Platform: r.Facts.Describe(), Notes: r.Notes}
+	e := Event{Type: HostPlan, Host: r.Host.Name, Batch: batch, Address: r.Host.Address, Platform: r.Facts.Describe(), Notes: r.Notes, Preflight: r.Preflight}
 	for _, w := range r.Warnings {
 		if explain != nil {
 			e.Warnings = append(e.Warnings, explain(w))

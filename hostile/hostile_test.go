@@ -42,7 +42,7 @@ var builders = map[string]func(v string) string{
 	},
 	"readiness": func(v string) string { return distro.HTTPReady(8080, v, 10) },
 	"mod_md readiness": func(v string) string {
-		return apache.MDReady("/var/lib/apache2/md", v, 443, "/var/log/apache2/error.log", 10)
+		return apache.MDReady("/var/lib/apache2/md", v, 443, "/var/log/apache2/error.log", 10, false)
 	},
 	"apache site, module and shadow check": func(v string) string {
 		f := &distro.Facts{Family: distro.Debian, Init: "systemd", Apache: distro.Apache{Layout: "debian", Modules: map[string]bool{}, Sites: map[string]bool{}},

@@ -12,23 +12,27 @@ import (
 	"time"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
+	"github.com/frontdoor-dev/frontdoor/internal/dnsq"
 )
 
 // ACMEChecks are what an ACME CA's validation of each acme: name on host will need, looked at
 // from the controller before any change: that the name resolves (by the playbook's resolver, else
-// the controller's DNS), to the host's address addr (the CA validates the addresses it finds),
+// the host's dns_resolver, else the controller's DNS), to the host's address addr (the CA validates the addresses it finds),
 // and that the challenge's port answers there (80 for http-01, 443 for tls-alpn-01): a refused
-// connection is fine when Apache will listen there after this apply (f: the host's facts, nil
-// when not known). Each problem is one line that says what to do. They are notes, not refusals:
+// connection is fine when Apache does not listen there yet and will after this apply (f: the
+// host's facts, nil when not known). A resolver is asked alone (internal/dnsq), not with the
+// controller's /etc/hosts. Each problem is one line that says what to do. They are notes, not refusals:
 // the CA may see another DNS view or network than the controller, or a load balancer may stand
 // in front of the host.
-func (pb *Playbook) ACMEChecks(ctx context.Context, f *distro.Facts, host, addr string) []string {
+func (pb *Playbook) ACMEChecks(ctx context.Context, f *distro.Facts, host, addr, resolver string) []string {
 	var out []string
 	seen := map[string]bool{}
 	vhosts := pb.vhosts(host)
+	// willListen: Apache does not listen on port yet, and this apply makes it. A refusal on a
+	// port Apache already listens on is something else (a firewall's REJECT), so it is said.
 	willListen := func(port int) bool {
 		if f != nil && len(f.Apache.Listen[port]) > 0 {
-			return true
+			return false
 		}
 		for _, v := range vhosts {
 			if v.Port == port || (port == 80 && v.TLS != nil && v.TLS.Redirect) {
@@ -43,7 +47,7 @@ func (pb *Playbook) ACMEChecks(ctx context.Context, f *distro.Facts, host, addr 
 			continue
 		}
 		seen[p.Host] = true
-		out = append(out, checkACMEName(ctx, a.TLS.ACME, p.Host, addr, willListen)...)
+		out = append(out, checkACMEName(ctx, a.TLS.ACME, p.Host, addr, resolver, willListen)...)
 	}
 	return out
 }
@@ -51,19 +55,17 @@ func (pb *Playbook) ACMEChecks(ctx context.Context, f *distro.Facts, host, addr 
 // acmeCheckTimeout bounds each lookup and each connection attempt.
 const acmeCheckTimeout = 3 * time.Second
 
-func checkACMEName(ctx context.Context, acme *ACME, name, addr string, willListen func(int) bool) []string {
-	r := net.DefaultResolver
-	via := "this controller's DNS"
+func checkACMEName(ctx context.Context, acme *ACME, name, addr, resolver string, willListen func(int) bool) []string {
 	if acme.Resolver != "" {
-		via = "the DNS server " + acme.Resolver
-		r = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, acme.Resolver)
-		}}
+		resolver = acme.Resolver
+	}
+	via := "this controller's DNS"
+	if resolver != "" {
+		via = "the DNS server " + resolver
 	}
 	lctx, cancel := context.WithTimeout(ctx, acmeCheckTimeout)
 	defer cancel()
-	found, err := r.LookupHost(lctx, name)
+	found, err := dnsq.Resolve(lctx, resolver, name)
 	if err != nil {
 		var dnsErr *net.DNSError
 		why := err.Error()
@@ -74,7 +76,10 @@ func checkACMEName(ctx context.Context, acme *ACME, name, addr string, willListe
 	}
 	var notes []string
 	mine := hostAddresses(lctx, addr)
-	if !slices.ContainsFunc(found, func(a string) bool { return slices.Contains(mine, a) }) {
+	at := found[0] // the host's own address when the name has it: the CA may try any
+	if i := slices.IndexFunc(found, func(a string) bool { return slices.Contains(mine, a) }); i >= 0 {
+		at = found[i]
+	} else {
 		notes = append(notes, fmt.Sprintf("acme: %s resolves to %s by %s, not to this host (%s): the CA validates at %s; if that is a load balancer in front of this host, it must pass the challenge (%s) through to it",
 			name, strings.Join(found, ", "), via, addr, strings.Join(found, ", "), challengeWhat(acme.Challenge)))
 	}
@@ -82,14 +87,14 @@ func checkACMEName(ctx context.Context, acme *ACME, name, addr string, willListe
 	if acme.Challenge == TLSALPN01 {
 		port = 443
 	}
-	target := net.JoinHostPort(found[0], strconv.Itoa(port))
+	target := net.JoinHostPort(at, strconv.Itoa(port))
 	conn, err := (&net.Dialer{Timeout: acmeCheckTimeout}).DialContext(ctx, "tcp", target)
 	if err != nil && errors.Is(err, syscall.ECONNREFUSED) && willListen(port) {
 		// Reached, and nothing listens yet: this apply makes Apache listen there.
 	} else if err != nil {
 		other := map[int]string{80: "or choose challenge: " + TLSALPN01 + " (port 443)", 443: "or choose challenge: " + HTTP01 + " (port 80)"}[port]
 		notes = append(notes, fmt.Sprintf("acme: port %d of %s (%s) does not answer from this controller (%v): the CA's %s validation connects there; open it in the firewall, %s",
-			port, name, found[0], cause(err), acme.Challenge, other))
+			port, name, at, cause(err), acme.Challenge, other))
 	} else {
 		conn.Close()
 	}

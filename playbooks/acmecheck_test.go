@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 )
 
@@ -30,12 +31,12 @@ func acmePlaybook(t *testing.T, url, extra string, tlsExtra ...string) *playbook
 func TestACMEChecks(t *testing.T) {
 	ctx := t.Context()
 	// .invalid never resolves (RFC 6761).
-	notes := acmePlaybook(t, "https://jira.frontdoor-test.invalid", "").ACMEChecks(ctx, nil, "h1", "10.77.0.11")
+	notes := acmePlaybook(t, "https://jira.frontdoor-test.invalid", "").ACMEChecks(ctx, nil, "h1", "10.77.0.11", "")
 	if len(notes) != 1 || !strings.Contains(notes[0], "acme: jira.frontdoor-test.invalid does not resolve by this controller's DNS") || !strings.Contains(notes[0], "add the DNS record") {
 		t.Errorf("a name that does not resolve: %q", notes)
 	}
 	// localhost resolves (from /etc/hosts) to loopback, not to the host at 10.9.9.9.
-	notes = acmePlaybook(t, "https://localhost", "").ACMEChecks(ctx, nil, "h1", "10.9.9.9")
+	notes = acmePlaybook(t, "https://localhost", "").ACMEChecks(ctx, nil, "h1", "10.9.9.9", "")
 	if len(notes) == 0 || !strings.Contains(notes[0], "acme: localhost resolves to ") || !strings.Contains(notes[0], "not to this host (10.9.9.9)") ||
 		!strings.Contains(notes[0], "/.well-known/acme-challenge/ on port 80") {
 		t.Errorf("a name of another address: %q", notes)
@@ -52,7 +53,7 @@ func TestACMEChecks(t *testing.T) {
 		{"https://localhost", ", challenge: tls-alpn-01", "", "443", true},
 		{"https://localhost:8443", ", challenge: tls-alpn-01", "", "443", false},
 	} {
-		notes = acmePlaybook(t, c.url, c.extra, c.tls).ACMEChecks(ctx, nil, "h1", "127.0.0.1")
+		notes = acmePlaybook(t, c.url, c.extra, c.tls).ACMEChecks(ctx, nil, "h1", "127.0.0.1", "")
 		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+c.port, 3*time.Second)
 		switch {
 		case err == nil:
@@ -68,10 +69,21 @@ func TestACMEChecks(t *testing.T) {
 			t.Errorf("%+v: the port does not answer here (%v), yet: %q", c, err, notes)
 		}
 	}
-	// A DNS server where none answers: said, with the server.
-	notes = acmePlaybook(t, "https://jira.example.com", ", resolver: \"127.0.0.1:9\"").ACMEChecks(ctx, nil, "h1", "10.77.0.11")
+	// A DNS server where none answers: said, with the server, even for a name this machine's
+	// /etc/hosts knows (the resolver is asked alone).
+	notes = acmePlaybook(t, "https://localhost", ", resolver: \"127.0.0.1:9\"").ACMEChecks(ctx, nil, "h1", "127.0.0.1", "")
 	if len(notes) != 1 || !strings.Contains(notes[0], "does not resolve by the DNS server 127.0.0.1:9") {
 		t.Errorf("a resolver that does not answer: %q", notes)
+	}
+	// Port 80 refused although Apache already listens there: a firewall's REJECT, said.
+	if conn, err := net.DialTimeout("tcp", "127.0.0.1:80", 3*time.Second); err == nil {
+		conn.Close()
+	} else {
+		f := &distro.Facts{Apache: distro.Apache{Listen: map[int][]string{80: {"/etc/apache2/ports.conf"}}}}
+		notes = acmePlaybook(t, "https://localhost", "").ACMEChecks(ctx, f, "h1", "127.0.0.1", "")
+		if len(notes) != 1 || !strings.Contains(notes[0], "port 80 of localhost (127.0.0.1) does not answer") {
+			t.Errorf("a refusal where Apache listens: %q", notes)
+		}
 	}
 	// Playbook errors name the file, line and column.
 	for extra, want := range map[string]string{
@@ -85,7 +97,7 @@ func TestACMEChecks(t *testing.T) {
 		}
 	}
 	// One note per name per host.
-	if notes := acmePlaybook(t, "https://jira.frontdoor-test.invalid", "").ACMEChecks(ctx, nil, "h2", "10.9.9.9"); len(notes) != 1 {
+	if notes := acmePlaybook(t, "https://jira.frontdoor-test.invalid", "").ACMEChecks(ctx, nil, "h2", "10.9.9.9", ""); len(notes) != 1 {
 		t.Errorf("one note per name per host: %q", notes)
 	}
 }

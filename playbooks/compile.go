@@ -54,6 +54,10 @@ func (pb *Playbook) WinTarget(host string) *WinTarget {
 	return &WinTarget{Request: r, ApacheRoot: pb.Apache.WindowsRoot, ApacheService: pb.Apache.WindowsService, Detect: detect}
 }
 
+// VHosts are the VirtualHosts the playbook asks for on host, before the host's facts complete
+// them (the checks before any change read their names, ports and features).
+func (pb *Playbook) VHosts(host string) []apache.VHost { return pb.vhosts(host) }
+
 // vhosts groups the apps by public host name and port: one VirtualHost each, in playbook order.
 func (pb *Playbook) vhosts(host string) []apache.VHost {
 	var out []apache.VHost

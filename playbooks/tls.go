@@ -284,6 +284,9 @@ func (pb *Playbook) tlsFor(f *distro.Facts, host string, vhosts []apache.VHost) 
 		}
 		t := *v.TLS
 		if acme := a.TLS.ACME; acme != nil {
+			if acme.Challenge == TLSALPN01 && v.Port != 443 {
+				return nil, nil, fmt.Errorf("%s: tls: acme: challenge tls-alpn-01 validates on port 443, and %s is on port %d: write challenge: http-01, or publish it on 443", a.Name, v.ServerName, v.Port)
+			}
 			t.ACME = &apache.ACME{Directory: acme.Directory, Email: acme.Email, Store: apache.MDStore(f.Apache.Layout), TLSALPN: acme.Challenge == TLSALPN01}
 			if acme.CAFile != "" {
 				roots, err := os.ReadFile(a.TLS.path(acme.CAFile, host))

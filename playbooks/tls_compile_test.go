@@ -176,3 +176,24 @@ func TestACMECompile(t *testing.T) {
 		t.Errorf("httpd's restart does not wait for mod_md: %s", services[0].Settle)
 	}
 }
+
+// tls-alpn-01 is validated on port 443: an app published on another port is refused with what
+// to write instead.
+func TestACMETLSALPNNeeds443(t *testing.T) {
+	dir := t.TempDir()
+	pbFile := filepath.Join(dir, "pb.yaml")
+	os.WriteFile(pbFile, []byte("apps:\n  - product: jira\n    url: https://jira.{{host}}.example.com\n    tls:\n      acme: {email: admin@example.com, agree_tos: true, challenge: tls-alpn-01}\n"), 0o644)
+	_, f, _, _, out := planOnMemhost(t, pbFile)
+	if !strings.Contains(out, "+    MDCAChallenges tls-alpn-01") {
+		t.Errorf("plan:\n%s", out)
+	}
+	other := filepath.Join(dir, "other.yaml")
+	os.WriteFile(other, []byte("apps:\n  - product: jira\n    url: https://jira.{{host}}.example.com:8443\n    tls:\n      acme: {email: admin@example.com, agree_tos: true, challenge: tls-alpn-01}\n"), 0o644)
+	pb, err := playbooks.LoadPlaybook(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pb.Compile(f, "h1"); err == nil || !strings.Contains(err.Error(), "challenge tls-alpn-01 validates on port 443, and jira.h1.example.com is on port 8443: write challenge: http-01") {
+		t.Errorf("tls-alpn-01 on 8443: %v", err)
+	}
+}

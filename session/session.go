@@ -15,6 +15,7 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/playbooks"
+	"github.com/frontdoor-dev/frontdoor/preflight"
 	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/steps/app"
 	"github.com/frontdoor-dev/frontdoor/steps/verify"
@@ -45,6 +46,10 @@ type Options struct {
 	VerifyWait time.Duration
 	// Stopping, if set, stops an apply between steps (see steps.Hooks).
 	Stopping func() bool
+	// StrictPreflight makes a preflight WARNING refuse the host as an ERROR does.
+	StrictPreflight bool
+	// PreflightOnly stops after the checks before any change: no plan is made.
+	PreflightOnly bool
 }
 
 // HostRun is one host's rollout: connection, facts, plan, and what apply and verify found.
@@ -57,6 +62,8 @@ type HostRun struct {
 	Verified []verify.Result
 	// Notes are manual checks found in the facts (the guide's Part C: HTTP compression).
 	Notes []string
+	// Preflight are the checks made before any change (an ERROR among them refuses the host).
+	Preflight []preflight.Result
 	// Warnings are what would stop an apply on this host, seen at plan time: another run's lock,
 	// a run that did not finish here (*UnfinishedError).
 	Warnings []error
@@ -155,11 +162,13 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	win := r.pb.WinTarget(r.Host.Name)
 	win.Known = r.Facts != nil && r.Facts.Dialect() == target.Windows
 	var err error
+	sent := time.Now()
 	if r.Facts, err = Gather(ctx, r.Conn, req, win); err != nil {
 		r.Err = err
 		r.lockUnsure = req.Lock != ""
 		return
 	}
+	received := time.Now()
 	r.lockUnsure = false
 	h, c := r.Host, r.Conn
 	if err := r.Facts.Supported(); err != nil {
@@ -167,7 +176,17 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 		return
 	}
 	c.SetSFTPServer(r.Facts.SFTPServer)
-	r.Notes = append(r.pb.Notes(r.Facts, h.Name), r.pb.ACMEChecks(ctx, r.Facts, h.Name, r.address())...)
+	r.Notes = r.pb.Notes(r.Facts, h.Name)
+	r.say("preflight")
+	r.Preflight = preflight.Run(ctx, preflight.Input{Playbook: r.pb, Facts: r.Facts, Host: h.Name, Address: r.address(),
+		Resolver: DNSResolver(h), Sent: sent, Received: received})
+	if err := preflight.Failed(r.Preflight, r.opts.StrictPreflight); err != nil {
+		r.Err = fmt.Errorf("%s: %w", h.Name, err)
+		return
+	}
+	if r.opts.PreflightOnly {
+		return
+	}
 	r.Warnings = nil
 	if r.Facts.LockHolder != "" && !r.Facts.LockAcquired {
 		r.Warnings = append(r.Warnings, fmt.Errorf("locked by another run (%s): an apply now would be refused", r.Facts.LockHolder))
@@ -247,6 +266,13 @@ func (r *HostRun) say(msg string) {
 	if r.opts.Progress != nil {
 		r.opts.Progress(r.Host.Name, msg)
 	}
+}
+
+// DNSResolver is the DNS server (host:port) the host's variable dns_resolver names for the checks
+// of its public names, or "" for the controller's own.
+func DNSResolver(h *playbooks.Host) string {
+	s, _ := h.Vars["dns_resolver"].(string)
+	return s
 }
 
 // address is where the host's Apache is reached from the controller.

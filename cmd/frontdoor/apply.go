@@ -35,7 +35,7 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: "serial", Usage: "rolling batches: a size (2), a percentage (25%) or a list whose last size repeats (1,10%,100%)"},
 			&cli.StringFlag{Name: "max-fail", Usage: "stop the rollout when a batch's failed hosts exceed `N` or N% of the batch (default: 0 with --serial, else no limit)"},
 			&cli.BoolFlag{Name: "no-batch-rollback", Usage: "when a batch goes over --max-fail, keep its changed hosts as they are, for inspection"},
-			junitFlag(),
+			junitFlag(), strictPreflightFlag(),
 			&cli.StringFlag{Name: "retry-file", TakesFile: true, Usage: "write the hosts that did not end verified to `FILE` (default: next to the ledger, named after the run)"},
 		),
 		Action: applyAction,

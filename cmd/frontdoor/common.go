@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/frontdoor-dev/frontdoor/preflight"
 	"io"
 	"os"
 	"path/filepath"
@@ -146,7 +147,7 @@ func loadHostsFrom(c *cli.Context, invs []string, limit string) (*loaded, error)
 	}
 	df := dialFlags{knownHosts: c.String("known-hosts"), acceptNew: c.Bool("accept-new-host-keys"), useAgent: c.Bool("agent"),
 		timeout: c.Duration("timeout"), timeoutSet: c.IsSet("timeout"), passphrase: terminalPassphrase()}
-	l.opts = session.Options{Dial: newDial(inv, df), HTTPDial: newHTTPDial}
+	l.opts = session.Options{Dial: newDial(inv, df), HTTPDial: newHTTPDial, StrictPreflight: c.Bool("strict-preflight")}
 	if c.Bool("verbose") {
 		l.opts.Progress = func(host, msg string) { l.printf("%s: %s\n", host, msg) }
 	}
@@ -170,10 +171,26 @@ func (l *loaded) prepareAll(ctx context.Context, forks int) []*session.HostRun {
 	return runs
 }
 
+// renderPreflight writes the checks before any change: WARNING and ERROR ones (ERROR ones not
+// when the host's error lists them), and with all the OK ones too.
+func renderPreflight(w io.Writer, rs []preflight.Result, all, skipErrors bool) {
+	for _, r := range rs {
+		if (all || r.Level != preflight.OK) && !(skipErrors && r.Level == preflight.Error) {
+			fmt.Fprintf(w, "  preflight %s\n", r)
+		}
+	}
+}
+
+// strictPreflightFlag is --strict-preflight of plan and apply.
+func strictPreflightFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "strict-preflight", Usage: "a preflight WARNING (a public name that does not resolve, a clock a minute off, ...) refuses the host as an ERROR does"}
+}
+
 // renderPlan writes one host's plan (a host.plan event): a line per change with its diff
 // indented; no-ops with -v.
 func renderPlan(w io.Writer, e fleet.Event, verbose bool) {
 	fmt.Fprintf(w, "== %s (%s): %s\n", e.Host, e.Address, e.Platform)
+	renderPreflight(w, e.Preflight, verbose, false)
 	pending := 0
 	for _, ch := range e.Changes {
 		if ch.Action == "noop" {

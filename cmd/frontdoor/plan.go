@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -18,7 +19,8 @@ func planCommand() *cli.Command {
 		Description: "Exit status: 0 when nothing would change, 2 when changes are pending, 1 on error.\n" +
 			"Costs one remote command per host (the gather) after connecting.\n" +
 			"-out FILE saves the plan; frontdoor apply FILE applies exactly it, refusing hosts that changed since.",
-		Flags: append(connFlags(), junitFlag(), jsonOutputFlag(),
+		Flags: append(connFlags(), junitFlag(), jsonOutputFlag(), strictPreflightFlag(),
+			&cli.BoolFlag{Name: "preflight-only", Usage: "only the checks before any change (each OK, WARNING or ERROR with what to do); exit 1 if a host has an ERROR"},
 			&cli.StringFlag{Name: "out", TakesFile: true, Usage: "save the plan to `FILE` (0600) for frontdoor apply FILE"}),
 		Action: func(c *cli.Context) error {
 			text, err := textOutput(c)
@@ -32,6 +34,11 @@ func planCommand() *cli.Command {
 			if !text {
 				l.out = c.App.ErrWriter // progress (-v) off stdout, which holds the one JSON document
 			}
+			only := c.Bool("preflight-only")
+			if only && c.String("out") != "" {
+				return usageErrorf("--preflight-only makes no plan to save: leave out --out")
+			}
+			l.opts.PreflightOnly = only
 			runs := l.prepareAll(c.Context, c.Int("forks"))
 			failed, pending := 0, 0
 			junit := report.NewJUnit("plan")
@@ -45,9 +52,19 @@ func planCommand() *cli.Command {
 				if r.Err != nil {
 					failed++
 					if text {
-						l.printf("== %s: ERROR: %s\n", r.Host.Name, explain(r.Err))
+						var b strings.Builder
+						renderPreflight(&b, r.Preflight, only, true)
+						l.printf("%s== %s: ERROR: %s\n", b.String(), r.Host.Name, explain(r.Err))
 					}
 					junit.Record(fleet.Event{Type: fleet.HostDone, Time: time.Now(), Host: r.Host.Name, Status: fleet.StatusFailed, Error: explain(r.Err)})
+					continue
+				}
+				if only {
+					if text {
+						var b strings.Builder
+						renderPreflight(&b, r.Preflight, true, false)
+						l.printf("== %s (%s): %s\n%s", r.Host.Name, r.Host.Address, r.Facts.Describe(), b.String())
+					}
 					continue
 				}
 				e := fleet.PlanEvent(r, 0, explain)

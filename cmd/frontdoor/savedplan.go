@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/frontdoor-dev/frontdoor/preflight"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,17 +61,19 @@ type planHost struct {
 	Reloads     []string       `json:"reloads,omitempty"`
 	Notes       []string       `json:"notes,omitempty"`
 	Warnings    []string       `json:"warnings,omitempty"`
-	Error       string         `json:"error,omitempty"`
+	// Preflight are the checks before any change, also for a host they refused.
+	Preflight []preflight.Result `json:"preflight,omitempty"`
+	Error     string             `json:"error,omitempty"`
 }
 
 // hostPlan describes a planned host; diffs are masked when they are made (steps.Diff).
 func hostPlan(r *session.HostRun) planHost {
-	if r.Err != nil {
-		return planHost{Host: r.Host.Name, Address: r.Host.Address, Error: explain(r.Err)}
+	if r.Err != nil || r.Plan == nil {
+		return planHost{Host: r.Host.Name, Address: r.Host.Address, Preflight: r.Preflight, Error: explain(r.Err)}
 	}
 	e := fleet.PlanEvent(r, 0, explain)
 	return planHost{Host: e.Host, Address: e.Address, Platform: e.Platform, Fingerprint: session.Fingerprint(r.Plan),
-		Pending: r.Plan.Pending(), Changes: e.Changes, Restarts: e.Restarts, Reloads: e.Reloads, Notes: e.Notes, Warnings: e.Warnings}
+		Pending: r.Plan.Pending(), Changes: e.Changes, Restarts: e.Restarts, Reloads: e.Reloads, Notes: e.Notes, Warnings: e.Warnings, Preflight: r.Preflight}
 }
 
 // fingerprintOf is session.Fingerprint computed from a plan as written in a file, so a saved

@@ -124,6 +124,13 @@ func TLSSupported(f *distro.Facts, acme bool) error {
 		if acme {
 			return fmt.Errorf("acme on Windows hosts is not done in this version (frontdoor's wait for mod_md's first certificate is a POSIX script): give the certificate's files instead (certificate, key, chain)")
 		}
+		// Its Listen 443 and _default_ vhost are not read by the gather: frontdoor would add a
+		// second Listen 443, and httpd would not start.
+		for _, file := range f.Apache.ModuleFiles {
+			if hasLine(f.Files[file].Data, "Include conf/extra/httpd-ssl.conf") {
+				return fmt.Errorf("httpd.conf includes conf/extra/httpd-ssl.conf, which listens on 443 with its own certificate: frontdoor writes its own https VirtualHost; comment that Include out (frontdoor does not edit it), then run frontdoor again")
+			}
+		}
 	}
 	return nil
 }
@@ -142,6 +149,12 @@ func vhostStep(f *distro.Facts, v VHost, p string) steps.Step {
 		NewMode: 0o644, Notify: []string{Service},
 		Reason: p + " already up to date",
 	}
+}
+
+// VersionAtLeast compares a dotted version ("2.4.62") with major.minor.patch; an unknown
+// version passes.
+func VersionAtLeast(v string, major, minor, patch int) bool {
+	return versionAtLeast(v, major, minor, patch)
 }
 
 // versionAtLeast compares a dotted version ("2.4.62") with major.minor.patch; an unknown version
@@ -252,7 +265,7 @@ func httpdService(f *distro.Facts, vhosts []VHost, unit, ctl, dump, fix string) 
 	var settle []string
 	for _, v := range vhosts {
 		if v.TLS != nil && v.TLS.ACME != nil {
-			settle = append(settle, MDReady(v.TLS.ACME.Store, v.ServerName, v.Port, errorLog, 180))
+			settle = append(settle, MDReady(v.TLS.ACME.Store, v.ServerName, v.Port, errorLog, 180, v.TLS.ACME.TLSALPN))
 		}
 	}
 	return &steps.Service{

@@ -119,7 +119,11 @@ func ACMECAStep(f *distro.Facts, path string, roots []byte, describe func([]byte
 // serves it on port (checked with openssl where the host has it: a graceful reload's old children
 // may still serve mod_md's temporary certificate a moment). On failure it shows mod_md's last
 // lines from the error log.
-func MDReady(store, name string, port int, errorLog string, seconds int) string {
+func MDReady(store, name string, port int, errorLog string, seconds int, tlsALPN bool) string {
+	reach := fmt.Sprintf("http://%s/ on port 80", name)
+	if tlsALPN {
+		reach = fmt.Sprintf("%s on port 443 (TLS with ALPN acme-tls/1)", name)
+	}
 	return fmt.Sprintf(`d=%[1]s; n=%[2]s; end=$(($(date +%%s) + %[3]d)); while [ "$(date +%%s)" -le "$end" ]; do
   if [ -f "$d/staging/$n/pubcert.pem" ]; then apachectl graceful >/dev/null 2>&1 || apache2ctl graceful >/dev/null 2>&1; sleep 2; continue; fi
   if [ -f "$d/domains/$n/pubcert.pem" ]; then
@@ -131,6 +135,6 @@ func MDReady(store, name string, port int, errorLog string, seconds int) string 
   sleep 1; done
 echo %[4]s >&2; grep -E 'AH100[0-9]{2}|md[_:]' %[5]s 2>/dev/null | tail -n 5 >&2; exit 1`,
 		store, target.Quote(name), seconds,
-		target.Quote(fmt.Sprintf("mod_md did not get a certificate for %s from the ACME CA in %d s (the CA must reach http://%s/ on port 80); its log says:", name, seconds, name)),
+		target.Quote(fmt.Sprintf("mod_md did not get a certificate for %s from the ACME CA in %d s (the CA must reach %s); its log says:", name, seconds, reach)),
 		errorLog, port)
 }

@@ -158,8 +158,10 @@ func TestWindowsHTTPS(t *testing.T) {
 	if verb, _, _ := distro.DecodeWinCommand(dir.Undo); verb != "rmdir" || !distro.Replayable(dir.Undo) {
 		t.Errorf("private folder's undo %s, replayable %v", verb, distro.Replayable(dir.Undo))
 	}
-	if other := distro.WinCommand("rmdir", distro.WinParams{Path: `C:\Apache24\conf`}); distro.Replayable(other) {
-		t.Error("the replay would remove another folder")
+	for _, other := range []string{`C:\Apache24\conf`, `C:\Apache24\..\..\Users\Public\conf\frontdoor-private`, `C:\x:ads\conf\frontdoor-private`, `C:\*\conf\frontdoor-private`} {
+		if distro.Replayable(distro.WinCommand("rmdir", distro.WinParams{Path: other})) {
+			t.Errorf("the replay would remove %s", other)
+		}
 	}
 	if key := cs[2].(*steps.FileStep); key.Current.Path != p.Key || key.Owned {
 		t.Errorf("key step %s owned %v (Windows has no modes to keep)", key.Current.Path, key.Owned)
@@ -167,5 +169,14 @@ func TestWindowsHTTPS(t *testing.T) {
 	acme := *f
 	if err := TLSSupported(&acme, true); err == nil || !strings.Contains(err.Error(), "acme on Windows hosts is not done") {
 		t.Errorf("acme on Windows: %v", err)
+	}
+	// Apache Lounge's own httpd-ssl.conf, included: its Listen 443 would be doubled.
+	if err := TLSSupported(f, false); err != nil {
+		t.Errorf("stock httpd.conf: %v", err)
+	}
+	withSSL := *f
+	withSSL.Files = map[string]target.File{w.conf(): {Path: w.conf(), Exists: true, Data: []byte(strings.Replace(orig, "#Include conf/extra/httpd-ssl.conf", "Include conf/extra/httpd-ssl.conf", 1))}}
+	if err := TLSSupported(&withSSL, false); err == nil || !strings.Contains(err.Error(), "comment that Include out") {
+		t.Errorf("httpd-ssl.conf included: %v", err)
 	}
 }

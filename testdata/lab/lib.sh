@@ -279,7 +279,8 @@ stop_hosts() {
 # make_test_ca N: a TEST-ONLY certificate authority for https in the lab, made afresh at each up
 # in $LAB_RUN/tls (0700): root.pem (trust it with tls.ca_file), intermediate.pem (the chain), and
 # per host jiraI.pem and jiraI.key for *.jiraI.lab.test and jiraI.lab.test (P-256 keys, 90 days;
-# the root's and the intermediate's keys stay in that folder). Nothing outside the lab trusts it.
+# the root's and the intermediate's keys stay in that folder). Nothing outside the lab trusts it,
+# and its root may only vouch for names under lab.test (a name constraint).
 make_test_ca() {
 	local n=$1 tls=$LAB_RUN/tls i name ext
 	command -v openssl >/dev/null || die "'openssl' not found: apt-get install openssl"
@@ -297,7 +298,7 @@ make_test_ca() {
 			fi
 		}
 		newkey "$tls/root.key" && sign "/CN=frontdoor lab TEST-ONLY root" "$tls/root.key" "$tls/root.pem" - - \
-			'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n'
+			'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nnameConstraints=critical,permitted;DNS:lab.test\n'
 		newkey "$tls/intermediate.key" && sign "/CN=frontdoor lab TEST-ONLY intermediate" "$tls/intermediate.key" "$tls/intermediate.pem" "$tls/root.pem" "$tls/root.key" \
 			'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n'
 		for i in $(seq 1 "$n"); do
