@@ -1,8 +1,10 @@
 package memhost
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -62,5 +64,24 @@ func TestShadowCheck(t *testing.T) {
 	h.Sites["aaa"] = true
 	if _, err := h.Conn().Run(context.Background(), validate, nil); err == nil || !strings.Contains(err.Error(), "served first by another VirtualHost") {
 		t.Fatalf("shadowed: %v", err)
+	}
+}
+
+// memhost's Red Hat host is built from the same files as the lab's CentOS-layout host, byte for
+// byte (e2e.TestMemhostIsFaithful compares their behaviour; this catches a copy left behind
+// without the lab).
+func TestRockyFilesMatchTheLab(t *testing.T) {
+	for mine, lab := range map[string]string{
+		"testdata/rocky/00-base.conf":  "../testdata/lab/flavors/rocky/etc/httpd/conf.modules.d/00-base.conf",
+		"testdata/rocky/00-mpm.conf":   "../testdata/lab/flavors/rocky/etc/httpd/conf.modules.d/00-mpm.conf",
+		"testdata/rocky/00-proxy.conf": "../testdata/lab/flavors/rocky/etc/httpd/conf.modules.d/00-proxy.conf",
+		"testdata/rocky/httpd.conf":    "../testdata/lab/flavors/rocky/etc/httpd/conf/httpd.conf",
+		"testdata/rocky/os-release":    "../testdata/lab/flavors/rocky/etc/os-release",
+	} {
+		a, err1 := os.ReadFile(mine)
+		b, err2 := os.ReadFile(lab)
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs from %s (%v %v): copy the lab's file", mine, lab, err1, err2)
+		}
 	}
 }
