@@ -44,6 +44,10 @@ func TestInputErrors(t *testing.T) {
 	if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), "give exactly one PLAYBOOK") {
 		t.Errorf("no playbook: %v", err)
 	}
+	_, err = run(t, "plan", "--preflight-only", "--out", dir+"/plan.json", "-i", inv, "../../playbooks/examples/jira-subdomain.yaml")
+	if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), "--preflight-only makes no plan to save") {
+		t.Errorf("--preflight-only with --out: %v", err)
+	}
 	_, err = run(t, "apply", "-i", inv, "--set-base-url", "../../playbooks/examples/jira-subdomain.yaml")
 	if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), "needs the application admin's credentials") {
 		t.Errorf("--set-base-url without credentials: %v", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
+	"github.com/frontdoor-dev/frontdoor/preflight"
 	"github.com/frontdoor-dev/frontdoor/report"
 )
 
@@ -52,9 +54,18 @@ func planCommand() *cli.Command {
 				if r.Err != nil {
 					failed++
 					if text {
+						// With --preflight-only every result is listed, ERRORs too; otherwise the
+						// warnings, then the error (which lists the preflight ERRORs).
 						var b strings.Builder
-						renderPreflight(&b, r.Preflight, only, true)
-						l.printf("%s== %s: ERROR: %s\n", b.String(), r.Host.Name, explain(r.Err))
+						if r.Facts != nil && r.Preflight != nil {
+							fmt.Fprintf(&b, "== %s (%s): %s\n", r.Host.Name, r.Host.Address, r.Facts.Describe())
+						}
+						renderPreflight(&b, r.Preflight, only, !only)
+						var pe preflight.Errors
+						if !only || !errors.As(r.Err, &pe) {
+							fmt.Fprintf(&b, "== %s: ERROR: %s\n", r.Host.Name, explain(r.Err))
+						}
+						l.printf("%s", b.String())
 					}
 					junit.Record(fleet.Event{Type: fleet.HostDone, Time: time.Now(), Host: r.Host.Name, Status: fleet.StatusFailed, Error: explain(r.Err)})
 					continue
