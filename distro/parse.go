@@ -249,8 +249,14 @@ func (f *Facts) section(name, arg string, body []string) error {
 			}
 		}
 	case "holders":
-		f.PortHolders = map[int][]string{}
 		for _, l := range body {
+			if l == "known" { // ss ran: an absent port is one nothing listens on
+				f.PortHolders = map[int][]string{}
+				continue
+			}
+			if f.PortHolders == nil {
+				break
+			}
 			// "0.0.0.0:80 users:(("apache2",pid=9,fd=4),("apache2",pid=10,fd=4))", "[::]:22 ...".
 			addr, users, _ := strings.Cut(l, " ")
 			port, err := strconv.Atoi(addr[strings.LastIndexByte(addr, ':')+1:])

@@ -426,6 +426,9 @@ func TestAdminCredentialsNeverInClear(t *testing.T) {
 // The host is rolled back: httpd is waited for where it listened before (port 80, not the new
 // vhost's 8005, which the restored configuration no longer has) and Jira starts again. Found on
 // the lab: the rollback used to wait for httpd on the new port and ended "ROLLBACK INCOMPLETE".
+// Since the preflight checks, a host whose ss names the port's holder is refused before any
+// change; the rollback path is exercised on the same host with ss hidden (STUBBED: a failing
+// /usr/local/sbin/ss, as on a minimal host without iproute2), where the holder cannot be seen.
 func TestRollbackWhenNewListenTakesAnAppsPort(t *testing.T) {
 	l := labtest.Open(t)
 	h := l.Need(t, 1)[0]
@@ -439,6 +442,15 @@ func TestRollbackWhenNewListenTakesAnAppsPort(t *testing.T) {
 	}
 	pb := writeFile(t, "busy.yaml", "apps:\n  - product: jira\n    url: http://jira."+h.Name+".lab.test:8005\n    start_timeout: 30\n")
 	before := snapshot(t, l, h)
+	pre := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
+	if pre.code != 1 || !strings.Contains(pre.stdout, "ERROR port 8005: taken by java, not Apache") || !strings.Contains(pre.stdout, "refused before any change") {
+		t.Fatalf("preflight should refuse a port Tomcat holds:\n%s", pre)
+	}
+	if after := snapshot(t, l, h); after != before {
+		t.Fatalf("refused by preflight, yet changed:\n%s\n->\n%s", before, after)
+	}
+	l.Exec(t, h, "printf '#!/bin/sh\\n# STUBBED by TestRollbackWhenNewListenTakesAnAppsPort: no ss on this host\\nexit 127\\n' >/usr/local/sbin/ss; chmod 755 /usr/local/sbin/ss")
+	defer l.Exec(t, h, "rm -f /usr/local/sbin/ss")
 	r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
 	if r.code != 1 || !strings.Contains(r.stdout, "FAILED, rolled back") || !strings.Contains(r.stdout, "jira does not answer on port 8080") || strings.Contains(r.stdout, "ROLLBACK INCOMPLETE") {
 		t.Fatalf("apply whose new Listen takes Jira's shutdown port:\n%s", r)

@@ -31,7 +31,14 @@ func (pb *Playbook) ACMEChecks(ctx context.Context, f *distro.Facts, host, addr,
 	// willListen: Apache does not listen on port yet, and this apply makes it. A refusal on a
 	// port Apache already listens on is something else (a firewall's REJECT), so it is said.
 	willListen := func(port int) bool {
-		if f != nil && len(f.Apache.Listen[port]) > 0 {
+		if f != nil && f.PortHolders != nil { // what listens now (ss), not what the config lists:
+			// Debian's ports.conf lists 443 inside <IfModule ssl_module>, unused until mod_ssl is on
+			for _, h := range f.PortHolders[port] {
+				if h == "apache2" || h == "httpd" {
+					return false
+				}
+			}
+		} else if f != nil && len(f.Apache.Listen[port]) > 0 {
 			return false
 		}
 		for _, v := range vhosts {

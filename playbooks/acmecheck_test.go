@@ -75,14 +75,24 @@ func TestACMEChecks(t *testing.T) {
 	if len(notes) != 1 || !strings.Contains(notes[0], "does not resolve by the DNS server 127.0.0.1:9") {
 		t.Errorf("a resolver that does not answer: %q", notes)
 	}
-	// Port 80 refused although Apache already listens there: a firewall's REJECT, said.
+	// Port 80 refused although Apache already listens there (ss says so): a firewall's REJECT,
+	// said. Port 443 only listed by the configuration (Debian's ports.conf, inside <IfModule
+	// ssl_module>) while nothing listens: this apply will make it, so a refusal is fine.
 	if conn, err := net.DialTimeout("tcp", "127.0.0.1:80", 3*time.Second); err == nil {
 		conn.Close()
 	} else {
-		f := &distro.Facts{Apache: distro.Apache{Listen: map[int][]string{80: {"/etc/apache2/ports.conf"}}}}
+		f := &distro.Facts{Apache: distro.Apache{Listen: map[int][]string{80: {"/etc/apache2/ports.conf"}}}, PortHolders: map[int][]string{80: {"apache2"}}}
 		notes = acmePlaybook(t, "https://localhost", "").ACMEChecks(ctx, f, "h1", "127.0.0.1", "")
 		if len(notes) != 1 || !strings.Contains(notes[0], "port 80 of localhost (127.0.0.1) does not answer") {
 			t.Errorf("a refusal where Apache listens: %q", notes)
+		}
+	}
+	if conn, err := net.DialTimeout("tcp", "127.0.0.1:443", 3*time.Second); err == nil {
+		conn.Close()
+	} else {
+		f := &distro.Facts{Apache: distro.Apache{Listen: map[int][]string{80: {"ports.conf"}, 443: {"ports.conf"}}}, PortHolders: map[int][]string{80: {"apache2"}}}
+		if notes := acmePlaybook(t, "https://localhost", ", challenge: tls-alpn-01").ACMEChecks(ctx, f, "h1", "127.0.0.1", ""); len(notes) != 0 {
+			t.Errorf("443 listed in the configuration but not listened on: %q", notes)
 		}
 	}
 	// Playbook errors name the file, line and column.

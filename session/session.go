@@ -177,16 +177,6 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	}
 	c.SetSFTPServer(r.Facts.SFTPServer)
 	r.Notes = r.pb.Notes(r.Facts, h.Name)
-	r.say("preflight")
-	r.Preflight = preflight.Run(ctx, preflight.Input{Playbook: r.pb, Facts: r.Facts, Host: h.Name, Address: r.address(),
-		Resolver: DNSResolver(h), Sent: sent, Received: received})
-	if err := preflight.Failed(r.Preflight, r.opts.StrictPreflight); err != nil {
-		r.Err = fmt.Errorf("%s: %w", h.Name, err)
-		return
-	}
-	if r.opts.PreflightOnly {
-		return
-	}
 	r.Warnings = nil
 	if r.Facts.LockHolder != "" && !r.Facts.LockAcquired {
 		r.Warnings = append(r.Warnings, fmt.Errorf("locked by another run (%s): an apply now would be refused", r.Facts.LockHolder))
@@ -198,6 +188,21 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 		if st := r.Facts.Runs[id]; st == "applying" || st == "rollback-failed" {
 			r.Warnings = append(r.Warnings, &UnfinishedError{Host: h.Name, Run: id, State: st})
 		}
+	}
+	if req.Lock != "" && !r.Facts.LockAcquired {
+		// Another run holds the host: the apply stops at the lock; no check goes past it.
+		r.Plan, r.Err = r.plan(ctx, r.Facts)
+		return
+	}
+	r.say("preflight")
+	r.Preflight = preflight.Run(ctx, preflight.Input{Playbook: r.pb, Facts: r.Facts, Host: h.Name, Address: r.address(),
+		Resolver: DNSResolver(h), Sent: sent, Received: received})
+	if err := preflight.Failed(r.Preflight, r.opts.StrictPreflight); err != nil {
+		r.Err = fmt.Errorf("%s: %w", h.Name, err)
+		return
+	}
+	if r.opts.PreflightOnly {
+		return
 	}
 	r.Plan, r.Err = r.plan(ctx, r.Facts)
 }
