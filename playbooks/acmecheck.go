@@ -82,7 +82,7 @@ func checkACMEName(ctx context.Context, acme *ACME, name, addr, resolver string,
 		return []string{fmt.Sprintf("acme: %s does not resolve by %s (%s): the ACME CA must find this host by that name to validate it; add the DNS record (or give tls.acme.resolver, the DNS the CA uses)", name, via, why)}
 	}
 	var notes []string
-	mine := hostAddresses(lctx, addr)
+	mine := dnsq.HostAddresses(lctx, resolver, addr)
 	at := found[0] // the host's own address when the name has it: the CA may try any
 	if i := slices.IndexFunc(found, func(a string) bool { return slices.Contains(mine, a) }); i >= 0 {
 		at = found[i]
@@ -106,15 +106,6 @@ func checkACMEName(ctx context.Context, acme *ACME, name, addr, resolver string,
 		conn.Close()
 	}
 	return notes
-}
-
-// hostAddresses are addr's addresses: addr itself when it is an IP, else what it resolves to.
-func hostAddresses(ctx context.Context, addr string) []string {
-	if net.ParseIP(addr) != nil {
-		return []string{addr}
-	}
-	ips, _ := net.DefaultResolver.LookupHost(ctx, addr)
-	return append(ips, addr)
 }
 
 func challengeWhat(c string) string {

@@ -110,13 +110,9 @@ func dnsChecks(ctx context.Context, in Input, vhosts []apache.VHost) []Result {
 	if in.Resolver != "" {
 		via = "the DNS server " + in.Resolver
 	}
-	mine := []string{in.Address}
-	if net.ParseIP(in.Address) == nil {
-		lctx, cancel := context.WithTimeout(ctx, lookupBudget)
-		ips, _ := dnsq.Resolve(lctx, in.Resolver, in.Address)
-		cancel()
-		mine = append(mine, ips...)
-	}
+	lctx, cancel := context.WithTimeout(ctx, lookupBudget)
+	mine := dnsq.HostAddresses(lctx, in.Resolver, in.Address)
+	cancel()
 	for _, v := range vhosts {
 		if seen[v.ServerName] {
 			continue

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -25,7 +26,7 @@ func Lookup(ctx context.Context, server, name string) ([]string, error) {
 		switch {
 		case err == nil:
 			out = append(out, addrs...)
-		case asDNSError(err, &de) && de.IsNotFound:
+		case errors.As(err, &de) && de.IsNotFound:
 		default:
 			return nil, err
 		}
@@ -34,12 +35,6 @@ func Lookup(ctx context.Context, server, name string) ([]string, error) {
 		return nil, &net.DNSError{Err: "no such host", Name: name, Server: server, IsNotFound: true}
 	}
 	return out, nil
-}
-
-func asDNSError(err error, de **net.DNSError) bool {
-	e, ok := err.(*net.DNSError)
-	*de = e
-	return ok
 }
 
 func query(ctx context.Context, server, name string, t dnsmessage.Type) ([]string, error) {
@@ -132,4 +127,14 @@ func Resolve(ctx context.Context, server, name string) ([]string, error) {
 		return nil, fmt.Errorf("DNS server %q: %w", server, err)
 	}
 	return Lookup(ctx, server, name)
+}
+
+// HostAddresses are a host's addresses as the inventory gives it: addr itself when it is an IP,
+// else addr and what it resolves to through server (the controller's resolver for "").
+func HostAddresses(ctx context.Context, server, addr string) []string {
+	if net.ParseIP(addr) != nil {
+		return []string{addr}
+	}
+	ips, _ := Resolve(ctx, server, addr)
+	return append(ips, addr)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
@@ -42,14 +43,8 @@ func TestResolverAgainstLabDNS(t *testing.T) {
 	}
 	for _, name := range []string{"jira2.lab.test", "xjira1.lab.test", "lab.test", "jira.example.com"} {
 		var dnsErr *net.DNSError
-		if got, err := r.LookupHost(ctx, name); err == nil || !asDNS(err, &dnsErr) || !dnsErr.IsNotFound {
+		if got, err := r.LookupHost(ctx, name); err == nil || !errors.As(err, &dnsErr) || !dnsErr.IsNotFound {
 			t.Errorf("%s: %v %v, want not found", name, got, err)
 		}
 	}
-}
-
-func asDNS(err error, target **net.DNSError) bool {
-	e, ok := err.(*net.DNSError)
-	*target = e
-	return ok
 }
