@@ -300,10 +300,11 @@ func (r *HostRun) Verify(ctx context.Context) error {
 	if wait == 0 {
 		wait = 60 * time.Second
 	}
-	deadline := time.Now().Add(wait)
 	for _, a := range r.pb.Apps {
-		// A transient failure (Apache or the app still starting under load) is retried until the
-		// deadline; anything else fails at once.
+		// A transient failure (Apache or the app still starting under load) is retried for wait
+		// from the app's own first attempt (the apps verified before it do not use up its
+		// window); anything else fails at once.
+		deadline := time.Now().Add(wait)
 		res, err := r.verifyApp(ctx, a)
 		for err != nil && verify.Transient(err) && time.Now().Before(deadline) && ctx.Err() == nil {
 			select {
