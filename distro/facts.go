@@ -146,7 +146,7 @@ func (f *Facts) Supported() error {
 	switch f.Family {
 	case Debian:
 		if f.Apache.Layout == "" {
-			return fmt.Errorf("Apache httpd is not installed (no /etc/apache2): install it first (apt-get install apache2)")
+			return fmt.Errorf("Apache httpd is not installed (no /etc/apache2): install it first (apt-get install apache2), or let frontdoor install it (apache: {install: true} in the playbook); nothing was changed")
 		}
 		if !slices.Contains(f.Apache.Binaries, "a2enmod") {
 			return fmt.Errorf("a2enmod not found: this Apache is not Debian's packaged layout")
@@ -168,6 +168,22 @@ func (f *Facts) Supported() error {
 	default:
 		return fmt.Errorf("unknown platform %q: frontdoor acts on Debian/Ubuntu and the Red Hat family (RHEL, CentOS, Rocky, Alma, Fedora, Amazon Linux); nothing was changed", f.OS.PrettyName)
 	}
+}
+
+// Installable says whether frontdoor can install Apache here (apache.install): a Debian or Ubuntu
+// host with no Apache at all. Elsewhere it says what to do instead.
+func (f *Facts) Installable() error {
+	switch {
+	case f.Family == Debian && f.Apache.Layout == "" && !slices.Contains(f.Apache.Binaries, "apache2ctl"):
+		return nil
+	case f.Family == RedHat:
+		return fmt.Errorf("apache.install installs Apache on Debian and Ubuntu hosts only: on %s install it yourself (dnf install httpd mod_ssl; systemctl enable --now httpd), then run frontdoor again; nothing was changed", f.OS.PrettyName)
+	case f.Family == Windows:
+		return fmt.Errorf("apache.install installs Apache on Debian and Ubuntu hosts only: on %s install Apache Lounge (unpack it to the playbook's apache.windows_root, then httpd.exe -k install), then run frontdoor again; nothing was changed", f.Windows)
+	case f.Family == Debian:
+		return fmt.Errorf("apache2ctl is on PATH but /etc/apache2/apache2.conf is missing: a broken or hand-made Apache install, which apache.install does not touch; repair it (apt-get install --reinstall apache2) and run frontdoor again; nothing was changed")
+	}
+	return f.Supported()
 }
 
 // ClassifyOS decides the family from os-release's ID and ID_LIKE.

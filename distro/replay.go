@@ -22,6 +22,9 @@ var replayable = []*regexp.Regexp{
 	// mod_md's store, created by frontdoor for an https app with acme: (steps/apache.MDStore):
 	// those paths only.
 	regexp.MustCompile(`^rm -rf /var/lib/(apache2|httpd)/md$`),
+	// Removing the packages apache.install added (steps/apache.PurgeCommand): Debian package
+	// names only, so nothing but apt-get purge of named packages can run.
+	regexp.MustCompile(`^DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 purge( [a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?)+( && rmdir --ignore-fail-on-non-empty /var/lib/apache2)?$`),
 	// An install's own start or stop script, when the app has no init service (any install
 	// path the playbook accepts: no quote, no control character).
 	regexp.MustCompile(`^'(/[^'\x00-\x1f/]+)+/(bin/)?(start|stop)[A-Za-z0-9_-]*\.sh'$`),

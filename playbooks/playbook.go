@@ -57,6 +57,10 @@ type ApacheConfig struct {
 	// Directives are extra lines for the VirtualHost (e.g. RequestHeader, Timeout); apachectl
 	// configtest checks them before any restart.
 	Directives []string `yaml:"directives"`
+	// Install, on a Debian or Ubuntu host without Apache, installs it from the host's own
+	// repositories first (steps/apache.InstallStep); a rollback removes it again. Off, such a
+	// host is refused with how to install it.
+	Install bool `yaml:"install"`
 	// On Windows hosts: Apache's ServerRoot (default C:\Apache24, Apache Lounge's) and its
 	// Windows service (default Apache2.4).
 	WindowsRoot    string `yaml:"windows_root"`

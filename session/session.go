@@ -17,6 +17,7 @@ import (
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/preflight"
 	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/steps/apache"
 	"github.com/frontdoor-dev/frontdoor/steps/app"
 	"github.com/frontdoor-dev/frontdoor/steps/verify"
 	"github.com/frontdoor-dev/frontdoor/target"
@@ -70,6 +71,9 @@ type HostRun struct {
 	Err      error
 	// Store, if set before Apply, keeps the journal on the host.
 	Store steps.JournalStore
+	// Install is the pending install of Apache on a host without it (apache.install): Plan is
+	// then that step alone, and the apply plans the rest from the installed files.
+	Install *apache.InstallStep
 
 	pb   *playbooks.Playbook
 	opts Options
@@ -171,9 +175,17 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	received := time.Now()
 	r.lockUnsure = false
 	h, c := r.Host, r.Conn
+	r.Install = nil
 	if err := r.Facts.Supported(); err != nil {
-		r.Err = fmt.Errorf("%s: %w", h.Name, err)
-		return
+		if !r.pb.Apache.Install || r.Facts.Apache.Layout != "" {
+			r.Err = fmt.Errorf("%s: %w", h.Name, err)
+			return
+		}
+		if err := r.Facts.Installable(); err != nil {
+			r.Err = fmt.Errorf("%s: %w", h.Name, err)
+			return
+		}
+		r.Install = &apache.InstallStep{}
 	}
 	c.SetSFTPServer(r.Facts.SFTPServer)
 	r.Notes = r.pb.Notes(r.Facts, h.Name)
@@ -197,6 +209,10 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	r.say("preflight")
 	r.Preflight = preflight.Run(ctx, preflight.Input{Playbook: r.pb, Facts: r.Facts, Host: h.Name, Address: r.address(),
 		Resolver: DNSResolver(h), Sent: sent, Received: received})
+	if r.Install != nil {
+		r.Preflight = append([]preflight.Result{{Check: "apache", Level: preflight.OK,
+			Message: "not installed: apache.install installs " + apache.Package + " from the host's repositories first"}}, r.Preflight...)
+	}
 	if err := preflight.Failed(r.Preflight, r.opts.StrictPreflight); err != nil {
 		r.Err = fmt.Errorf("%s: %w", h.Name, err)
 		return
@@ -260,6 +276,13 @@ func Fingerprint(p *steps.Plan) string {
 }
 
 func (r *HostRun) plan(ctx context.Context, f *distro.Facts) (*steps.Plan, error) {
+	if r.Install != nil {
+		// The rest is planned from what the install puts there (Apply); the simulation says
+		// which packages it brings, from the host's lists as they are.
+		out, _ := r.Conn.Run(ctx, apache.Simulate, nil)
+		r.Install.Simulated = string(out)
+		return steps.MakePlan(ctx, r.Conn, []steps.Step{r.Install}, nil)
+	}
 	ss, services, err := r.pb.Compile(f, r.Host.Name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.Host.Name, err)
@@ -369,10 +392,19 @@ func (r *HostRun) Apply(ctx context.Context) {
 	if r.Err != nil {
 		return
 	}
+	if r.Install != nil {
+		r.applyInstall(ctx)
+		return
+	}
+	r.Outcome, r.Err = steps.Apply(ctx, r.Conn, r.Plan, r.hooks(nil))
+}
+
+// hooks are the apply's: re-check by gathering and planning again, verify through the proxy.
+func (r *HostRun) hooks(j *steps.Journal) steps.Hooks {
 	req := r.pb.Request(r.Host.Name)
 	win := r.pb.WinTarget(r.Host.Name)
 	win.Known = r.Facts.Dialect() == target.Windows
-	r.Outcome, r.Err = steps.Apply(ctx, r.Conn, r.Plan, steps.Hooks{
+	return steps.Hooks{
 		Dialect: r.Facts.Dialect(),
 		Recheck: func(ctx context.Context) (*steps.Plan, error) {
 			f, err := Gather(ctx, r.Conn, req, win)
@@ -385,7 +417,69 @@ func (r *HostRun) Apply(ctx context.Context) {
 		Progress: r.say,
 		Store:    r.Store,
 		Stopping: r.opts.Stopping,
-	})
+		Journal:  j,
+	}
+}
+
+// applyInstall installs Apache, gathers the facts again, plans the rest from the installed files
+// (each change is said as progress before it is made) and applies it with the same journal: a
+// failure anywhere rolls the host back to no Apache at all.
+func (r *HostRun) applyInstall(ctx context.Context) {
+	j := &steps.Journal{Store: r.Store, Dialect: r.Facts.Dialect()}
+	fail := func(err error) {
+		r.Outcome = steps.Outcome{Journal: j, Changed: r.Outcome.Changed}
+		if j.Empty() {
+			r.Err = err
+			return
+		}
+		r.say("rolling back")
+		if rbErr := j.Rollback(context.WithoutCancel(ctx), r.Conn); rbErr != nil {
+			r.Err = &steps.RollbackError{Host: r.Host.Name, Cause: err, Rollback: rbErr}
+			return
+		}
+		r.Outcome.RolledBack = true
+		r.Err = fmt.Errorf("%w (rolled back)", err)
+	}
+	if r.opts.Stopping != nil && r.opts.Stopping() {
+		fail(steps.ErrStopped)
+		return
+	}
+	r.say("apply " + r.Install.Name())
+	if err := r.Install.Apply(ctx, r.Conn, j); err != nil {
+		fail(fmt.Errorf("apply %s: %w", r.Install.Name(), err))
+		return
+	}
+	r.Outcome.Changed = 1
+	r.say("gather facts (Apache installed)")
+	f, err := Gather(ctx, r.Conn, r.pb.Request(r.Host.Name), r.pb.WinTarget(r.Host.Name))
+	if err == nil {
+		err = f.Supported()
+	}
+	var rest *steps.Plan
+	installed := r.Install
+	if err == nil {
+		// From here the host has Apache: a re-check plans as on any such host. The lock is still
+		// this run's (the gather that took it was the first), and is released as such.
+		f.LockAcquired, f.LockHolder = r.Facts.LockAcquired, r.Facts.LockHolder
+		r.Install, r.Facts = nil, f
+		rest, err = r.plan(ctx, f)
+	}
+	if err != nil {
+		r.Install = nil
+		fail(fmt.Errorf("plan after installing %s: %w", apache.Package, err))
+		return
+	}
+	for i, c := range rest.Changes {
+		if c.Action != steps.NoOp {
+			r.say(fmt.Sprintf("planned after the install: %s %s: %s", c.Action.Symbol(), rest.Steps[i].Name(), c.Summary))
+		}
+	}
+	out, err := steps.Apply(ctx, r.Conn, rest, r.hooks(j))
+	out.Changed++
+	r.Outcome, r.Err = out, err
+	// The plan reported from here on is the whole apply: the install, then the rest.
+	r.Plan = &steps.Plan{Host: r.Plan.Host, Steps: append([]steps.Step{installed}, rest.Steps...),
+		Changes: append(slices.Clip(r.Plan.Changes[:1]), rest.Changes...), Services: rest.Services}
 }
 
 // Close ends the connection.

@@ -37,6 +37,7 @@ type undo struct {
 	file  *target.File // the original file (Exists=false: it was created, so delete it)
 	after string       // sha256 of what the step writes ("" when it deletes the file)
 	cmd   string       // a command that undoes a CommandStep
+	final bool         // undone after the services are restored (removing an install)
 }
 
 // Entry is one undo record as stored: the original file's metadata and hashes (its bytes travel
@@ -53,6 +54,9 @@ type Entry struct {
 	SHA256  string `json:"sha256,omitempty"`
 	After   string `json:"after,omitempty"`
 	Command string `json:"undo_command,omitempty"`
+	// Final: the command runs after the services are back as they were (Apache installed by the
+	// run is removed once its restored configuration has been restarted).
+	Final bool `json:"final,omitempty"`
 	// Data is the original content; it is stored as a backup file, not in the journal itself.
 	Data []byte `json:"-"`
 }
@@ -95,6 +99,16 @@ func (j *Journal) RecordCommand(ctx context.Context, label, undoCmd string) erro
 	return j.save(ctx, &e)
 }
 
+// RecordFinalCommand keeps the command that undoes an install about to be made: a rollback runs
+// it last, after the files are restored and the services restarted as they were (the packages'
+// own scripts then stop and remove what they installed).
+func (j *Journal) RecordFinalCommand(ctx context.Context, label, undoCmd string) error {
+	u := undo{label: "undo " + label, cmd: undoCmd, final: true}
+	j.entries = append(j.entries, u)
+	e := u.entry()
+	return j.save(ctx, &e)
+}
+
 // TouchService notes that s is about to be stopped, started or restarted.
 func (j *Journal) TouchService(ctx context.Context, s *Service) error {
 	for _, t := range j.services {
@@ -107,7 +121,7 @@ func (j *Journal) TouchService(ctx context.Context, s *Service) error {
 }
 
 func (u undo) entry() Entry {
-	e := Entry{Label: u.label, Command: u.cmd, After: u.after}
+	e := Entry{Label: u.label, Command: u.cmd, After: u.after, Final: u.final}
 	if u.file != nil {
 		e.Path, e.Existed, e.Mode, e.UID, e.GID = u.file.Path, u.file.Exists, u.file.Mode, u.file.UID, u.file.GID
 		e.SHA256, e.Data = Hash(u.file.Data), u.file.Data
@@ -131,7 +145,7 @@ func (j *Journal) Services() []*Service { return j.services }
 func Restore(entries []Entry, services []*Service) (*Journal, error) {
 	j := &Journal{services: services}
 	for i, e := range entries {
-		u := undo{label: e.Label, cmd: e.Command, after: e.After}
+		u := undo{label: e.Label, cmd: e.Command, after: e.After, final: e.Final}
 		if e.Path != "" {
 			if e.Existed && Hash(e.Data) != e.SHA256 {
 				return nil, fmt.Errorf("journal entry %d (%s): the backup's sha256 is not the recorded %s: the backup is damaged", i+1, e.Path, e.SHA256)
@@ -206,11 +220,31 @@ func (j *Journal) Drift(ctx context.Context, h target.Host) ([]string, error) {
 
 // Rollback undoes every record in reverse, then returns each touched service to its previous
 // state with the restored configuration (proxies before apps), and waits until running ones
-// answer again. It carries on past errors so as much as possible is put back, and reports them all.
+// answer again; the final records (an install's removal) come last. It carries on past errors so
+// as much as possible is put back, and reports them all.
 func (j *Journal) Rollback(ctx context.Context, h target.Host) error {
+	errs := j.undoEntries(ctx, h, false)
+	for _, kind := range []ServiceKind{Proxy, App} {
+		for _, s := range j.services {
+			if s.Kind == kind {
+				if err := s.restore(ctx, h); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	errs = append(errs, j.undoEntries(ctx, h, true)...)
+	return errors.Join(errs...)
+}
+
+// undoEntries undoes the records that are final (or not), newest first.
+func (j *Journal) undoEntries(ctx context.Context, h target.Host, final bool) []error {
 	var errs []error
 	for i := len(j.entries) - 1; i >= 0; i-- {
 		e := j.entries[i]
+		if e.final != final {
+			continue
+		}
 		var err error
 		switch {
 		case e.file != nil && j.asOriginal(ctx, h, *e.file):
@@ -227,16 +261,7 @@ func (j *Journal) Rollback(ctx context.Context, h target.Host) error {
 			errs = append(errs, fmt.Errorf("%s: %w", e.label, err))
 		}
 	}
-	for _, kind := range []ServiceKind{Proxy, App} {
-		for _, s := range j.services {
-			if s.Kind == kind {
-				if err := s.restore(ctx, h); err != nil {
-					errs = append(errs, err)
-				}
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // asOriginal says whether the live file is already its original: same existence, bytes, and (where

@@ -97,6 +97,9 @@ type Hooks struct {
 	// Stopping, if set, is asked before each step and phase: once it says yes, no further change
 	// starts and the host is rolled back. The command in flight is left to finish.
 	Stopping func() bool
+	// Journal, if set, is the journal to go on with (an apply that installed Apache first): a
+	// failure rolls back its records too. Store and Dialect are then the journal's own.
+	Journal *Journal
 }
 
 // RollbackError is a failure whose rollback did not complete: the host is half-changed, and its
@@ -136,18 +139,19 @@ func Apply(ctx context.Context, h target.Host, p *Plan, hooks Hooks) (Outcome, e
 			hooks.Progress(fmt.Sprintf(format, a...))
 		}
 	}
-	out := Outcome{Journal: &Journal{Store: hooks.Store, Dialect: hooks.Dialect}}
+	out := Outcome{Journal: hooks.Journal}
+	if out.Journal == nil {
+		out.Journal = &Journal{Store: hooks.Store, Dialect: hooks.Dialect}
+	}
+	var err error
 	if p.Pending() == 0 {
 		if hooks.Verify != nil {
-			return out, hooks.Verify(ctx)
+			err = hooks.Verify(ctx)
 		}
-		return out, nil
+	} else {
+		err = apply(ctx, h, p, hooks, out.Journal, say, &out.Changed)
 	}
-	err := apply(ctx, h, p, hooks, out.Journal, say, &out.Changed)
-	if err == nil {
-		return out, nil
-	}
-	if out.Journal.Empty() {
+	if err == nil || out.Journal.Empty() {
 		return out, err
 	}
 	say("rolling back")

@@ -493,3 +493,41 @@ func TestOwnedFileMode(t *testing.T) {
 		t.Errorf("converged: %+v", ch)
 	}
 }
+
+// TestFinalUndoRunsLast: an install's removal (RecordFinalCommand) is undone after the files and
+// the services are back (the packages' own scripts then stop what they installed), also when the
+// journal was stored on the host and read back.
+func TestFinalUndoRunsLast(t *testing.T) {
+	for _, stored := range []bool{false, true} {
+		m := newMem()
+		store := &memStore{}
+		j := &Journal{Store: store}
+		ctx := context.Background()
+		if err := j.RecordFinalCommand(ctx, "install package apache2", "purge apache2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.RecordCommand(ctx, "enable proxy", "disable proxy"); err != nil {
+			t.Fatal(err)
+		}
+		proxy := &Service{Name: "httpd", Kind: Proxy, WasRunning: true, Restart: "restart httpd", Ready: "ready httpd"}
+		if err := j.TouchService(ctx, proxy); err != nil {
+			t.Fatal(err)
+		}
+		if stored {
+			if !store.entries[0].Final || store.entries[1].Final {
+				t.Fatalf("stored entries lost the final mark: %+v", store.entries)
+			}
+			var err error
+			if j, err = Restore(store.entries, []*Service{proxy}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := j.Rollback(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		want := "run disable proxy|run restart httpd|run ready httpd|run purge apache2"
+		if got := strings.Join(m.log, "|"); got != want {
+			t.Errorf("stored=%v: rollback order\n got %s\nwant %s", stored, got, want)
+		}
+	}
+}

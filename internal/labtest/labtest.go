@@ -258,6 +258,18 @@ func (l *Lab) Reset(t testing.TB, hosts ...Host) {
 	l.Script(t, "reset", args...)
 }
 
+// ResetWithoutApache puts a Debian host back to a fresh boot without Apache (LAB_NO_APACHE_OF_<i>:
+// its packages purged, apt pointed at the lab's signed mirror alone); a later Reset gives it
+// Apache again.
+func (l *Lab) ResetWithoutApache(t testing.TB, h Host) {
+	t.Helper()
+	c := exec.Command(filepath.Join(l.Dir, "reset"), fmt.Sprint(h.Index))
+	c.Env = append(os.Environ(), fmt.Sprintf("LAB_NO_APACHE_OF_%d=1", h.Index))
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("testdata/lab/reset %d without Apache: %v\n%s", h.Index, err, out)
+	}
+}
+
 // Script runs a lab script and returns its combined output; failure fails the test.
 func (l *Lab) Script(t testing.TB, name string, args ...string) string {
 	t.Helper()

@@ -12,6 +12,7 @@ LAB_NET=${LAB_NET:-10.77.0}                    # /24; the machine is .1, host i 
 LAB_NS_PREFIX=fdlab-h                          # network namespace of host i: fdlab-h<i>
 LAB_MIRROR=${LAB_MIRROR:-http://deb.debian.org/debian}
 LAB_SUITE=bookworm
+LAB_MIRROR_PORT=8077                           # the lab's package mirror on $LAB_NET.1 (internal/labmirror)
 LAB_MAX_HOSTS=200
 # sudo password of user "ops" in every host: distinctive, so tests can search argv and output for it.
 LAB_OPS_PASSWORD=frontdoor-ops-pw-7Q2x
@@ -156,6 +157,41 @@ UNIT
 	ln -s /dev/null "$d/upper/etc/systemd/system/apache2.service"
 }
 
+# host_no_apache I: whether host i starts without Apache (LAB_NO_APACHE_OF_<i>=1): a fresh host for
+# apache: {install: true}, whose only apt repository is the lab's mirror (build's stage 2b).
+host_no_apache() {
+	local v=LAB_NO_APACHE_OF_$1
+	[ "${!v:-}" = 1 ]
+}
+
+# without_apache D: removes Apache from host dir D's upper layer as apt-get purge --autoremove does
+# (its packages, their configuration, its service), and points apt at the lab's mirror alone, with
+# its key trusted and its lists fetched: what frontdoor's install then finds is a real Debian host
+# without Apache. reset honours LAB_NO_APACHE_OF_<i> too (labtest.ResetWithoutApache).
+without_apache() {
+	local d=$1 script
+	[ -s "$LAB_ROOT/mirror/apache-set" ] || die "the lab's mirror is not built: run testdata/lab/build"
+	mkdir -p "$d/upper/etc/apt/keyrings"
+	cp "$LAB_ROOT/mirror/frontdoor-lab-mirror.gpg" "$d/upper/etc/apt/keyrings/frontdoor-lab-mirror.gpg"
+	# Run in the host's root: policy-rc.d keeps the purge from touching services on the machine.
+	script=$(cat <<'SH'
+printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+apt-get purge -y -q $1 >/dev/null
+rm -f /usr/sbin/policy-rc.d
+rm -rf /etc/apache2 /var/lib/apache2 /var/www /var/lib/apt/lists/* /etc/apt/sources.list.d/* /etc/apt/sources.list
+echo "deb [signed-by=/etc/apt/keyrings/frontdoor-lab-mirror.gpg] $2 ./" >/etc/apt/sources.list
+apt-get update -qq 2>/dev/null # lists as a fresh host has them (up starts the mirror first)
+SH
+)
+	unshare --mount --propagation private -- bash -euc '
+		mount -t overlay overlay -o "lowerdir=$1,upperdir=$2/upper,workdir=$2/work" "$2/merged"
+		mount -t proc proc "$2/merged/proc"
+		chroot "$2/merged" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -euc "$3" _ "$4" "$5"
+	' _ "$LAB_BASE" "$d" "$script" "$(tr -s '\n' ' ' <"$LAB_ROOT/mirror/apache-set")" "http://$LAB_NET.1:$LAB_MIRROR_PORT" ||
+		die "removing Apache from $d failed"
+	touch "$d/no-apache"
+}
+
 # product_port P: the HTTP port product P answers on in the lab (its shipped default).
 product_port() {
 	case $1 in jira) echo 8080 ;; confluence) echo 8090 ;; bitbucket) echo 7990 ;; bamboo) echo 8085 ;; fisheye) echo 8060 ;; crowd) echo 8095 ;; *) die "unknown product $1" ;; esac
@@ -190,6 +226,10 @@ prepare_disk() {
 		flavor_windows "$d" ;;
 	*) die "LAB_FLAVOR_OF_$i must be debian, rocky or windows, got '$flavor'" ;;
 	esac
+	if host_no_apache "$i"; then
+		[ "$flavor" = debian ] || die "LAB_NO_APACHE_OF_$i=1 is for a Debian host (LAB_FLAVOR_OF_$i is $flavor)"
+		without_apache "$d"
+	fi
 }
 
 # start_host I N MODE PRODUCTS FLAVOR: fresh state for host i (of n, for /etc/hosts; kept with
@@ -226,10 +266,12 @@ product_status() {
 	case $1 in crowd) echo /crowd/status ;; *) echo /status ;; esac
 }
 
-# host_ready IP PRODUCTS: :22 and :80 accept, and each product's Tomcat says RUNNING.
+# host_ready IP PRODUCTS [NOAPACHE]: :22 and (unless NOAPACHE is 1) :80 accept, and each product's
+# Tomcat says RUNNING.
 host_ready() {
 	local p
-	timeout 2 bash -c "</dev/tcp/$1/22" 2>/dev/null && timeout 2 bash -c "</dev/tcp/$1/80" 2>/dev/null || return 1
+	timeout 2 bash -c "</dev/tcp/$1/22" 2>/dev/null || return 1
+	[ "${3:-}" = 1 ] || timeout 2 bash -c "</dev/tcp/$1/80" 2>/dev/null || return 1
 	for p in $2; do
 		curl -fs --max-time 5 "http://$1:$(product_port "$p")$(product_status "$p")" 2>/dev/null | grep -q RUNNING || return 1
 	done
@@ -241,7 +283,7 @@ wait_hosts() {
 	local deadline=$(($(date +%s) + ${LAB_TIMEOUT:-180})) i pid mode f
 	for i in "$@"; do
 		f=$LAB_RUN/pids/$(host_name "$i").pid
-		until host_ready "$(host_ip "$i")" "$(cat "$(host_dir "$i")/products")"; do
+		until host_ready "$(host_ip "$i")" "$(cat "$(host_dir "$i")/products")" "$([ -e "$(host_dir "$i")/no-apache" ] && echo 1)"; do
 			read -r pid _ <"$f"
 			[ -e "/proc/$pid" ] || die "host $(host_name "$i") died while booting; see $(host_dir "$i")/console.log"
 			[ "$(date +%s)" -lt "$deadline" ] || die "host $(host_name "$i") not ready after ${LAB_TIMEOUT:-180}s (needs :22, :80 and each product's /status); see $(host_dir "$i")/console.log; stop with testdata/lab/down"
