@@ -83,6 +83,8 @@ type Facts struct {
 	// StateDirProblems say why /var/lib/frontdoor (or its runs/) is not safe to keep journals
 	// in (not root's, not 0700, a symlink); the lock is not taken then.
 	StateDirProblems []string
+	// Firewall is the host's ufw or firewalld, as its files say.
+	Firewall Firewall
 }
 
 // ServiceCommand returns the command that does action (start, stop, restart) to a service the way

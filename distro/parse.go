@@ -272,6 +272,8 @@ func (f *Facts) section(name, arg string, body []string) error {
 				f.PortHolders[port] = nil // listening, by a program ss did not name
 			}
 		}
+	case "firewall":
+		f.parseFirewall(body)
 	case "listen":
 		for _, l := range body {
 			if port, err := strconv.ParseUint(strings.TrimSpace(l), 16, 16); err == nil {

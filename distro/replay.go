@@ -25,6 +25,9 @@ var replayable = []*regexp.Regexp{
 	// Removing the packages apache.install added (steps/apache.PurgeCommand): Debian package
 	// names only, so nothing but apt-get purge of named packages can run.
 	regexp.MustCompile(`^DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 purge( [a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?)+( && rmdir --ignore-fail-on-non-empty /var/lib/apache2)?$`),
+	// Closing a port that open_firewall opened (distro.Firewall.CloseCommand).
+	regexp.MustCompile(`^ufw delete allow [0-9]{1,5}/tcp$`),
+	regexp.MustCompile(`^firewall-cmd -q --permanent --remove-(port=[0-9]{1,5}/tcp|service=https?) && firewall-cmd -q --remove-(port=[0-9]{1,5}/tcp|service=https?)$`),
 	// An install's own start or stop script, when the app has no init service (any install
 	// path the playbook accepts: no quote, no control character).
 	regexp.MustCompile(`^'(/[^'\x00-\x1f/]+)+/(bin/)?(start|stop)[A-Za-z0-9_-]*\.sh'$`),

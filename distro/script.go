@@ -51,7 +51,7 @@ echo "clock=$(date +%s)"
 echo '@@ disk'; for d in /var/lib/frontdoor /var/lib /etc; do [ -d "$d" ] && df -Pk "$d" 2>/dev/null | awk -v d="$d" 'NR == 2 { print d, $4 }'; done
 # Which programs listen on which TCP ports (ss prints users only as root; absent ss: nothing).
 echo '@@ holders'; if command -v ss >/dev/null 2>&1 && h=$(ss -Hltnp 2>/dev/null); then echo known; printf '%s\n' "$h" | awk 'NF { print $4, $6 }'; fi
-echo '@@ list mods-enabled'; ls -1 /etc/apache2/mods-enabled 2>/dev/null
+` + firewallScript + `echo '@@ list mods-enabled'; ls -1 /etc/apache2/mods-enabled 2>/dev/null
 echo '@@ list sites-enabled'; ls -1 /etc/apache2/sites-enabled 2>/dev/null
 echo '@@ apache-listen'; for f in /etc/apache2/ports.conf /etc/apache2/conf-enabled/*.conf /etc/apache2/sites-enabled/* /etc/httpd/conf/httpd.conf /etc/httpd/conf.d/*.conf; do [ -f "$f" ] && awk -v f="$f" 'tolower($1) == "listen" { print f " " $2 }' "$f"; done 2>/dev/null
 # RedHat layout: the files that load modules, whole, so module steps can uncomment their lines.

@@ -2,6 +2,7 @@ package playbooks
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/frontdoor-dev/frontdoor/distro"
 	"github.com/frontdoor-dev/frontdoor/steps"
@@ -143,8 +144,51 @@ func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*step
 	ss = append(ss, certSteps...)
 	aps, httpd := apache.For(f, vhosts, pb.windows())
 	ss = append(ss, aps...)
+	fw, err := pb.firewallSteps(f, vhosts)
+	if err != nil {
+		return nil, nil, err
+	}
+	ss = append(ss, fw...)
 	services = append([]*steps.Service{httpd}, services...)
 	return ss, services, nil
+}
+
+// PublicPorts are the ports clients reach Apache on for these vhosts: each one's, and 80 for an
+// https name that redirects from http.
+func PublicPorts(vhosts []apache.VHost) []int {
+	var ports []int
+	for _, v := range vhosts {
+		ports = append(ports, v.Port)
+		if v.TLS != nil && v.TLS.Redirect {
+			ports = append(ports, 80)
+		}
+	}
+	slices.Sort(ports)
+	return slices.Compact(ports)
+}
+
+// firewallSteps open the public ports an active ufw or firewalld closes, when the playbook says
+// open_firewall (else preflight warns). A port an admin's rule denies is refused: frontdoor does
+// not override it.
+func (pb *Playbook) firewallSteps(f *distro.Facts, vhosts []apache.VHost) ([]steps.Step, error) {
+	fw := f.Firewall
+	if !pb.Apache.OpenFirewall || !fw.Active {
+		return nil, nil
+	}
+	var out []steps.Step
+	for _, port := range PublicPorts(vhosts) {
+		blocked, rule := fw.Blocks(port)
+		if rule != "" {
+			return nil, fmt.Errorf("ufw's rule %q denies port %d, which Apache must answer on: frontdoor does not override an admin's rule; remove it (ufw status numbered, then ufw delete N) or change the playbook's port", rule, port)
+		}
+		reason := "already open"
+		if blocked {
+			reason = fw.Kind + " is active and closes it: open it (open_firewall)"
+		}
+		out = append(out, &steps.CommandStep{Label: fmt.Sprintf("firewall: port %d/tcp (%s)", port, fw.Kind), Done: !blocked,
+			Reason: reason, Command: fw.OpenCommand(port), Undo: fw.CloseCommand(port)})
+	}
+	return out, nil
 }
 
 // Notes are the manual checks the guide's Part C asks for, from one host's facts: compression in

@@ -61,6 +61,9 @@ type ApacheConfig struct {
 	// repositories first (steps/apache.InstallStep); a rollback removes it again. Off, such a
 	// host is refused with how to install it.
 	Install bool `yaml:"install"`
+	// OpenFirewall opens the public ports in an active ufw or firewalld that closes them (a
+	// rollback closes them again); off, plan warns.
+	OpenFirewall bool `yaml:"open_firewall"`
 	// On Windows hosts: Apache's ServerRoot (default C:\Apache24, Apache Lounge's) and its
 	// Windows service (default Apache2.4).
 	WindowsRoot    string `yaml:"windows_root"`

@@ -71,6 +71,7 @@ func Run(ctx context.Context, in Input) []Result {
 	out = append(out, clockCheck(in)...)
 	out = append(out, versionChecks(in, vhosts)...)
 	out = append(out, selinuxCheck(in.Facts)...)
+	out = append(out, firewallChecks(in, vhosts)...)
 	for _, n := range in.Playbook.ACMEChecks(ctx, in.Facts, in.Host, in.Address, in.Resolver) {
 		out = append(out, Result{"acme", Warning, strings.TrimPrefix(n, "acme: ")})
 	}
@@ -236,6 +237,33 @@ func clockCheck(in Input) []Result {
 		return []Result{{"clock", Warning, fmt.Sprintf("the host's clock is %s %s this controller's: turn on time synchronisation (timedatectl set-ntp true)", abs, what)}}
 	}
 	return []Result{{"clock", OK, "within a second of this controller's"}}
+}
+
+// firewallChecks: is each public port open in an active ufw or firewalld? Closed, clients (and
+// the verification) cannot reach Apache: a WARNING saying how to open it, unless open_firewall
+// will; a port an admin's rule denies is an ERROR (frontdoor does not override it).
+func firewallChecks(in Input, vhosts []apache.VHost) []Result {
+	fw := in.Facts.Firewall
+	if !fw.Active {
+		return nil
+	}
+	var out []Result
+	for _, port := range playbooks.PublicPorts(vhosts) {
+		check := fmt.Sprintf("firewall %d/tcp", port)
+		blocked, rule := fw.Blocks(port)
+		switch {
+		case rule != "":
+			out = append(out, Result{check, Error, fmt.Sprintf("%s's rule %q denies it: remove that rule (ufw status numbered, then ufw delete N), then run frontdoor again", fw.Kind, rule)})
+		case !blocked:
+			out = append(out, Result{check, OK, "open in " + fw.Kind})
+		case in.Playbook.Apache.OpenFirewall:
+			out = append(out, Result{check, OK, fmt.Sprintf("closed by %s: open_firewall opens it (%s)", fw.Kind, fw.OpenCommand(port))})
+		default:
+			out = append(out, Result{check, Warning, fmt.Sprintf("closed by %s (active): clients will not reach Apache, and verification through the proxy will fail; set apache: {open_firewall: true}, or run: %s",
+				fw.Kind, fw.OpenCommand(port))})
+		}
+	}
+	return out
 }
 
 // versionChecks are Apache's version against what the vhosts use (the compile refuses them too,

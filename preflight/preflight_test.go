@@ -3,6 +3,7 @@ package preflight
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,31 @@ func TestChecks(t *testing.T) {
 	in.Playbook, in.Address = load(t, "apps:\n  - product: confluence\n    url: http://localhost/wiki\n"), "10.9.9.9"
 	if got := find(Run(t.Context(), in), "dns localhost").String(); !strings.Contains(got, "not to this host (10.9.9.9)") {
 		t.Errorf("dns: %q", got)
+	}
+}
+
+// An active ufw that closes port 80 is a WARNING that says how to open it, OK when open_firewall
+// will, OK when a rule allows it, and an ERROR when an admin's rule denies it.
+func TestFirewallCheck(t *testing.T) {
+	f := healthy()
+	f.Firewall = distro.Firewall{Kind: "ufw", Active: true, Rules: []string{"allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in"}}
+	for _, c := range []struct {
+		yaml  string
+		rules []string
+		level Level
+		msg   string
+	}{
+		{"", nil, Warning, "closed by ufw (active): clients will not reach Apache, and verification through the proxy will fail; set apache: {open_firewall: true}, or run: ufw allow 80/tcp"},
+		{"apache:\n  open_firewall: true\n", nil, OK, "closed by ufw: open_firewall opens it (ufw allow 80/tcp)"},
+		{"", []string{"allow tcp 80,443 0.0.0.0/0 any 0.0.0.0/0 WWW%20Full - in"}, OK, "open in ufw"},
+		{"apache:\n  open_firewall: true\n", []string{"deny any 80 0.0.0.0/0 any 0.0.0.0/0 in"}, Error, `ufw's rule "deny any 80 0.0.0.0/0 any 0.0.0.0/0 in" denies it`},
+	} {
+		pb := load(t, "apps:\n  - product: confluence\n    url: http://localhost/wiki\n"+c.yaml)
+		g := *f
+		g.Firewall.Rules = append(slices.Clone(f.Firewall.Rules), c.rules...)
+		r := find(Run(t.Context(), Input{Playbook: pb, Facts: &g, Host: "h1", Address: "127.0.0.1", Sent: time.Now(), Received: time.Now()}), "firewall 80/tcp")
+		if r.Level != c.level || !strings.Contains(r.Message, c.msg) {
+			t.Errorf("%q %v: got %s", c.yaml, c.rules, r)
+		}
 	}
 }

@@ -338,7 +338,7 @@ func (r *HostRun) Verify(ctx context.Context) error {
 		}
 		r.Verified = append(r.Verified, res)
 		if err != nil {
-			return r.explainSELinux(err)
+			return r.explainFirewall(r.explainSELinux(err))
 		}
 	}
 	return nil
@@ -492,6 +492,20 @@ func (r *HostRun) Close() {
 // NewVerifyRun is a HostRun for verification alone (no connection).
 func NewVerifyRun(pb *playbooks.Playbook, h *playbooks.Host, opts Options) *HostRun {
 	return &HostRun{Host: h, pb: pb, opts: opts}
+}
+
+// explainFirewall adds, to a failed verification, that the host's firewall closes a public port.
+func (r *HostRun) explainFirewall(err error) error {
+	if r.Facts == nil || !r.Facts.Firewall.Active {
+		return err
+	}
+	for _, port := range playbooks.PublicPorts(r.pb.VHosts(r.Host.Name)) {
+		if blocked, _ := r.Facts.Firewall.Blocks(port); blocked {
+			return fmt.Errorf("%w\n%s on %s closes port %d/tcp: set apache: {open_firewall: true}, or run: %s",
+				err, r.Facts.Firewall.Kind, r.Host.Name, port, r.Facts.Firewall.OpenCommand(port))
+		}
+	}
+	return err
 }
 
 // explainSELinux adds the guide's SELinux diagnosis to a failed verification on a host where

@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/frontdoor-dev/frontdoor/internal/labtest"
 )
@@ -30,16 +32,7 @@ echo "port 80: $(ss -Hltn 'sport = :80' | wc -l) listener(s)"`) +
 // all: the packages purged, every file as it was, no service, nothing on :80.
 func TestInstallApache(t *testing.T) {
 	l := labtest.Open(t)
-	var h labtest.Host
-	for _, c := range l.Hosts {
-		if c.Flavor == "debian" && c.Init == "systemd" && strings.Join(c.Products, ",") == "jira" {
-			h = c
-			break
-		}
-	}
-	if h.Name == "" {
-		t.Skip("the lab has no Debian systemd host with Jira alone")
-	}
+	h := plainDebianHost(t, l)
 	l.ResetWithoutApache(t, h)
 	defer l.Reset(t, h)
 	public := "jira." + h.Name + ".lab.test"
@@ -99,6 +92,88 @@ func TestInstallApache(t *testing.T) {
 	}
 	if after := noApacheState(t, l, h); after != before {
 		t.Errorf("after the rollback the host is not as it was:\n%s", diffLines(before, after))
+	}
+}
+
+// plainDebianHost is a Debian host under systemd with Jira alone.
+func plainDebianHost(t *testing.T, l *labtest.Lab) labtest.Host {
+	for _, c := range l.Hosts {
+		if c.Flavor == "debian" && c.Init == "systemd" && strings.Join(c.Products, ",") == "jira" {
+			return c
+		}
+	}
+	t.Skip("the lab has no Debian systemd host with Jira alone")
+	return labtest.Host{}
+}
+
+// ufwState is ufw's rules as the tests compare them: its files, and what it has loaded.
+func ufwState(t *testing.T, l *labtest.Lab, h labtest.Host) string {
+	return l.FileState(t, h, "/etc/ufw/user.rules") + "\n" + l.FileState(t, h, "/etc/ufw/user6.rules") + "\n" + l.Exec(t, h, "ufw status verbose")
+}
+
+// reachable says whether the controller gets an HTTP answer from the host's port 80 in 3 s.
+func reachable(h labtest.Host) bool {
+	c := &http.Client{Timeout: 3 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get("http://" + h.Address + "/")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
+}
+
+// TestFirewall (issue 14): a Debian host whose ufw is active with only SSH allowed, so port 80 is
+// closed to the controller. plan warns and says how to open it; with apache.open_firewall the
+// port is opened (ufw allow 80/tcp) and verification passes; a failed apply (a directive
+// configtest rejects) closes it again, ufw's files byte-exact; a second apply changes nothing.
+func TestFirewall(t *testing.T) {
+	l := labtest.Open(t)
+	h := plainDebianHost(t, l)
+	l.Reset(t, h)
+	defer l.Reset(t, h)
+	l.Exec(t, h, "ufw allow 22/tcp >/dev/null && ufw --force enable >/dev/null")
+	public := "jira." + h.Name + ".lab.test"
+	if reachable(h) {
+		t.Fatal("port 80 answers with ufw active and only 22/tcp allowed")
+	}
+	before := ufwState(t, l, h) + snapshot(t, l, h)
+
+	plain := writeFile(t, "plain.yaml", "apps:\n  - product: jira\n    url: http://"+public+"\n")
+	r := frontdoor(t, nil, "plan", "--preflight-only", "-i", l.Inventory, "--limit", h.Name, plain)
+	if !strings.Contains(r.stdout, "preflight WARNING firewall 80/tcp: closed by ufw (active): clients will not reach Apache, and verification through the proxy will fail; set apache: {open_firewall: true}, or run: ufw allow 80/tcp") {
+		t.Fatalf("plan --preflight-only with ufw closing 80:\n%s", r)
+	}
+
+	bad := writeFile(t, "bad.yaml", "apps:\n  - product: jira\n    url: http://"+public+"\napache:\n  open_firewall: true\n  directives:\n    - NoSuchDirective on\n")
+	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, bad)
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "rolled back") || !strings.Contains(r.stdout, "firewall: port 80/tcp (ufw)") {
+		t.Fatalf("apply with a bad directive:\n%s", r)
+	}
+	if after := ufwState(t, l, h) + snapshot(t, l, h); after != before {
+		t.Errorf("after the rollback ufw or the files are not as they were:\n%s", diffLines(before, after))
+	}
+	if reachable(h) {
+		t.Error("port 80 answers after the rollback")
+	}
+
+	pb := writeFile(t, "open.yaml", "apps:\n  - product: jira\n    url: http://"+public+"\napache:\n  open_firewall: true\n")
+	r = frontdoor(t, nil, "plan", "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 2 || !strings.Contains(r.stdout, "! firewall: port 80/tcp (ufw): ufw is active and closes it: open it (open_firewall)") {
+		t.Fatalf("plan with open_firewall:\n%s", r)
+	}
+	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 0 || !strings.Contains(r.stdout, h.Name+": verified http://"+public) {
+		t.Fatalf("apply with open_firewall:\n%s", r)
+	}
+	if got := l.Exec(t, h, "ufw status"); !strings.Contains(got, "80/tcp                     ALLOW       Anywhere") {
+		t.Errorf("ufw after the apply:\n%s", got)
+	}
+	if got := curlLocation(t, h, public); got != "302 http://"+public+"/secure/Dashboard.jspa" {
+		t.Errorf("curl through the opened port: %q", got)
+	}
+	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 0 || !strings.Contains(r.stdout, "no changes (nothing restarted)") {
+		t.Fatalf("second apply:\n%s", r)
 	}
 }
 
