@@ -156,7 +156,7 @@ func (f *Facts) Supported() error {
 		return nil
 	case RedHat:
 		if f.Apache.Layout != "redhat" {
-			return fmt.Errorf("%s (family redhat) has no /etc/httpd/conf/httpd.conf: install Apache first (dnf install httpd, or yum install httpd); nothing was changed", f.OS.PrettyName)
+			return fmt.Errorf("%s (family redhat) has no /etc/httpd/conf/httpd.conf: install Apache first (dnf install httpd, or yum install httpd), or let frontdoor install it (apache: {install: true} in the playbook); nothing was changed", f.OS.PrettyName)
 		}
 		if !slices.Contains(f.Apache.Binaries, "httpd") {
 			return fmt.Errorf("the httpd binary is not on PATH: this Apache is not the distribution's packaged layout")
@@ -172,18 +172,23 @@ func (f *Facts) Supported() error {
 	}
 }
 
-// Installable says whether frontdoor can install Apache here (apache.install): a Debian or Ubuntu
-// host with no Apache at all. Elsewhere it says what to do instead.
+// Installable says whether frontdoor can install Apache here (apache.install): a Debian, Ubuntu
+// or Red Hat-family (with systemd) host with no Apache at all. Elsewhere it says what to do instead.
 func (f *Facts) Installable() error {
 	switch {
 	case f.Family == Debian && f.Apache.Layout == "" && !slices.Contains(f.Apache.Binaries, "apache2ctl"):
 		return nil
-	case f.Family == RedHat:
-		return fmt.Errorf("apache.install installs Apache on Debian and Ubuntu hosts only: on %s install it yourself (dnf install httpd mod_ssl; systemctl enable --now httpd), then run frontdoor again; nothing was changed", f.OS.PrettyName)
+	case f.Family == RedHat && f.Apache.Layout == "" && !slices.Contains(f.Apache.Binaries, "httpd"):
+		if f.Init != "systemd" {
+			return fmt.Errorf("apache.install on %s needs systemd (it runs systemctl enable --now httpd): install Apache yourself (dnf install httpd), then run frontdoor again; nothing was changed", f.OS.PrettyName)
+		}
+		return nil
 	case f.Family == Windows:
-		return fmt.Errorf("apache.install installs Apache on Debian and Ubuntu hosts only: on %s install Apache Lounge (unpack it to the playbook's apache.windows_root, then httpd.exe -k install), then run frontdoor again; nothing was changed", f.Windows)
+		return fmt.Errorf("apache.install installs Apache on Linux hosts only: on %s install Apache Lounge (unpack it to the playbook's apache.windows_root, then httpd.exe -k install), then run frontdoor again; nothing was changed", f.Windows)
 	case f.Family == Debian:
 		return fmt.Errorf("apache2ctl is on PATH but /etc/apache2/apache2.conf is missing: a broken or hand-made Apache install, which apache.install does not touch; repair it (apt-get install --reinstall apache2) and run frontdoor again; nothing was changed")
+	case f.Family == RedHat:
+		return fmt.Errorf("httpd is on PATH but /etc/httpd/conf/httpd.conf is missing: a broken or hand-made Apache install, which apache.install does not touch; repair it (dnf reinstall httpd) and run frontdoor again; nothing was changed")
 	}
 	return f.Supported()
 }

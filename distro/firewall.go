@@ -35,10 +35,13 @@ func (fw Firewall) Blocks(port int) (blocked bool, rule string) {
 	}
 	switch fw.Kind {
 	case "ufw":
-		// ufw matches its rules in order; the first that covers the port decides.
+		// ufw matches its rules in order; the first that covers the port for every client
+		// decides. A rule for some sources only (fail2ban's deny of one address, an allow from a
+		// private network) says nothing about the public.
+		anywhere := func(a string) bool { return a == "0.0.0.0/0" || a == "::/0" }
 		for _, r := range fw.Rules {
-			f := strings.Fields(r)
-			if len(f) < 6 || f[len(f)-1] != "in" || (f[1] != "tcp" && f[1] != "any") || !portIn(f[2], port) {
+			f := strings.Fields(r) // action proto dport dst sport src [dapp sapp] direction
+			if len(f) < 7 || f[len(f)-1] != "in" || (f[1] != "tcp" && f[1] != "any") || !portIn(f[2], port) || !anywhere(f[3]) || !anywhere(f[5]) {
 				continue
 			}
 			if f[0] == "allow" || f[0] == "limit" {

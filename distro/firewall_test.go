@@ -24,7 +24,7 @@ func TestFirewallBlocks(t *testing.T) {
 	if fw.Kind != "ufw" || !fw.Active || fw.DefaultAllow || len(fw.Rules) != 5 {
 		t.Fatalf("parsed: %+v", fw)
 	}
-	for port, want := range map[int]string{22: "open", 80: "open", 443: "open", 8005: "open", 9000: "open", 81: "denied", 8080: "closed", 8443: "closed"} {
+	for port, want := range map[int]string{22: "open", 80: "open", 443: "open", 8005: "open", 9000: "closed" /* from 10.0.0.0/8 only */, 81: "denied", 8080: "closed", 8443: "closed"} {
 		blocked, rule := fw.Blocks(port)
 		got := "open"
 		if blocked {
@@ -83,6 +83,49 @@ func TestFirewallCommands(t *testing.T) {
 	}
 	for _, c := range []string{"ufw disable", "ufw delete allow 22/tcp; reboot", "ufw allow 80/tcp", strings.Replace(fd.CloseCommand(80), "remove", "add", 2),
 		"firewall-cmd -q --permanent --remove-service=ssh && firewall-cmd -q --remove-service=ssh"} {
+		if Replayable(c) {
+			t.Errorf("replayable: %s", c)
+		}
+	}
+}
+
+// A ufw rule for some sources only decides nothing for the public: fail2ban's deny of one
+// address does not close the port, an allow from a private network does not open it.
+func TestFirewallRulesForSomeSources(t *testing.T) {
+	var f Facts
+	f.parseFirewall([]string{"ufw yes DROP",
+		"rule deny any any 0.0.0.0/0 any 203.0.113.9 in",
+		"rule allow tcp 443 0.0.0.0/0 any 10.0.0.0/8 in",
+		"rule allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in"})
+	if b, rule := f.Firewall.Blocks(80); b || rule != "" {
+		t.Errorf("80: blocked=%v by %q", b, rule)
+	}
+	if b, rule := f.Firewall.Blocks(443); !b || rule != "" {
+		t.Errorf("443: blocked=%v by %q, want closed by the default policy", b, rule)
+	}
+}
+
+// The undo of apache.install is replayable exactly as frontdoor writes it, and nothing like it is.
+func TestUninstallReplayable(t *testing.T) {
+	pkgs := []string{"libapr1", "liblua5.3-0", "apache2-bin", "apache2"}
+	for _, c := range []string{PurgeCommand(pkgs, false), PurgeCommand(pkgs, true), DnfRemoveCommand([]string{"httpd", "mod_ssl", "apr-util"})} {
+		if !Replayable(c) {
+			t.Errorf("not replayable: %s", c)
+		}
+	}
+	for _, c := range []string{
+		PurgeCommand([]string{"apache2;reboot"}, false),
+		PurgeCommand([]string{"ssh.", "sudo+"}, false), // apt reads "ssh." as a pattern, "sudo+" as install
+		PurgeCommand([]string{"apache2"}, false) + " && rm -rf /",
+		strings.Replace(PurgeCommand(pkgs, true), AptStateDir, "/etc", 2),
+		strings.Replace(PurgeCommand(pkgs, false), "grep -vxF -e libapr1", "true || grep -vxF -e libapr1", 1),
+		PurgeCommand([]string{"$(id)"}, false),
+		DnfRemoveCommand([]string{"httpd"}) + " && rm -rf /",
+		strings.Replace(DnfRemoveCommand([]string{"httpd"}), " --noautoremove httpd 2>", " httpd 2>", 1),
+		"dnf remove -y -q httpd",
+		"ufw delete allow 22/tcp",
+		"firewall-cmd -q --permanent --remove-service=http && firewall-cmd -q --remove-port=22/tcp",
+	} {
 		if Replayable(c) {
 			t.Errorf("replayable: %s", c)
 		}

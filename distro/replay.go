@@ -22,12 +22,6 @@ var replayable = []*regexp.Regexp{
 	// mod_md's store, created by frontdoor for an https app with acme: (steps/apache.MDStore):
 	// those paths only.
 	regexp.MustCompile(`^rm -rf /var/lib/(apache2|httpd)/md$`),
-	// Removing the packages apache.install added (steps/apache.PurgeCommand): Debian package
-	// names only, so nothing but apt-get purge of named packages can run.
-	regexp.MustCompile(`^DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 purge( [a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?)+( && rmdir --ignore-fail-on-non-empty /var/lib/apache2)?$`),
-	// Closing a port that open_firewall opened (distro.Firewall.CloseCommand).
-	regexp.MustCompile(`^ufw delete allow [0-9]{1,5}/tcp$`),
-	regexp.MustCompile(`^firewall-cmd -q --permanent --remove-(port=[0-9]{1,5}/tcp|service=https?) && firewall-cmd -q --remove-(port=[0-9]{1,5}/tcp|service=https?)$`),
 	// An install's own start or stop script, when the app has no init service (any install
 	// path the playbook accepts: no quote, no control character).
 	regexp.MustCompile(`^'(/[^'\x00-\x1f/]+)+/(bin/)?(start|stop)[A-Za-z0-9_-]*\.sh'$`),
@@ -39,6 +33,24 @@ var (
 	winScriptR     = regexp.MustCompile(`^[A-Za-z]:\\[^'"%&|<>^\x00-\x1f]*\\(bin\\)?(start|stop)[A-Za-z0-9_-]*\.bat$`)
 )
 
+// closePortRe finds the port a firewall undo closes (see Firewall.CloseCommand).
+var closePortRe = regexp.MustCompile(`^(?:ufw delete allow |firewall-cmd -q --permanent --remove-port=)([0-9]{1,5})/tcp|^firewall-cmd -q --permanent --remove-service=(https?) `)
+
+// closedPort is the port a firewall undo names, 0 for none.
+func closedPort(cmd string) int {
+	m := closePortRe.FindStringSubmatch(cmd)
+	switch {
+	case m == nil:
+		return 0
+	case m[2] == "http":
+		return 80
+	case m[2] == "https":
+		return 443
+	}
+	port, _ := strconv.Atoi(m[1])
+	return port
+}
+
 var readyRe = regexp.MustCompile(`http://127\.0\.0\.1:(\d+)/[\s\S]*echo '([A-Za-z0-9_-]+) does not answer on port \d+ after (\d+) s'`)
 
 // Replayable says whether cmd is one frontdoor writes into a journal (see replayable), for the
@@ -48,6 +60,15 @@ func Replayable(cmd string) bool {
 		if re.MatchString(cmd) {
 			return !strings.Contains(cmd, "/../") && !strings.Contains(cmd, "/./")
 		}
+	}
+	// The undo of apache.install, and of open_firewall: rebuilt from what they name, they must
+	// be frontdoor's own command exactly.
+	if replayableUninstall(cmd) {
+		return true
+	}
+	if port := closedPort(cmd); port > 0 && port != 22 {
+		// Never port 22: a journal edited on the host must not become a way to close SSH.
+		return cmd == (Firewall{Kind: "ufw"}).CloseCommand(port) || cmd == (Firewall{Kind: "firewalld"}).CloseCommand(port)
 	}
 	if m := readyRe.FindStringSubmatch(cmd); m != nil {
 		port, _ := strconv.Atoi(m[1])

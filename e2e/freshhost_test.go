@@ -95,6 +95,65 @@ func TestInstallApache(t *testing.T) {
 	}
 }
 
+// noHttpdState is noApacheState on the CentOS-layout host: what RHEL's httpd package and its
+// service put on a host. /var/log/httpd is left out: rpm keeps a folder that holds logs it does
+// not own (the run's own httpd wrote them), as dnf remove does on RHEL.
+func noHttpdState(t *testing.T, l *labtest.Lab, h labtest.Host) string {
+	return l.Exec(t, h, `for d in /etc /usr/sbin /usr/libexec /var/lib/frontdoor-lab-rpm /lib/systemd/system; do
+  [ -e "$d" ] && find "$d" -xdev | sort | while read -r f; do if [ -f "$f" ] && [ ! -L "$f" ]; then echo "$f $(sha256sum <"$f" | cut -c1-16) $(stat -c '%a %U' "$f")"; else echo "$f $(stat -c '%F %a' "$f")"; fi; done
+done
+echo "service: $(systemctl is-enabled httpd 2>&1) $(systemctl is-active httpd 2>&1)"
+echo "port 80: $(ss -Hltn 'sport = :80' | wc -l) listener(s)"`) +
+		"/opt/atlassian/jira/conf/server.xml " + l.FileState(t, h, "/opt/atlassian/jira/conf/server.xml") + "\n"
+}
+
+// TestInstallApacheRedHat (issue 14) is TestInstallApache on the CentOS-layout host, whose dnf is
+// EMULATED (testdata/lab/flavors/rocky/usr/bin/dnf: it installs the host's own httpd layout,
+// moved aside by LAB_NO_APACHE_OF_<i>, as RHEL's package would; the lab has no RPM repository).
+// What is real: frontdoor's commands and their order (dnf install --assumeno at plan, dnf install
+// then systemctl enable --now httpd, dnf remove last on rollback), the real systemd starting and
+// disabling httpd, Apache's configtest refusing the directive.
+func TestInstallApacheRedHat(t *testing.T) {
+	l := labtest.Open(t)
+	h := l.HostWithFlavor(t, "rocky")
+	l.ResetWithoutApache(t, h)
+	defer l.Reset(t, h)
+	public := "jira." + h.Name + ".lab.test"
+	before := noHttpdState(t, l, h)
+	if !strings.Contains(before, "port 80: 0 listener(s)") || strings.Contains(before, "/etc/httpd\n") {
+		t.Fatalf("the host was not started without Apache:\n%s", before)
+	}
+	pb := writeFile(t, "install.yaml", "apps:\n  - product: jira\n    url: http://"+public+"\napache:\n  install: true\n")
+	r := frontdoor(t, nil, "plan", "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 2 || !strings.Contains(r.stdout, "! install package httpd: from the host's repositories, without weak dependencies; then systemctl enable --now httpd: 1 new package(s): httpd") {
+		t.Fatalf("plan with apache.install:\n%s", r)
+	}
+	if after := noHttpdState(t, l, h); after != before {
+		t.Fatalf("plan changed the host:\n%s", diffLines(before, after))
+	}
+	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 0 || !strings.Contains(r.stdout, h.Name+": verified http://"+public) {
+		t.Fatalf("apply with the install:\n%s", r)
+	}
+	if got := l.Exec(t, h, "systemctl is-enabled httpd; systemctl is-active httpd"); got != "enabled\nactive\n" {
+		t.Errorf("httpd after the install: %q", got)
+	}
+	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 0 || !strings.Contains(r.stdout, "no changes (nothing restarted)") {
+		t.Fatalf("second apply:\n%s", r)
+	}
+
+	l.ResetWithoutApache(t, h)
+	bad := writeFile(t, "bad.yaml", "apps:\n  - product: jira\n    url: http://"+public+"\napache:\n  install: true\n  directives:\n    - NoSuchDirective on\n")
+	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, bad)
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "NoSuchDirective") || !strings.Contains(r.stdout+r.stderr, "rolled back") {
+		t.Fatalf("apply with a bad directive after the install:\n%s", r)
+	}
+	if after := noHttpdState(t, l, h); after != before {
+		t.Errorf("after the rollback the host is not as it was:\n%s", diffLines(before, after))
+	}
+}
+
 // plainDebianHost is a Debian host under systemd with Jira alone.
 func plainDebianHost(t *testing.T, l *labtest.Lab) labtest.Host {
 	for _, c := range l.Hosts {

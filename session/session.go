@@ -185,7 +185,13 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 			r.Err = fmt.Errorf("%s: %w", h.Name, err)
 			return
 		}
-		r.Install = &apache.InstallStep{}
+		https, acme := false, false
+		for _, a := range r.pb.Apps {
+			if a.PublicFor(h.Name).Scheme == "https" {
+				https, acme = true, acme || (a.TLS != nil && a.TLS.ACME != nil)
+			}
+		}
+		r.Install = apache.NewInstall(r.Facts.Family, https, acme)
 	}
 	c.SetSFTPServer(r.Facts.SFTPServer)
 	r.Notes = r.pb.Notes(r.Facts, h.Name)
@@ -211,7 +217,7 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 		Resolver: DNSResolver(h), Sent: sent, Received: received})
 	if r.Install != nil {
 		r.Preflight = append([]preflight.Result{{Check: "apache", Level: preflight.OK,
-			Message: "not installed: apache.install installs " + apache.Package + " from the host's repositories first"}}, r.Preflight...)
+			Message: "not installed: apache.install installs " + strings.Join(r.Install.Packages, " ") + " from the host's repositories first"}}, r.Preflight...)
 	}
 	if err := preflight.Failed(r.Preflight, r.opts.StrictPreflight); err != nil {
 		r.Err = fmt.Errorf("%s: %w", h.Name, err)
@@ -279,7 +285,7 @@ func (r *HostRun) plan(ctx context.Context, f *distro.Facts) (*steps.Plan, error
 	if r.Install != nil {
 		// The rest is planned from what the install puts there (Apply); the simulation says
 		// which packages it brings, from the host's lists as they are.
-		out, _ := r.Conn.Run(ctx, apache.Simulate, nil)
+		out, _ := r.Conn.Run(ctx, r.Install.Simulate(), nil)
 		r.Install.Simulated = string(out)
 		return steps.MakePlan(ctx, r.Conn, []steps.Step{r.Install}, nil)
 	}
@@ -466,7 +472,7 @@ func (r *HostRun) applyInstall(ctx context.Context) {
 	}
 	if err != nil {
 		r.Install = nil
-		fail(fmt.Errorf("plan after installing %s: %w", apache.Package, err))
+		fail(fmt.Errorf("plan after installing %s: %w", strings.Join(installed.Packages, " "), err))
 		return
 	}
 	for i, c := range rest.Changes {

@@ -258,9 +258,9 @@ func (l *Lab) Reset(t testing.TB, hosts ...Host) {
 	l.Script(t, "reset", args...)
 }
 
-// ResetWithoutApache puts a Debian host back to a fresh boot without Apache (LAB_NO_APACHE_OF_<i>:
-// its packages purged, apt pointed at the lab's signed mirror alone); a later Reset gives it
-// Apache again.
+// ResetWithoutApache puts a Debian or rocky host back to a fresh boot without Apache
+// (LAB_NO_APACHE_OF_<i>: on Debian its packages purged, apt pointed at the lab's signed mirror
+// alone; on rocky httpd left to the EMULATED dnf); a later Reset gives it Apache again.
 func (l *Lab) ResetWithoutApache(t testing.TB, h Host) {
 	t.Helper()
 	c := exec.Command(filepath.Join(l.Dir, "reset"), fmt.Sprint(h.Index))

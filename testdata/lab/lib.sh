@@ -158,7 +158,8 @@ UNIT
 }
 
 # host_no_apache I: whether host i starts without Apache (LAB_NO_APACHE_OF_<i>=1): a fresh host for
-# apache: {install: true}, whose only apt repository is the lab's mirror (build's stage 2b).
+# apache: {install: true}: on Debian its only apt repository is the lab's mirror (build's stage
+# 2b); on the rocky flavor the EMULATED dnf installs it.
 host_no_apache() {
 	local v=LAB_NO_APACHE_OF_$1
 	[ "${!v:-}" = 1 ]
@@ -189,6 +190,21 @@ SH
 		chroot "$2/merged" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -euc "$3" _ "$4" "$5"
 	' _ "$LAB_BASE" "$d" "$script" "$(tr -s '\n' ' ' <"$LAB_ROOT/mirror/apache-set")" "http://$LAB_NET.1:$LAB_MIRROR_PORT" ||
 		die "removing Apache from $d failed"
+	touch "$d/no-apache"
+}
+
+# without_httpd D: the CentOS-layout host of dir D without Apache: its httpd "package" (the
+# /etc/httpd layout, the unit, the emulated httpd and apachectl) moved into the EMULATED dnf's
+# payload (/usr/share/frontdoor-lab/rpm/httpd), its service not enabled; dnf install httpd puts
+# it back as RHEL's package would. The apache user stays, as RPM leaves users it created.
+without_httpd() {
+	local d=$1 r=$1/upper/usr/share/frontdoor-lab/rpm/httpd
+	mkdir -p "$r/etc/systemd/system" "$r/usr/sbin" "$r/var/log"
+	mv "$d/upper/etc/httpd" "$r/etc/httpd"
+	mv "$d/upper/var/log/httpd" "$r/var/log/httpd"
+	mv "$d/upper/etc/systemd/system/httpd.service" "$r/etc/systemd/system/httpd.service"
+	rm -f "$d/upper/etc/systemd/system/multi-user.target.wants/httpd.service"
+	mv "$d/upper/usr/sbin/httpd" "$d/upper/usr/sbin/apachectl" "$r/usr/sbin/"
 	touch "$d/no-apache"
 }
 
@@ -227,8 +243,11 @@ prepare_disk() {
 	*) die "LAB_FLAVOR_OF_$i must be debian, rocky or windows, got '$flavor'" ;;
 	esac
 	if host_no_apache "$i"; then
-		[ "$flavor" = debian ] || die "LAB_NO_APACHE_OF_$i=1 is for a Debian host (LAB_FLAVOR_OF_$i is $flavor)"
-		without_apache "$d"
+		case $flavor in
+		debian) without_apache "$d" ;;
+		rocky) without_httpd "$d" ;;
+		*) die "LAB_NO_APACHE_OF_$i=1 is for a Debian or rocky host (LAB_FLAVOR_OF_$i is $flavor)" ;;
+		esac
 	fi
 }
 
