@@ -104,30 +104,3 @@ func TestFirewallRulesForSomeSources(t *testing.T) {
 		t.Errorf("443: blocked=%v by %q, want closed by the default policy", b, rule)
 	}
 }
-
-// The undo of apache.install is replayable exactly as frontdoor writes it, and nothing like it is.
-func TestUninstallReplayable(t *testing.T) {
-	pkgs := []string{"libapr1", "liblua5.3-0", "apache2-bin", "apache2"}
-	for _, c := range []string{PurgeCommand(pkgs, false), PurgeCommand(pkgs, true), DnfRemoveCommand([]string{"httpd", "mod_ssl", "apr-util"})} {
-		if !Replayable(c) {
-			t.Errorf("not replayable: %s", c)
-		}
-	}
-	for _, c := range []string{
-		PurgeCommand([]string{"apache2;reboot"}, false),
-		PurgeCommand([]string{"ssh.", "sudo+"}, false), // apt reads "ssh." as a pattern, "sudo+" as install
-		PurgeCommand([]string{"apache2"}, false) + " && rm -rf /",
-		strings.Replace(PurgeCommand(pkgs, true), AptStateDir, "/etc", 2),
-		strings.Replace(PurgeCommand(pkgs, false), "grep -vxF -e libapr1", "true || grep -vxF -e libapr1", 1),
-		PurgeCommand([]string{"$(id)"}, false),
-		DnfRemoveCommand([]string{"httpd"}) + " && rm -rf /",
-		strings.Replace(DnfRemoveCommand([]string{"httpd"}), " --noautoremove httpd 2>", " httpd 2>", 1),
-		"dnf remove -y -q httpd",
-		"ufw delete allow 22/tcp",
-		"firewall-cmd -q --permanent --remove-service=http && firewall-cmd -q --remove-port=22/tcp",
-	} {
-		if Replayable(c) {
-			t.Errorf("replayable: %s", c)
-		}
-	}
-}
