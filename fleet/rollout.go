@@ -241,6 +241,11 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 		store := NewStore(r.Conn, ro.Owner.Run, ro.Owner, r.Facts.Dialect())
 		r.Store, hr.store = store, store
 		r.Apply(ctx)
+		if r.Installed {
+			// The plan confirmed was the install alone; the rest, planned from the installed
+			// files, is recorded (ledger, report, output) as the whole apply's plan.
+			ro.Emit.Emit(PlanEvent(r, hr.Batch, ro.Emit.explain))
+		}
 		var rbe *steps.RollbackError
 		if errors.As(r.Err, &rbe) {
 			rbe.Run = ro.Owner.Run

@@ -74,6 +74,9 @@ type HostRun struct {
 	// Install is the pending install of Apache on a host without it (apache.install): Plan is
 	// then that step alone, and the apply plans the rest from the installed files.
 	Install *apache.InstallStep
+	// Installed: the apply installed Apache and planned the rest; Plan is then the whole apply
+	// (the install, then what was planned from the installed files).
+	Installed bool
 
 	pb   *playbooks.Playbook
 	opts Options
@@ -486,6 +489,7 @@ func (r *HostRun) applyInstall(ctx context.Context) {
 	// The plan reported from here on is the whole apply: the install, then the rest.
 	r.Plan = &steps.Plan{Host: r.Plan.Host, Steps: append([]steps.Step{installed}, rest.Steps...),
 		Changes: append(slices.Clip(r.Plan.Changes[:1]), rest.Changes...), Services: rest.Services}
+	r.Installed = true
 }
 
 // Close ends the connection.
