@@ -38,6 +38,7 @@ type output struct {
 	text      bool
 	verbose   bool
 	shown     map[string]bool // hosts whose plan was already printed (before the confirmation)
+	plans     map[string]int  // host.plan events seen per host (a second: the plan after an install)
 	progress  *progressView
 	w         io.Writer
 	mu        sync.Mutex
@@ -76,7 +77,7 @@ func textOutput(c *cli.Context) (bool, error) {
 }
 
 func openOutput(c *cli.Context, l *loaded, run string) (*output, error) {
-	o := &output{l: l, verbose: c.Bool("verbose"), shown: map[string]bool{}, w: l.out}
+	o := &output{l: l, verbose: c.Bool("verbose"), shown: map[string]bool{}, plans: map[string]int{}, w: l.out}
 	var err error
 	if o.text, err = textOutput(c); err != nil {
 		return nil, err
@@ -219,7 +220,8 @@ func (o *output) printText(e fleet.Event) {
 			o.printf("-- batch %d: %s\n", e.Batch, strings.Join(e.Hosts, ", "))
 		}
 	case fleet.HostPlan:
-		if !o.shown[e.Host] {
+		// A second plan of a host is the whole apply after Apache was installed: new to the user.
+		if o.plans[e.Host]++; !o.shown[e.Host] || o.plans[e.Host] > 1 {
 			var b strings.Builder
 			renderPlan(&b, e, o.verbose)
 			o.printf("%s", b.String())

@@ -205,6 +205,7 @@ without_httpd() {
 	mv "$d/upper/etc/systemd/system/httpd.service" "$r/etc/systemd/system/httpd.service"
 	rm -f "$d/upper/etc/systemd/system/multi-user.target.wants/httpd.service"
 	mv "$d/upper/usr/sbin/httpd" "$d/upper/usr/sbin/apachectl" "$r/usr/sbin/"
+	mknod "$d/upper/usr/sbin/apachectl" c 0 0 # Debian's apachectl symlink stays hidden (a whiteout)
 	touch "$d/no-apache"
 }
 
