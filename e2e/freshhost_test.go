@@ -15,9 +15,7 @@ import (
 // (and each file's hash) under the places an Apache install writes, the packages dpkg knows of
 // Apache's set, its service, and anything listening on :80. Read without frontdoor.
 func noApacheState(t *testing.T, l *labtest.Lab, h labtest.Host) string {
-	return l.Exec(t, h, `for d in /etc /usr/sbin /usr/lib/apache2 /usr/share/apache2 /var/lib/apache2 /var/www /var/log/apache2 /lib/systemd/system; do
-  [ -e "$d" ] && find "$d" -xdev | sort | while read -r f; do if [ -f "$f" ] && [ ! -L "$f" ]; then echo "$f $(sha256sum <"$f" | cut -c1-16) $(stat -c '%a %U' "$f")"; else echo "$f $(stat -c '%F %a' "$f")"; fi; done
-done
+	return l.Exec(t, h, treeState("/etc /usr/sbin /usr/lib/apache2 /usr/share/apache2 /var/lib/apache2 /var/www /var/log/apache2 /lib/systemd/system")+`
 dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' apache2 apache2-bin apache2-data apache2-utils libapr1 libaprutil1 2>&1
 echo "service: $(systemctl is-enabled apache2 2>&1) $(systemctl is-active apache2 2>&1)"
 echo "port 80: $(ss -Hltn 'sport = :80' | wc -l) listener(s)"`) +
@@ -37,7 +35,7 @@ func TestInstallApache(t *testing.T) {
 	defer l.Reset(t, h)
 	public := "jira." + h.Name + ".lab.test"
 	before := noApacheState(t, l, h)
-	if !strings.Contains(before, "port 80: 0 listener(s)") || strings.Contains(before, "/etc/apache2\n") {
+	if !strings.Contains(before, "port 80: 0 listener(s)") || strings.Contains(before, "\n/etc/apache2 ") {
 		t.Fatalf("the host was not started without Apache:\n%s", before)
 	}
 
@@ -93,13 +91,18 @@ func TestInstallApache(t *testing.T) {
 
 }
 
+// treeState is a shell command listing every path under dirs (those that exist) with its type,
+// mode, owner and link target, then every regular file's sha256: a tree compared before and after.
+func treeState(dirs string) string {
+	return `for d in ` + dirs + `; do [ -e "$d" ] && find "$d" -xdev -printf '%p %y %m %u %l\n'; done | sort
+for d in ` + dirs + `; do [ -e "$d" ] && find "$d" -xdev -type f -print0; done | xargs -0 -r sha256sum | sort`
+}
+
 // noHttpdState is noApacheState on the CentOS-layout host: what RHEL's httpd package and its
 // service put on a host. /var/log/httpd is left out: rpm keeps a folder that holds logs it does
 // not own (the run's own httpd wrote them), as dnf remove does on RHEL.
 func noHttpdState(t *testing.T, l *labtest.Lab, h labtest.Host) string {
-	return l.Exec(t, h, `for d in /etc /usr/sbin /usr/libexec /var/lib/frontdoor-lab-rpm /lib/systemd/system; do
-  [ -e "$d" ] && find "$d" -xdev | sort | while read -r f; do if [ -f "$f" ] && [ ! -L "$f" ]; then echo "$f $(sha256sum <"$f" | cut -c1-16) $(stat -c '%a %U' "$f")"; else echo "$f $(stat -c '%F %a' "$f")"; fi; done
-done
+	return l.Exec(t, h, treeState("/etc /usr/sbin /usr/libexec /var/lib/frontdoor-lab-rpm /lib/systemd/system")+`
 echo "service: $(systemctl is-enabled httpd 2>&1) $(systemctl is-active httpd 2>&1)"
 echo "port 80: $(ss -Hltn 'sport = :80' | wc -l) listener(s)"`) +
 		"/opt/atlassian/jira/conf/server.xml " + l.FileState(t, h, "/opt/atlassian/jira/conf/server.xml") + "\n"
@@ -118,7 +121,7 @@ func TestInstallApacheRedHat(t *testing.T) {
 	defer l.Reset(t, h)
 	public := "jira." + h.Name + ".lab.test"
 	before := noHttpdState(t, l, h)
-	if !strings.Contains(before, "port 80: 0 listener(s)") || strings.Contains(before, "/etc/httpd\n") {
+	if !strings.Contains(before, "port 80: 0 listener(s)") || strings.Contains(before, "\n/etc/httpd ") {
 		t.Fatalf("the host was not started without Apache:\n%s", before)
 	}
 	pb := writeFile(t, "install.yaml", "apps:\n  - product: jira\n    url: http://"+public+"\napache:\n  install: true\n")
