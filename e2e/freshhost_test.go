@@ -55,24 +55,10 @@ func TestInstallApache(t *testing.T) {
 		!strings.Contains(r.stdout, "preflight OK      port 80: free") {
 		t.Fatalf("plan --preflight-only with apache.install:\n%s", r)
 	}
-	if after := noApacheState(t, l, h); after != before {
-		t.Fatalf("plan changed the host:\n%s", diffLines(before, after))
-	}
-
-	// A failure after the install: configtest refuses a directive, and the rollback purges Apache.
-	bad := writeFile(t, "bad.yaml", "apps:\n  - product: jira\n    url: http://"+public+"\napache:\n  install: true\n  directives:\n    - NoSuchDirective on\n")
-	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, bad)
-	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "NoSuchDirective") || !strings.Contains(r.stdout+r.stderr, "rolled back") {
-		t.Fatalf("apply with a bad directive after the install:\n%s", r)
-	}
-	if after := noApacheState(t, l, h); after != before {
-		t.Errorf("after the rollback the host is not as it was:\n%s", diffLines(before, after))
-	}
-	// Then the install that succeeds, on the host the rollback left; its output ends with the
-	// whole apply's plan (what was planned from the installed files).
-	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
-	if r.code != 0 || !strings.Contains(r.stdout, h.Name+": verified http://"+public) || !strings.Contains(r.stdout, "! apache: module proxy_http: enable module proxy_http") {
-		t.Fatalf("apply with the install:\n%s", r)
+	r = failThenInstall(t, l, h, public, before, func() string { return noApacheState(t, l, h) })
+	// Its output ends with the whole apply's plan (what was planned from the installed files).
+	if !strings.Contains(r.stdout, "! apache: module proxy_http: enable module proxy_http") {
+		t.Errorf("apply with the install does not show the plan made after it:\n%s", r)
 	}
 	if got := l.Exec(t, h, "dpkg-query -W -f='${db:Status-Abbrev}' apache2; systemctl is-enabled apache2"); got != "ii enabled\n" {
 		t.Errorf("apache2 after the install: %q", got)
@@ -84,11 +70,7 @@ func TestInstallApache(t *testing.T) {
 	if log, err := os.ReadFile(filepath.Join(labtest.Root(), "run", "labmirror.log")); err != nil || !strings.Contains(string(log), h.Address+":") || !strings.Contains(string(log), "/apache2_2.4") {
 		t.Errorf("the lab mirror's log does not show %s fetching apache2 (%v):\n%s", h.Address, err, log)
 	}
-	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
-	if r.code != 0 || !strings.Contains(r.stdout, "no changes (nothing restarted)") {
-		t.Fatalf("second apply:\n%s", r)
-	}
-
+	converged(t, l, h, pb)
 }
 
 // treeState is a shell command listing every path under dirs (those that exist) with its type,
@@ -96,6 +78,37 @@ func TestInstallApache(t *testing.T) {
 func treeState(dirs string) string {
 	return `for d in ` + dirs + `; do [ -e "$d" ] && find "$d" -xdev -printf '%p %y %m %u %l\n'; done | sort
 for d in ` + dirs + `; do [ -e "$d" ] && find "$d" -xdev -type f -print0; done | xargs -0 -r sha256sum | sort`
+}
+
+// failThenInstall is the fresh-host path after the plan (which must have changed nothing): an
+// apply that installs Apache and then fails configtest (a bad directive) is rolled back to the
+// host as it was (state); then the apply that installs for good verifies, and is returned.
+func failThenInstall(t *testing.T, l *labtest.Lab, h labtest.Host, public, before string, state func() string) result {
+	if after := state(); after != before {
+		t.Fatalf("plan changed the host:\n%s", diffLines(before, after))
+	}
+	bad := writeFile(t, "bad.yaml", "apps:\n  - product: jira\n    url: http://"+public+"\napache:\n  install: true\n  directives:\n    - NoSuchDirective on\n")
+	r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, bad)
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "NoSuchDirective") || !strings.Contains(r.stdout+r.stderr, "rolled back") {
+		t.Fatalf("apply with a bad directive after the install:\n%s", r)
+	}
+	if after := state(); after != before {
+		t.Errorf("after the rollback the host is not as it was:\n%s", diffLines(before, after))
+	}
+	pb := writeFile(t, "install.yaml", "apps:\n  - product: jira\n    url: http://"+public+"\napache:\n  install: true\n")
+	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 0 || !strings.Contains(r.stdout, h.Name+": verified http://"+public) {
+		t.Fatalf("apply with the install:\n%s", r)
+	}
+	return r
+}
+
+// converged: a second apply of pb changes nothing and restarts nothing.
+func converged(t *testing.T, l *labtest.Lab, h labtest.Host, pb string) {
+	r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
+	if r.code != 0 || !strings.Contains(r.stdout, "no changes (nothing restarted)") {
+		t.Fatalf("second apply:\n%s", r)
+	}
 }
 
 // noHttpdState is noApacheState on the CentOS-layout host: what RHEL's httpd package and its
@@ -129,28 +142,11 @@ func TestInstallApacheRedHat(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stdout, "! install package httpd: from the host's repositories, without weak dependencies; then systemctl enable --now httpd: 1 new package(s): httpd") {
 		t.Fatalf("plan with apache.install:\n%s", r)
 	}
-	if after := noHttpdState(t, l, h); after != before {
-		t.Fatalf("plan changed the host:\n%s", diffLines(before, after))
-	}
-	bad := writeFile(t, "bad.yaml", "apps:\n  - product: jira\n    url: http://"+public+"\napache:\n  install: true\n  directives:\n    - NoSuchDirective on\n")
-	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, bad)
-	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "NoSuchDirective") || !strings.Contains(r.stdout+r.stderr, "rolled back") {
-		t.Fatalf("apply with a bad directive after the install:\n%s", r)
-	}
-	if after := noHttpdState(t, l, h); after != before {
-		t.Errorf("after the rollback the host is not as it was:\n%s", diffLines(before, after))
-	}
-	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
-	if r.code != 0 || !strings.Contains(r.stdout, h.Name+": verified http://"+public) {
-		t.Fatalf("apply with the install:\n%s", r)
-	}
+	failThenInstall(t, l, h, public, before, func() string { return noHttpdState(t, l, h) })
 	if got := l.Exec(t, h, "systemctl is-enabled httpd; systemctl is-active httpd"); got != "enabled\nactive\n" {
 		t.Errorf("httpd after the install: %q", got)
 	}
-	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
-	if r.code != 0 || !strings.Contains(r.stdout, "no changes (nothing restarted)") {
-		t.Fatalf("second apply:\n%s", r)
-	}
+	converged(t, l, h, pb)
 
 }
 
@@ -230,10 +226,7 @@ func TestFirewall(t *testing.T) {
 	if got := curlLocation(t, h, public); got != "302 http://"+public+"/secure/Dashboard.jspa" {
 		t.Errorf("curl through the opened port: %q", got)
 	}
-	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", h.Name, pb)
-	if r.code != 0 || !strings.Contains(r.stdout, "no changes (nothing restarted)") {
-		t.Fatalf("second apply:\n%s", r)
-	}
+	converged(t, l, h, pb)
 }
 
 // diffLines lists the lines only in a ("-") or only in b ("+").
