@@ -505,8 +505,9 @@ func NewVerifyRun(pb *playbooks.Playbook, h *playbooks.Host, opts Options) *Host
 }
 
 // explainFirewall adds, to a failed verification, that the host's firewall closes a public port.
+// With open_firewall the apply opened it: the facts, read before, no longer say how it is.
 func (r *HostRun) explainFirewall(err error) error {
-	if r.Facts == nil || !r.Facts.Firewall.Active {
+	if r.Facts == nil || !r.Facts.Firewall.Active || r.pb.Apache.OpenFirewall {
 		return err
 	}
 	for _, port := range playbooks.PublicPorts(r.pb.VHosts(r.Host.Name)) {
