@@ -1,41 +1,60 @@
-// Package ledger owns the controller's record of runs: an embedded SQLite database (pure Go,
-// modernc.org/sqlite) fed by a run's events, with runs, hosts, the changes each host's plan held
-// (with diffs), outcomes, timings and every event as emitted. history and show read it.
+// Package ledger owns the controller's record of runs, fed by a run's events: runs, hosts, the
+// changes each host's plan held (with diffs), outcomes, timings and every event as emitted.
+// history and show read it. It is an embedded SQLite file (pure Go, modernc.org/sqlite), or a
+// PostgreSQL database (a postgres:// URL) that the controllers of a sharded run share: each
+// shard records its own events under the run's id, and the database is where the shards meet
+// to apply --max-fail to a batch as a whole (JoinShard, Heartbeat, BatchDone, WaitBatch).
 package ledger
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
 )
 
+// schema is written for both backends (dialect.schema adapts it). events are keyed by shard too:
+// every shard of a run counts its seq from 1. shards holds each shard's end, heartbeat and
+// RecordStart/RecordEnd; shard_batches what each shard reported of a batch (BatchDone);
+// batch_totals the one verdict on a batch that every shard's WaitBatch returns.
 const schema = `
 CREATE TABLE IF NOT EXISTS runs(id TEXT PRIMARY KEY, command TEXT, playbook TEXT, inventory TEXT, controller TEXT,
   undoes TEXT, started TEXT, ended TEXT, status TEXT, hosts INT, ok INT, changed INT, failed INT, rolled_back INT, skipped INT);
 CREATE TABLE IF NOT EXISTS hosts(run TEXT, host TEXT, batch INT, status TEXT, changed INT, rolled_back INT, error TEXT,
-  started TEXT, ended TEXT, duration_ms INT, PRIMARY KEY(run, host));
+  started TEXT, ended TEXT, duration_ms BIGINT, PRIMARY KEY(run, host));
 CREATE TABLE IF NOT EXISTS changes(run TEXT, host TEXT, idx INT, step TEXT, action TEXT, summary TEXT, diff TEXT,
   PRIMARY KEY(run, host, idx));
-CREATE TABLE IF NOT EXISTS events(run TEXT, seq INT, time TEXT, type TEXT, host TEXT, batch INT, json TEXT, PRIMARY KEY(run, seq));
+CREATE TABLE IF NOT EXISTS events(run TEXT, shard TEXT NOT NULL DEFAULT '', seq INT, time TEXT, type TEXT, host TEXT, batch INT, json TEXT,
+  PRIMARY KEY(run, shard, seq));
+CREATE TABLE IF NOT EXISTS shards(run TEXT, shard INT, n INT, started TEXT, ended TEXT, status TEXT,
+  hosts INT, ok INT, changed INT, failed INT, rolled_back INT, skipped INT,
+  playbook_sha256 TEXT, flags TEXT, exit_code INT, message TEXT, retry_file TEXT, joined_ms BIGINT, heartbeat_ms BIGINT,
+  PRIMARY KEY(run, shard));
+CREATE TABLE IF NOT EXISTS shard_batches(run TEXT, shard INT, batch INT, hosts INT, failed INT, PRIMARY KEY(run, shard, batch));
+CREATE TABLE IF NOT EXISTS batch_totals(run TEXT, batch INT, hosts INT, failed INT, dead TEXT, PRIMARY KEY(run, batch));
 `
 
-// runColumns are the columns of runs added after its first version, added to an older ledger when
-// it is opened (SQLite's ALTER TABLE ADD COLUMN keeps its rows; they read NULL: "not recorded").
-var runColumns = []struct{ name, decl string }{
-	{"playbook_sha256", "TEXT"}, // the playbook's bytes as the run read them
-	{"flags", "TEXT"},           // JSON list of the options given, as written (--serial 2)
-	{"exit_code", "INT"},        // the controller's exit status
-	{"message", "TEXT"},         // what the controller said last (frontdoor: ...), with the commands to run
-	{"retry_file", "TEXT"},      // where the hosts to retry were written
+// addedColumns are the columns added after a table's first version, added to an older ledger
+// when it is opened (ALTER TABLE ADD COLUMN keeps its rows; they read NULL: "not recorded").
+var addedColumns = []struct{ table, name, decl string }{
+	{"runs", "playbook_sha256", "TEXT"}, // the playbook's bytes as the run read them
+	{"runs", "flags", "TEXT"},           // JSON list of the options given, as written (--serial 2)
+	{"runs", "exit_code", "INT"},        // the controller's exit status
+	{"runs", "message", "TEXT"},         // what the controller said last (frontdoor: ...), with the commands to run
+	{"runs", "retry_file", "TEXT"},      // where the hosts to retry were written
+	{"hosts", "shard", "TEXT"},          // the shard ("i/n") whose host it is; NULL or '' unsharded
 }
 
 // DefaultPath is the ledger under the user's state directory ($XDG_STATE_HOME, else
@@ -62,16 +81,26 @@ func DefaultDir(path string) error {
 
 // Ledger is an open ledger database.
 type Ledger struct {
-	db   *sql.DB
-	path string
-	mu   sync.Mutex
-	err  error // the first write error, reported at Close
+	db       *sql.DB
+	d        dialect
+	location string // as given to Open: only for taking its password out of errors
+	path     string // for messages: a URL's password redacted
+	mu       sync.Mutex
+	err      error             // the first write error, reported at Close
+	shardOf  map[string]string // run id: the shard ("i/n") this process recorded its events as
 }
 
-// Open opens (creating) the ledger at path, in a directory that must exist. The ledger holds
-// diffs of configuration files: it is created 0600 (SQLite gives its -wal and -shm files the
-// database's mode) and an existing one readable by others is made 0600.
-func Open(path string) (*Ledger, error) {
+// Open opens (creating) the ledger at location: a file path for SQLite, or a postgres:// (or
+// postgresql://) URL for PostgreSQL. Errors and Where name it with its password redacted.
+//
+// A SQLite ledger's directory must exist. The ledger holds diffs of configuration files: the
+// file is created 0600 (SQLite gives its -wal and -shm files the database's mode) and an existing
+// one readable by others is made 0600. A PostgreSQL ledger's access is the database's.
+func Open(location string) (*Ledger, error) {
+	if isPostgres(location) {
+		return openPostgres(location)
+	}
+	path := location
 	if st, err := os.Stat(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	} else if !st.IsDir() {
@@ -89,42 +118,138 @@ func Open(path string) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	// BEGIN IMMEDIATE: a transaction takes the write lock as it starts, waiting (busy_timeout) for
+	// another process's, rather than failing when it upgrades a read to a write.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
+	l := &Ledger{db: db, location: path, path: path, shardOf: map[string]string{}}
+	if err := l.migrate(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
+		return nil, err
 	}
-	if err := addColumns(db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("ledger %s: add the columns of this version: %w", path, err)
-	}
-	return &Ledger{db: db, path: path}, nil
+	return l, nil
 }
 
-// addColumns brings a ledger written by an earlier version up to this one's columns.
-func addColumns(db *sql.DB) error {
-	rows, err := db.Query(`SELECT name FROM pragma_table_info('runs')`)
+func openPostgres(u string) (*Ledger, error) {
+	l := &Ledger{d: dialect{pg: true}, location: u, path: Redact(u), shardOf: map[string]string{}}
+	db, err := sql.Open("pgx", u)
 	if err != nil {
-		return err
+		return nil, l.errorf("%w: check the URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)", err)
 	}
+	db.SetMaxOpenConns(4)
+	l.db = db
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, l.errorf("%w: check the URL's host, port, user, password and database, and that the server takes connections from here", err)
+	}
+	if err := l.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Where is the ledger's location for messages: its path, or its URL with the password redacted.
+func (l *Ledger) Where() string { return l.path }
+
+// errorf makes an error naming the ledger (redacted), with its password taken out of the rest.
+func (l *Ledger) errorf(format string, a ...any) error {
+	return scrub(fmt.Errorf("ledger %s: "+format, append([]any{l.path}, a...)...), l.location)
+}
+
+// wrap names the ledger in a read's error.
+func (l *Ledger) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return l.errorf("%w", err)
+}
+
+func (l *Ledger) r() runner { return runner{l.d, l.db} }
+
+// migrate creates the tables and brings an older ledger up to this version, in one transaction
+// that excludes other processes doing the same.
+func (l *Ledger) migrate() error {
+	tx, err := l.db.Begin()
+	if err != nil {
+		return l.errorf("%w", err)
+	}
+	defer tx.Rollback()
+	if err := l.d.lockSchema(tx); err != nil {
+		return l.errorf("%w", err)
+	}
+	if _, err := tx.Exec(l.d.schema(schema)); err != nil {
+		return l.errorf("create the tables: %w", err)
+	}
+	if err := l.keyEventsByShard(tx); err != nil {
+		return l.errorf("key the events by shard: %w", err)
+	}
+	if err := l.addColumns(tx); err != nil {
+		return l.errorf("add the columns of this version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return l.errorf("%w", err)
+	}
+	return nil
+}
+
+func (l *Ledger) columns(tx *sql.Tx, table string) (map[string]bool, error) {
+	rows, err := tx.Query(l.d.columnsQuery(), table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	have := map[string]bool{}
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
+			return nil, err
 		}
 		have[n] = true
 	}
-	rows.Close()
-	for _, c := range runColumns {
-		if !have[c.name] {
-			if _, err := db.Exec(`ALTER TABLE runs ADD COLUMN ` + c.name + ` ` + c.decl); err != nil && !strings.Contains(err.Error(), "duplicate column") {
-				return err // a concurrent Open may have added it first: that is fine
+	return have, rows.Err()
+}
+
+// keyEventsByShard rebuilds the events of a ledger from before shards (PRIMARY KEY(run, seq)) as
+// keyed by (run, shard, seq), keeping every row: a key cannot be changed in place in SQLite.
+func (l *Ledger) keyEventsByShard(tx *sql.Tx) error {
+	have, err := l.columns(tx, "events")
+	if err != nil || have["shard"] {
+		return err
+	}
+	for _, q := range []string{
+		l.d.schema(`CREATE TABLE events_new(run TEXT, shard TEXT NOT NULL DEFAULT '', seq INT, time TEXT, type TEXT, host TEXT, batch INT, json TEXT,
+  PRIMARY KEY(run, shard, seq))`),
+		`INSERT INTO events_new(run, shard, seq, time, type, host, batch, json) SELECT run, '', seq, time, type, host, batch, json FROM events`,
+		`DROP TABLE events`,
+		`ALTER TABLE events_new RENAME TO events`,
+	} {
+		if _, err := tx.Exec(q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addColumns brings a ledger written by an earlier version up to this one's columns.
+func (l *Ledger) addColumns(tx *sql.Tx) error {
+	have := map[string]map[string]bool{}
+	for _, c := range addedColumns {
+		if have[c.table] == nil {
+			cols, err := l.columns(tx, c.table)
+			if err != nil {
+				return err
+			}
+			have[c.table] = cols
+		}
+		if !have[c.table][c.name] {
+			if _, err := tx.Exec(`ALTER TABLE ` + c.table + ` ADD COLUMN ` + c.name + ` ` + l.d.schema(" "+c.decl)); err != nil {
+				return err
 			}
 		}
 	}
@@ -136,12 +261,37 @@ func addColumns(db *sql.DB) error {
 type Start struct {
 	PlaybookSHA256 string
 	Flags          []string
+	// Shard is the controller's shard of the run ("i/n"); empty, the shard this Ledger recorded
+	// the run's events as (none for an unsharded run).
+	Shard string
 }
 
-// RecordStart adds what the events do not carry to a started run.
+// RecordStart adds what the events do not carry to a started run. A shard's is kept in its row
+// of shards; the run's row takes shard 0's (until shard 0 has recorded it, the lowest shard's
+// that has): the shards' options differ only in --shard.
 func (l *Ledger) RecordStart(run string, s Start) {
 	flags, _ := json.Marshal(s.Flags)
-	l.exec(`UPDATE runs SET playbook_sha256=?, flags=? WHERE id=?`, s.PlaybookSHA256, string(flags), run)
+	shard := l.shardFor(run, s.Shard)
+	if shard == "" {
+		l.exec(`UPDATE runs SET playbook_sha256=?, flags=? WHERE id=?`, s.PlaybookSHA256, string(flags), run)
+		return
+	}
+	l.write(func(tx *sql.Tx) error {
+		i, n, err := parseShard(shard)
+		if err == nil {
+			err = l.d.lockRun(tx, run)
+		}
+		t := runner{l.d, tx}
+		if err == nil {
+			_, err = t.exec(`INSERT INTO shards(run, shard, n, playbook_sha256, flags, joined_ms) VALUES(?,?,?,?,?,NOW_MS())
+				ON CONFLICT(run, shard) DO UPDATE SET playbook_sha256=excluded.playbook_sha256, flags=excluded.flags`,
+				run, i, n, s.PlaybookSHA256, string(flags))
+		}
+		if err == nil {
+			err = l.aggregate(t, run)
+		}
+		return err
+	})
 }
 
 // End is how the controller ended a run: its exit status and last words.
@@ -149,32 +299,105 @@ type End struct {
 	ExitCode  int
 	Message   string
 	RetryFile string
+	// Shard is as in Start.
+	Shard string
 }
 
-// RecordEnd records how the controller ended a run (after its run.done event).
+// RecordEnd records how the controller ended a run (after its run.done event). A shard's is kept
+// in its row of shards; the run's row takes the end of the shard with the highest exit status
+// (130 interrupted, 4, 3 stopped, 1, 0; the lowest shard among equals): that shard's message and
+// retry file say what went wrong, and a run is only as good as its worst shard. Each shard's own
+// retry file names its own hosts: Shards lists them all.
 func (l *Ledger) RecordEnd(run string, e End) {
-	l.exec(`UPDATE runs SET exit_code=?, message=?, retry_file=? WHERE id=?`, e.ExitCode, e.Message, e.RetryFile, run)
+	shard := l.shardFor(run, e.Shard)
+	if shard == "" {
+		l.exec(`UPDATE runs SET exit_code=?, message=?, retry_file=? WHERE id=?`, e.ExitCode, e.Message, e.RetryFile, run)
+		return
+	}
+	l.write(func(tx *sql.Tx) error {
+		i, n, err := parseShard(shard)
+		if err == nil {
+			err = l.d.lockRun(tx, run)
+		}
+		t := runner{l.d, tx}
+		if err == nil {
+			_, err = t.exec(`INSERT INTO shards(run, shard, n, exit_code, message, retry_file, joined_ms) VALUES(?,?,?,?,?,?,NOW_MS())
+				ON CONFLICT(run, shard) DO UPDATE SET exit_code=excluded.exit_code, message=excluded.message, retry_file=excluded.retry_file`,
+				run, i, n, e.ExitCode, e.Message, e.RetryFile)
+		}
+		if err == nil {
+			err = l.aggregate(t, run)
+		}
+		return err
+	})
+}
+
+// shardFor is the shard a RecordStart or RecordEnd is about.
+func (l *Ledger) shardFor(run, given string) string {
+	if given != "" {
+		return given
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.shardOf[run]
 }
 
 // exec runs a write, keeping its error for Close as Record does.
 func (l *Ledger) exec(q string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, err := l.db.Exec(q, args...); err != nil && l.err == nil {
+	if _, err := l.r().exec(q, args...); err != nil && l.err == nil {
 		l.err = err
 	}
+}
+
+// write runs fn in a transaction, keeping its error for Close as Record does.
+func (l *Ledger) write(fn func(*sql.Tx) error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.inTx(fn); err != nil && l.err == nil {
+		l.err = err
+	}
+}
+
+func (l *Ledger) inTx(fn func(*sql.Tx) error) error {
+	tx, err := l.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Close closes the database and returns the first error any write met.
 func (l *Ledger) Close() error {
 	err := l.db.Close()
 	if l.err != nil {
-		return fmt.Errorf("ledger %s: %w", l.path, l.err)
+		return l.errorf("%w", l.err)
 	}
-	return err
+	return l.wrap(err)
 }
 
-func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// ts is a time as stored: fixed width (nanoseconds always written), so that text order is time
+// order. Times stored by earlier versions (RFC 3339, trailing zeros dropped) read the same.
+func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00") }
+
+// parseShard reads an event's shard: "i/n" with 0 <= i < n; "" (unsharded) is -1, 0.
+func parseShard(s string) (i, n int, err error) {
+	if s == "" {
+		return -1, 0, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("shard %q: want i/n, 0 <= i < n (e.g. 2/4)", s)
+	}
+	return i, n, nil
+}
 
 // Record is a sink for fleet.Emitter: each event is stored as it comes, so a controller killed
 // mid-run leaves a ledger that says how far it got.
@@ -187,35 +410,58 @@ func (l *Ledger) Record(e fleet.Event) {
 }
 
 func (l *Ledger) record(e fleet.Event) error {
+	i, n, err := parseShard(e.Shard)
+	if err != nil {
+		return err
+	}
+	sharded := e.Shard != ""
+	if sharded {
+		l.shardOf[e.Run] = e.Shard
+	}
 	tx, err := l.db.Begin()
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	t := runner{l.d, tx}
 	raw, _ := json.Marshal(e)
-	if _, err := tx.Exec(`INSERT INTO events(run, seq, time, type, host, batch, json) VALUES(?,?,?,?,?,?,?)`,
-		e.Run, e.Seq, ts(e.Time), e.Type, e.Host, e.Batch, string(raw)); err != nil {
+	if _, err := t.exec(`INSERT INTO events(run, shard, seq, time, type, host, batch, json) VALUES(?,?,?,?,?,?,?,?)`,
+		e.Run, e.Shard, e.Seq, ts(e.Time), e.Type, e.Host, e.Batch, string(raw)); err != nil {
 		return err
+	}
+	if sharded && e.Type != fleet.RunStart {
+		// An event is a sign of life as good as a heartbeat.
+		_, err = t.exec(`UPDATE shards SET heartbeat_ms=NOW_MS() WHERE run=? AND shard=?`, e.Run, i)
 	}
 	switch e.Type {
 	case fleet.RunStart:
-		_, err = tx.Exec(`INSERT INTO runs(id, command, playbook, inventory, controller, undoes, started, status) VALUES(?,?,?,?,?,?,?,?)`,
+		// Every shard starts the run; the first creates its row (the earliest start is kept).
+		_, err = t.exec(`INSERT INTO runs(id, command, playbook, inventory, controller, undoes, started, status) VALUES(?,?,?,?,?,?,?,?)
+			ON CONFLICT(id) DO NOTHING`,
 			e.Run, e.Command, e.Playbook, e.Inventory, e.Controller, e.Undoes, ts(e.Time), "running")
+		if err == nil && sharded {
+			_, err = t.exec(`UPDATE runs SET started=? WHERE id=? AND started > ?`, ts(e.Time), e.Run, ts(e.Time))
+		}
+		if err == nil && sharded {
+			_, err = t.exec(`INSERT INTO shards(run, shard, n, started, joined_ms, heartbeat_ms) VALUES(?,?,?,?,NOW_MS(),NOW_MS())
+				ON CONFLICT(run, shard) DO UPDATE SET n=excluded.n, started=excluded.started, heartbeat_ms=excluded.heartbeat_ms`,
+				e.Run, i, n, ts(e.Time))
+		}
 		for b, hosts := range e.Batches {
 			for _, h := range hosts {
 				if err == nil {
-					_, err = tx.Exec(`INSERT INTO hosts(run, host, batch, status) VALUES(?,?,?,?)`, e.Run, h, b+1, "pending")
+					_, err = t.exec(`INSERT INTO hosts(run, host, batch, status, shard) VALUES(?,?,?,?,?)`, e.Run, h, b+1, "pending", e.Shard)
 				}
 			}
 		}
 	case fleet.HostPlan:
-		_, err = tx.Exec(`UPDATE hosts SET started=? WHERE run=? AND host=? AND started IS NULL`, ts(e.Time), e.Run, e.Host)
+		_, err = t.exec(`UPDATE hosts SET started=? WHERE run=? AND host=? AND started IS NULL`, ts(e.Time), e.Run, e.Host)
 		if err == nil {
-			_, err = tx.Exec(`DELETE FROM changes WHERE run=? AND host=?`, e.Run, e.Host)
+			_, err = t.exec(`DELETE FROM changes WHERE run=? AND host=?`, e.Run, e.Host)
 		}
 		for i, c := range e.Changes {
 			if err == nil {
-				_, err = tx.Exec(`INSERT INTO changes(run, host, idx, step, action, summary, diff) VALUES(?,?,?,?,?,?,?)`,
+				_, err = t.exec(`INSERT INTO changes(run, host, idx, step, action, summary, diff) VALUES(?,?,?,?,?,?,?)`,
 					e.Run, e.Host, i, c.Step, c.Action, c.Summary, c.Diff)
 			}
 		}
@@ -228,24 +474,127 @@ func (l *Ledger) record(e fleet.Event) error {
 		if e.Type == fleet.HostRollback && e.Status == fleet.StatusRolledBack {
 			status = fleet.StatusRolledBack
 		}
-		_, err = tx.Exec(`INSERT INTO hosts(run, host, batch, status, changed, rolled_back, error, ended, duration_ms) VALUES(?,?,?,?,?,?,?,?,?)
+		_, err = t.exec(`INSERT INTO hosts(run, host, batch, status, changed, rolled_back, error, ended, duration_ms, shard) VALUES(?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(run, host) DO UPDATE SET status=excluded.status, batch=CASE WHEN excluded.batch > 0 THEN excluded.batch ELSE hosts.batch END,
-			changed=MAX(COALESCE(hosts.changed, 0), excluded.changed), rolled_back=MAX(COALESCE(hosts.rolled_back, 0), excluded.rolled_back),
+			changed=GREATEST(COALESCE(hosts.changed, 0), excluded.changed), rolled_back=GREATEST(COALESCE(hosts.rolled_back, 0), excluded.rolled_back),
 			error=CASE WHEN excluded.error != '' THEN excluded.error ELSE hosts.error END, ended=excluded.ended,
 			duration_ms=COALESCE(hosts.duration_ms, 0) + excluded.duration_ms`,
-			e.Run, e.Host, e.Batch, status, e.Changed, rolled, e.Error, ts(e.Time), e.DurationMS)
+			e.Run, e.Host, e.Batch, status, e.Changed, rolled, e.Error, ts(e.Time), e.DurationMS, e.Shard)
 	case fleet.RunDone:
 		c := e.Counts
 		if c == nil {
 			c = &fleet.Counts{}
 		}
-		_, err = tx.Exec(`UPDATE runs SET ended=?, status=?, hosts=?, ok=?, changed=?, failed=?, rolled_back=?, skipped=? WHERE id=?`,
-			ts(e.Time), e.Status, c.Hosts, c.OK, c.Changed, c.Failed, c.RolledBack, c.Skipped, e.Run)
+		if !sharded {
+			_, err = t.exec(`UPDATE runs SET ended=?, status=?, hosts=?, ok=?, changed=?, failed=?, rolled_back=?, skipped=? WHERE id=?`,
+				ts(e.Time), e.Status, c.Hosts, c.OK, c.Changed, c.Failed, c.RolledBack, c.Skipped, e.Run)
+			break
+		}
+		if err == nil {
+			err = l.d.lockRun(tx, e.Run)
+		}
+		if err == nil {
+			// An upsert: the shard's end counts even if its run.start could not be recorded.
+			_, err = t.exec(`INSERT INTO shards(run, shard, n, ended, status, hosts, ok, changed, failed, rolled_back, skipped, joined_ms)
+				VALUES(?,?,?,?,?,?,?,?,?,?,?,NOW_MS())
+				ON CONFLICT(run, shard) DO UPDATE SET ended=excluded.ended, status=excluded.status, hosts=excluded.hosts, ok=excluded.ok,
+				changed=excluded.changed, failed=excluded.failed, rolled_back=excluded.rolled_back, skipped=excluded.skipped`,
+				e.Run, i, n, ts(e.Time), e.Status, c.Hosts, c.OK, c.Changed, c.Failed, c.RolledBack, c.Skipped)
+		}
+		if err == nil {
+			err = l.aggregate(t, e.Run)
+		}
 	}
 	if err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// statusRank orders run statuses from best to worst: a sharded run's status is its worst shard's.
+func statusRank(s string) int {
+	switch s {
+	case fleet.RunOK:
+		return 0
+	case fleet.RunFailed:
+		return 2
+	case fleet.RunStopped:
+		return 3
+	case fleet.RunInterrupted:
+		return 4
+	}
+	return 1 // a status this version does not know: not ok, not worse than a known failure
+}
+
+// aggregate makes a sharded run's row the sum of its shards' (the caller holds the run's lock):
+// counts summed over the shards that ended; status the worst of theirs, and ended the last
+// end, once every shard has ended ("running" until then: the run is not over while a shard is
+// still at work, or was killed before it could say); exit status, message and retry file the
+// worst shard's; playbook digest and flags shard 0's (else the lowest recorded).
+func (l *Ledger) aggregate(t runner, run string) error {
+	rows, err := t.query(`SELECT shard, COALESCE(n, 0), ended, COALESCE(status, ''), COALESCE(hosts, 0), COALESCE(ok, 0), COALESCE(changed, 0),
+		COALESCE(failed, 0), COALESCE(rolled_back, 0), COALESCE(skipped, 0), playbook_sha256, flags, exit_code, message, retry_file
+		FROM shards WHERE run=? ORDER BY shard`, run)
+	if err != nil {
+		return err
+	}
+	var (
+		n, ended               int
+		c                      fleet.Counts
+		status                 = fleet.RunOK
+		last                   time.Time
+		sum, flags, msg, retry sql.NullString
+		exit                   sql.NullInt64
+		haveStart              bool
+	)
+	for rows.Next() {
+		var i, sn int
+		var end, m, r, f, sh sql.NullString
+		var st string
+		var sc fleet.Counts
+		var code sql.NullInt64
+		if err := rows.Scan(&i, &sn, &end, &st, &sc.Hosts, &sc.OK, &sc.Changed, &sc.Failed, &sc.RolledBack, &sc.Skipped, &sh, &f, &code, &m, &r); err != nil {
+			rows.Close()
+			return err
+		}
+		n = max(n, sn)
+		if end.Valid {
+			ended++
+			c.Hosts, c.OK, c.Changed, c.Failed, c.RolledBack, c.Skipped = c.Hosts+sc.Hosts, c.OK+sc.OK, c.Changed+sc.Changed,
+				c.Failed+sc.Failed, c.RolledBack+sc.RolledBack, c.Skipped+sc.Skipped
+			if statusRank(st) > statusRank(status) {
+				status = st
+			}
+			if e := parseTS(end); e.After(last) {
+				last = e
+			}
+		}
+		if code.Valid && (!exit.Valid || code.Int64 > exit.Int64) {
+			exit, msg, retry = code, m, r
+		}
+		if (sh.Valid || f.Valid) && !haveStart {
+			sum, flags, haveStart = sh, f, true
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var endedAt sql.NullString
+	if n > 0 && ended >= n {
+		endedAt = sql.NullString{String: ts(last), Valid: true}
+	} else {
+		status = "running"
+	}
+	_, err = t.exec(`UPDATE runs SET status=?, ended=?, hosts=?, ok=?, changed=?, failed=?, rolled_back=?, skipped=? WHERE id=?`,
+		status, endedAt, c.Hosts, c.OK, c.Changed, c.Failed, c.RolledBack, c.Skipped, run)
+	if err == nil && exit.Valid {
+		_, err = t.exec(`UPDATE runs SET exit_code=?, message=?, retry_file=? WHERE id=?`, exit, msg, retry, run)
+	}
+	if err == nil && haveStart {
+		_, err = t.exec(`UPDATE runs SET playbook_sha256=?, flags=? WHERE id=?`, sum, flags, run)
+	}
+	return err
 }
 
 // Run is one row of history.
@@ -258,6 +607,8 @@ type Run struct {
 	PlaybookSHA256, Message, RetryFile string
 	Flags                              []string
 	ExitCode                           *int
+	// Shards is how many controllers the run was split across (0: not split); Shards lists them.
+	Shards int
 }
 
 // Host is one host of a run, as show lists it.
@@ -278,13 +629,14 @@ func parseTS(s sql.NullString) time.Time {
 func (l *Ledger) Runs(limit int) ([]Run, error) {
 	q := `SELECT id, command, playbook, inventory, controller, undoes, started, ended, status,
 		COALESCE(hosts,0), COALESCE(ok,0), COALESCE(changed,0), COALESCE(failed,0), COALESCE(rolled_back,0), COALESCE(skipped,0),
-		playbook_sha256, flags, exit_code, message, retry_file FROM runs ORDER BY started DESC, id DESC`
+		playbook_sha256, flags, exit_code, message, retry_file, COALESCE((SELECT MAX(n) FROM shards WHERE shards.run = runs.id), 0)
+		FROM runs ORDER BY started DESC, id DESC`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := l.db.Query(q)
+	rows, err := l.r().query(q)
 	if err != nil {
-		return nil, err
+		return nil, l.wrap(err)
 	}
 	defer rows.Close()
 	var out []Run
@@ -295,8 +647,8 @@ func (l *Ledger) Runs(limit int) ([]Run, error) {
 		var exit sql.NullInt64
 		if err := rows.Scan(&r.ID, &r.Command, &pb, &inv, &ctl, &undoes, &started, &ended, &r.Status,
 			&r.Counts.Hosts, &r.Counts.OK, &r.Counts.Changed, &r.Counts.Failed, &r.Counts.RolledBack, &r.Counts.Skipped,
-			&sum, &flags, &exit, &msg, &retry); err != nil {
-			return nil, err
+			&sum, &flags, &exit, &msg, &retry, &r.Shards); err != nil {
+			return nil, l.wrap(err)
 		}
 		r.Playbook, r.Inventory, r.Controller, r.Undoes = pb.String, inv.String, ctl.String, undoes.String
 		r.PlaybookSHA256, r.Message, r.RetryFile = sum.String, msg.String, retry.String
@@ -310,7 +662,7 @@ func (l *Ledger) Runs(limit int) ([]Run, error) {
 		r.Started, r.Ended = parseTS(started), parseTS(ended)
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	return out, l.wrap(rows.Err())
 }
 
 // Find returns the run whose id is id or starts with it (unambiguously).
@@ -339,10 +691,10 @@ func (l *Ledger) Find(id string) (*Run, error) {
 
 // Hosts returns a run's hosts with their planned changes, in batch then name order.
 func (l *Ledger) Hosts(run string) ([]Host, error) {
-	rows, err := l.db.Query(`SELECT host, COALESCE(batch,0), status, COALESCE(changed,0), COALESCE(rolled_back,0), COALESCE(error,''), COALESCE(duration_ms,0)
+	rows, err := l.r().query(`SELECT host, COALESCE(batch,0), status, COALESCE(changed,0), COALESCE(rolled_back,0), COALESCE(error,''), COALESCE(duration_ms,0)
 		FROM hosts WHERE run=? ORDER BY batch, host`, run)
 	if err != nil {
-		return nil, err
+		return nil, l.wrap(err)
 	}
 	var out []Host
 	for rows.Next() {
@@ -351,22 +703,25 @@ func (l *Ledger) Hosts(run string) ([]Host, error) {
 		var ms int64
 		if err := rows.Scan(&h.Name, &h.Batch, &h.Status, &h.Changed, &rolled, &h.Error, &ms); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, l.wrap(err)
 		}
 		h.RolledBack, h.Duration = rolled == 1, time.Duration(ms)*time.Millisecond
 		out = append(out, h)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, l.wrap(err)
+	}
 	for i := range out {
-		cr, err := l.db.Query(`SELECT step, action, summary, COALESCE(diff,'') FROM changes WHERE run=? AND host=? ORDER BY idx`, run, out[i].Name)
+		cr, err := l.r().query(`SELECT step, action, summary, COALESCE(diff,'') FROM changes WHERE run=? AND host=? ORDER BY idx`, run, out[i].Name)
 		if err != nil {
-			return nil, err
+			return nil, l.wrap(err)
 		}
 		for cr.Next() {
 			var c fleet.Change
 			if err := cr.Scan(&c.Step, &c.Action, &c.Summary, &c.Diff); err != nil {
 				cr.Close()
-				return nil, err
+				return nil, l.wrap(err)
 			}
 			out[i].Changes = append(out[i].Changes, c)
 		}
@@ -375,42 +730,71 @@ func (l *Ledger) Hosts(run string) ([]Host, error) {
 	return out, nil
 }
 
-// Events returns a run's events in order, as emitted.
+// Events returns a run's events as emitted: each shard's in its seq order, the shards' merged by
+// time (then shard, then seq). An unsharded run's are in seq order, as its one Emitter sent them,
+// whatever times they were given.
 func (l *Ledger) Events(run string) ([]fleet.Event, error) {
-	rows, err := l.db.Query(`SELECT json FROM events WHERE run=? ORDER BY seq`, run)
+	rows, err := l.r().query(`SELECT json FROM events WHERE run=? ORDER BY shard, seq`, run)
 	if err != nil {
-		return nil, err
+		return nil, l.wrap(err)
 	}
 	defer rows.Close()
-	var out []fleet.Event
+	streams := map[string][]fleet.Event{}
+	var shards []string
 	for rows.Next() {
 		var raw string
 		if err := rows.Scan(&raw); err != nil {
-			return nil, err
+			return nil, l.wrap(err)
 		}
 		var e fleet.Event
 		if err := json.Unmarshal([]byte(raw), &e); err != nil {
-			return nil, err
+			return nil, l.wrap(err)
 		}
-		out = append(out, e)
+		if _, ok := streams[e.Shard]; !ok {
+			shards = append(shards, e.Shard)
+		}
+		streams[e.Shard] = append(streams[e.Shard], e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, l.wrap(err)
+	}
+	index := func(s string) int { i, _, _ := parseShard(s); return i }
+	sort.Slice(shards, func(a, b int) bool { return index(shards[a]) < index(shards[b]) })
+	var out []fleet.Event
+	for {
+		best := -1
+		for k, s := range shards {
+			if len(streams[s]) == 0 {
+				continue
+			}
+			// shards is in index order: a later shard wins only with an earlier time.
+			if best < 0 || streams[s][0].Time.Before(streams[shards[best]][0].Time) {
+				best = k
+			}
+		}
+		if best < 0 {
+			return out, nil
+		}
+		s := shards[best]
+		out = append(out, streams[s][0])
+		streams[s] = streams[s][1:]
+	}
 }
 
 // HostNames returns the names of each run's hosts, by run id.
 func (l *Ledger) HostNames() (map[string][]string, error) {
-	rows, err := l.db.Query(`SELECT run, host FROM hosts ORDER BY run, batch, host`)
+	rows, err := l.r().query(`SELECT run, host FROM hosts ORDER BY run, batch, host`)
 	if err != nil {
-		return nil, err
+		return nil, l.wrap(err)
 	}
 	defer rows.Close()
 	out := map[string][]string{}
 	for rows.Next() {
 		var run, host string
 		if err := rows.Scan(&run, &host); err != nil {
-			return nil, err
+			return nil, l.wrap(err)
 		}
 		out[run] = append(out[run], host)
 	}
-	return out, rows.Err()
+	return out, l.wrap(rows.Err())
 }

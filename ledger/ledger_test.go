@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"errors"
+	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,16 +11,58 @@ import (
 	"time"
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
+	"github.com/frontdoor-dev/frontdoor/internal/pgtest"
 )
 
-// A run's events fill runs, hosts and changes; a run without run.done stays "running"; a host
-// never reached stays "pending"; ids are found by an unambiguous prefix.
-func TestHostsAndFind(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	l, err := Open(path)
+// The tests marked "both backends" run on SQLite and on a real PostgreSQL, one server for the
+// whole test binary (skipped without PostgreSQL unless FRONTDOOR_REQUIRE_POSTGRES=1).
+func TestMain(m *testing.M) {
+	// The tests mostly wait (for a stale heartbeat, for the server), not compute: run them all
+	// at once rather than GOMAXPROCS at a time, unless -test.parallel says otherwise.
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", "16")
+	}
+	os.Exit(pgtest.Main(m))
+}
+
+var backends = []struct {
+	name string
+	new  func(t *testing.T) string // a new, empty ledger's location
+}{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "ledger.db") }},
+	{"postgres", func(t *testing.T) string { return pgtest.DB(t) }},
+}
+
+// eachBackend runs test on every backend, in parallel (with the other tests that use it too);
+// newLedger gives a new ledger's location.
+func eachBackend(t *testing.T, test func(t *testing.T, newLedger func() string)) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, func() string { return b.new(t) })
+		})
+	}
+}
+
+func open(t *testing.T, location string) *Ledger {
+	t.Helper()
+	l, err := Open(location)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return l
+}
+
+// A run's events fill runs, hosts and changes; a run without run.done stays "running"; a host
+// never reached stays "pending"; ids are found by an unambiguous prefix. Both backends.
+func TestHostsAndFind(t *testing.T) { eachBackend(t, testHostsAndFind) }
+
+func testHostsAndFind(t *testing.T, newLedger func() string) {
+	l := open(t, newLedger())
 	t0 := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	run := fleet.NewRunID(t0)
 	em := fleet.NewEmitter(run, l.Record)
@@ -33,7 +76,8 @@ func TestHostsAndFind(t *testing.T) {
 	fleet.NewEmitter(unfinished, l.Record).Emit(fleet.Event{Type: fleet.RunStart, Time: t0.Add(time.Hour), Command: "apply", Controller: "root@ctl", Batches: [][]string{{"a"}}})
 
 	runs, err := l.Runs(0)
-	if err != nil || len(runs) != 2 || runs[0].ID != unfinished || runs[0].Status != "running" || runs[1].Status != fleet.RunStopped || runs[1].Counts.RolledBack != 2 {
+	if err != nil || len(runs) != 2 || runs[0].ID != unfinished || runs[0].Status != "running" || runs[1].Status != fleet.RunStopped || runs[1].Counts.RolledBack != 2 ||
+		runs[1].Shards != 0 || !runs[1].Ended.After(runs[1].Started) {
 		t.Fatalf("runs: %+v %v", runs, err)
 	}
 	hosts, err := l.Hosts(run)
@@ -97,9 +141,11 @@ func TestLedgerIsPrivate(t *testing.T) {
 }
 
 // A ledger written by the first version (runs without the columns added since) is opened, keeps
-// its runs (read as "not recorded"), and records starts and ends from then on.
-func TestOlderLedgerUpgraded(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "ledger.db")
+// its runs (read as "not recorded"), and records starts and ends from then on. Both backends.
+func TestOlderLedgerUpgraded(t *testing.T) { eachBackend(t, testOlderLedgerUpgraded) }
+
+func testOlderLedgerUpgraded(t *testing.T, newLedger func() string) {
+	p := newLedger()
 	old := `CREATE TABLE runs(id TEXT PRIMARY KEY, command TEXT, playbook TEXT, inventory TEXT, controller TEXT,
   undoes TEXT, started TEXT, ended TEXT, status TEXT, hosts INT, ok INT, changed INT, failed INT, rolled_back INT, skipped INT);
 INSERT INTO runs(id, command, started, status) VALUES('20261127T090000Z-aaaaaa', 'apply', '2026-11-27T09:00:00Z', 'ok');`
