@@ -51,6 +51,9 @@ type Event struct {
 	Type  string    `json:"type"`
 	Host  string    `json:"host,omitempty"`
 	Batch int       `json:"batch,omitempty"`
+	// Shard is "i/n" when the run is split across n controllers (--shard i/n) and this event is
+	// shard i's; every shard emits under the same run id, each with its own seq.
+	Shard string `json:"shard,omitempty"`
 
 	// run.start
 	Command    string     `json:"command,omitempty"`
@@ -118,6 +121,7 @@ type Counts struct {
 // order; it is safe for concurrent hosts.
 type Emitter struct {
 	run   string
+	shard string
 	mu    sync.Mutex
 	seq   int
 	sinks []func(Event)
@@ -130,12 +134,19 @@ func NewEmitter(run string, sinks ...func(Event)) *Emitter {
 	return &Emitter{run: run, sinks: sinks}
 }
 
+// SetShard stamps every later event with shard ("i/n").
+func (em *Emitter) SetShard(shard string) {
+	em.mu.Lock()
+	em.shard = shard
+	em.mu.Unlock()
+}
+
 // Emit sends e to every sink.
 func (em *Emitter) Emit(e Event) {
 	em.mu.Lock()
 	defer em.mu.Unlock()
 	em.seq++
-	e.V, e.Seq, e.Run = SchemaVersion, em.seq, em.run
+	e.V, e.Seq, e.Run, e.Shard = SchemaVersion, em.seq, em.run, em.shard
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}

@@ -35,6 +35,12 @@ type Rollout struct {
 	Stopping func() bool
 	Emit     *Emitter
 	Owner    Owner
+	// Coordinate, when the run is split across controllers (--shard), is called once each batch's
+	// hosts have ended, before the batch is rolled back or released: it records this shard's
+	// batch and waits for every other shard's, and says whether the whole run must stop there
+	// (the failures of all shards over the threshold, or a shard gone) and why.
+	Coordinate func(ctx context.Context, batch, hosts, failed int) (stop bool, why string)
+	stopWhy    string
 }
 
 // HostResult is where one host ended.
@@ -47,6 +53,7 @@ type HostResult struct {
 	Err        error
 	Run        *session.HostRun
 	store      *Store // the journal kept on the host, when the apply changed something
+	finished   bool   // lock released, connection closed
 }
 
 // Result is the end of a rollout.
@@ -150,6 +157,12 @@ func (ro *Rollout) batch(ctx context.Context, batch int, hosts []*playbooks.Host
 			return
 		}
 		ro.host(ctx, h, hr)
+		if hr.Status == StatusOK {
+			// Nothing changed there, so a failed batch has nothing to undo on it: its lock and
+			// connection go now rather than at the batch's end, so a converged batch of a
+			// thousand hosts does not hold a thousand connections (descriptors and memory).
+			ro.finish(ctx, batch, hr)
+		}
 		if hr.Status == StatusFailed {
 			mu.Lock()
 			failed++
@@ -159,6 +172,14 @@ func (ro *Rollout) batch(ctx context.Context, batch int, hosts []*playbooks.Host
 			mu.Unlock()
 		}
 	})
+	if ro.Coordinate != nil {
+		if stop, why := ro.Coordinate(ctx, batch, len(hosts), failed); stop {
+			exceeded = true
+			if ro.stopWhy == "" {
+				ro.stopWhy = why
+			}
+		}
+	}
 	var bc Counts
 	if exceeded {
 		if !ro.NoBatchRollback {
@@ -167,20 +188,30 @@ func (ro *Rollout) batch(ctx context.Context, batch int, hosts []*playbooks.Host
 	}
 	for _, h := range hosts {
 		hr := byName[h.Name]
-		if hr.Run != nil {
-			if err := hr.Run.Release(context.WithoutCancel(ctx)); err != nil {
-				ro.Emit.Emit(Event{Type: HostProgress, Host: h.Name, Batch: batch, Step: "release the lock", Error: err.Error()})
-			}
-			hr.Run.Close()
-		}
+		ro.finish(ctx, batch, hr)
 		count(&bc, hr)
 	}
 	return exceeded, bc
 }
 
+// finish releases a host's lock and closes its connection, once.
+func (ro *Rollout) finish(ctx context.Context, batch int, hr *HostResult) {
+	if hr.Run == nil || hr.finished {
+		return
+	}
+	hr.finished = true
+	if err := hr.Run.Release(context.WithoutCancel(ctx)); err != nil {
+		ro.Emit.Emit(Event{Type: HostProgress, Host: hr.Host, Batch: batch, Step: "release the lock", Error: err.Error()})
+	}
+	hr.Run.Close()
+}
+
 func (ro *Rollout) skipReason(stopped bool) string {
 	if ro.stopping() {
 		return "not started: interrupted"
+	}
+	if stopped && ro.stopWhy != "" {
+		return "not started: " + ro.stopWhy
 	}
 	if stopped {
 		return ro.Emit.explain(ErrStoppedAtMaxFail)

@@ -399,6 +399,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
+// SetForward says where the host's Apache is served, for Forward (Fleet.HTTPDial sets it itself).
+func (h *Host) SetForward(addr string) {
+	h.mu.Lock()
+	h.proxyAddr = addr
+	h.mu.Unlock()
+}
+
 // Conn returns a connection to the host (target.Conn); closing it leaves the host as it is.
 func (h *Host) Conn() target.Conn { return &conn{h: h} }
 

@@ -317,11 +317,10 @@ func (c *Config) hostKeyCallback() (xssh.HostKeyCallback, *knownhosts.HostKeyDB,
 			return nil, nil, err
 		}
 	}
-	db, err := knownhosts.NewDB(c.KnownHosts)
+	db, hashed, err := loadKnownHosts(c.KnownHosts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("known_hosts %s: %w", c.KnownHosts, err)
 	}
-	hashed := hashedFile(c.KnownHosts)
 	cb := func(hostname string, remote net.Addr, key xssh.PublicKey) error {
 		err := db.HostKeyCallback()(hostname, remote, key)
 		if err == nil {
@@ -354,11 +353,51 @@ func (c *Config) hostKeyCallback() (xssh.HostKeyCallback, *knownhosts.HostKeyDB,
 	return cb, db, nil
 }
 
-// hashedFile says whether known_hosts keeps its names hashed (HashKnownHosts yes): new entries
-// are then hashed too, so the file does not start listing the hosts it protects.
-func hashedFile(path string) bool {
+// knownHostsCache keeps each known_hosts file parsed once per version of it: a fleet's hosts
+// share one file, and parsing it for every dial made a run's cost grow with the square of its
+// hosts (1,000 hosts: 200 MB and 1.5 s of CPU in parsing alone). A version is the file's size
+// and modification time, so a line appended (accept-new, or by hand) is read by the next dial.
+var knownHostsCache struct {
+	sync.Mutex
+	m map[string]knownHostsVersion
+}
+
+type knownHostsVersion struct {
+	size   int64
+	mod    time.Time
+	db     *knownhosts.HostKeyDB
+	hashed bool
+}
+
+// loadKnownHosts returns the parsed file and whether it keeps its names hashed (HashKnownHosts
+// yes): new entries are then hashed too, so the file does not start listing the hosts it protects.
+func loadKnownHosts(path string) (*knownhosts.HostKeyDB, bool, error) {
+	knownHostsCache.Lock()
+	defer knownHostsCache.Unlock()
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if v, ok := knownHostsCache.m[path]; ok && v.size == st.Size() && v.mod.Equal(st.ModTime()) {
+		return v.db, v.hashed, nil
+	}
 	data, err := os.ReadFile(path)
-	return err == nil && bytes.Contains(data, []byte("|1|"))
+	if err != nil {
+		return nil, false, err
+	}
+	db, err := knownhosts.NewDB(path)
+	if err != nil {
+		return nil, false, err
+	}
+	v := knownHostsVersion{size: st.Size(), mod: st.ModTime(), db: db, hashed: bytes.Contains(data, []byte("|1|"))}
+	// The file may have changed between the Stat and the reads: keep it only if it did not.
+	if st2, err := os.Stat(path); err == nil && st2.Size() == st.Size() && st2.ModTime().Equal(st.ModTime()) {
+		if knownHostsCache.m == nil {
+			knownHostsCache.m = map[string]knownHostsVersion{}
+		}
+		knownHostsCache.m[path] = v
+	}
+	return db, v.hashed, nil
 }
 
 // Dial connects and authenticates. Every error names the host.

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
+	"github.com/frontdoor-dev/frontdoor/ledger"
 	"github.com/frontdoor-dev/frontdoor/session"
 )
 
@@ -30,14 +31,14 @@ func applyCommand() *cli.Command {
 			"at --max-fail; 130 interrupted.\n" +
 			"A PLANFILE written by plan -out is applied as saved, without asking (it was the plan reviewed): its\n" +
 			"playbook, inventory and hosts; a host whose plan is no longer the saved one is refused and left untouched.",
-		Flags: append(append(append(optionalInventory(connFlags()), baseURLFlags()...), outputFlags()...),
+		Flags: append(append(append(append(optionalInventory(connFlags()), baseURLFlags()...), outputFlags()...),
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
 			&cli.StringFlag{Name: "serial", Usage: "rolling batches: a size (2), a percentage (25%) or a list whose last size repeats (1,10%,100%)"},
 			&cli.StringFlag{Name: "max-fail", Usage: "stop the rollout when a batch's failed hosts exceed `N` or N% of the batch (default: 0 with --serial, else no limit)"},
 			&cli.BoolFlag{Name: "no-batch-rollback", Usage: "when a batch goes over --max-fail, keep its changed hosts as they are, for inspection"},
 			junitFlag(), strictPreflightFlag(),
 			&cli.StringFlag{Name: "retry-file", TakesFile: true, Usage: "write the hosts that did not end verified to `FILE` (default: next to the ledger, named after the run)"},
-		),
+		), shardFlags()...),
 		Action: applyAction,
 	}
 }
@@ -80,8 +81,20 @@ func applyAction(c *cli.Context) error {
 		}
 		maxFail = &m
 	}
+	sh, err := parseShard(c.String("shard"))
+	if err != nil {
+		return usageErrorf("--shard %w", err)
+	}
+	if sh.N > 0 && saved != nil {
+		return usageErrorf("--shard splits a playbook's run; a saved plan is applied as saved, by one controller")
+	}
+	l.hosts = ofShard(l.hosts, sh)
 	now := time.Now()
-	owner := fleet.Me(fleet.NewRunID(now), now)
+	id, err := runID(c, sh, now)
+	if err != nil {
+		return err
+	}
+	owner := fleet.Me(id, now)
 	out, err := openOutput(c, l, owner.Run)
 	if err != nil {
 		return asExit(err)
@@ -89,6 +102,20 @@ func applyAction(c *cli.Context) error {
 	setCurrentRun(owner.Run)
 	ro := &fleet.Rollout{Playbook: l.pb, Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"),
 		Serial: serial, MaxFail: maxFail, NoBatchRollback: c.Bool("no-batch-rollback"), Stopping: stopping, Emit: out.em, Owner: owner}
+	if sh.N > 0 {
+		out.em.SetShard(sh.String())
+		threshold := maxFail
+		if threshold == nil && len(serial) > 0 {
+			threshold = &fleet.Size{N: 0}
+		}
+		coord, stop, err := out.coordinate(c.Context, owner.Run, sh, threshold, c.Duration("shard-stale"))
+		if err != nil {
+			out.close()
+			return asExit(fmt.Errorf("--shard %s: join run %s: %w", sh, owner.Run, err))
+		}
+		defer stop()
+		ro.Coordinate = coord
+	}
 	switch {
 	case saved != nil:
 		// The saved plan is what was reviewed: no question (as terraform apply PLANFILE).
@@ -198,10 +225,18 @@ func writeRetry(c *cli.Context, run string, hosts []string) (string, error) {
 	path := c.String("retry-file")
 	if path == "" {
 		lp, err := ledgerPath(c)
+		if err == nil && strings.Contains(lp, "://") {
+			// A ledger in a database (postgres://): the retry file stays on this machine.
+			lp, err = ledger.DefaultPath()
+		}
 		if err != nil {
 			return "", err
 		}
-		path = filepath.Join(filepath.Dir(lp), "retry", run+".retry")
+		name := run
+		if sh, _ := parseShard(c.String("shard")); sh.N > 0 {
+			name += fmt.Sprintf(".shard-%d", sh.I) // shards may share a machine
+		}
+		path = filepath.Join(filepath.Dir(lp), "retry", name+".retry")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", err

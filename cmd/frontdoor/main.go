@@ -265,7 +265,9 @@ func main() {
 	}()
 	app := newMainApp()
 	stderr := safeWriter{os.Stderr}
+	endProfiles := startProfiles()
 	err := runCLI(ctx, app, os.Args)
+	endProfiles()
 	var ee *exitErr
 	switch {
 	case err == nil:

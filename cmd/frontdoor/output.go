@@ -126,6 +126,8 @@ func (o *output) started(c *cli.Context, run, playbook string) {
 		}
 		if _, isBool := f.(*cli.BoolFlag); isBool {
 			flags = append(flags, "--"+name)
+		} else if name == "ledger" {
+			flags = append(flags, "--ledger "+ledger.Redact(c.String(name))) // a URL may carry a password
 		} else {
 			flags = append(flags, fmt.Sprintf("--%s %v", name, c.Value(name)))
 		}

@@ -98,7 +98,7 @@ func inLedger(c *cli.Context, run string) error {
 			return nil
 		}
 	}
-	return usageErrorf("no run %s in the ledger %s; frontdoor history lists the runs (for a run made from another controller, add --run-from-elsewhere to look for its journals on the hosts)", run, path)
+	return usageErrorf("no run %s in the ledger %s; frontdoor history lists the runs (for a run made from another controller, add --run-from-elsewhere to look for its journals on the hosts)", run, ledger.Redact(path))
 }
 
 func unlockCommand() *cli.Command {
@@ -143,7 +143,7 @@ func unlockCommand() *cli.Command {
 }
 
 func ledgerFlag() cli.Flag {
-	return &cli.StringFlag{Name: "ledger", TakesFile: true, Usage: "the run ledger, an SQLite `FILE` (default: $XDG_STATE_HOME/frontdoor/ledger.db, else ~/.local/state/frontdoor/ledger.db)"}
+	return &cli.StringFlag{Name: "ledger", EnvVars: []string{"FRONTDOOR_LEDGER"}, TakesFile: true, Usage: "the run ledger, an SQLite `FILE`, or a PostgreSQL URL postgres://USER@HOST/DB shared by several controllers (default: $XDG_STATE_HOME/frontdoor/ledger.db, else ~/.local/state/frontdoor/ledger.db)"}
 }
 
 func openLedger(c *cli.Context) (*ledger.Ledger, error) {

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/frontdoor-dev/frontdoor/playbooks"
+)
+
+func TestParseShard(t *testing.T) {
+	for in, want := range map[string]shard{"": {}, "0/1": {0, 1}, "3/4": {3, 4}} {
+		if got, err := parseShard(in); err != nil || got != want {
+			t.Errorf("%q: %v %v, want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"4/4", "-1/4", "1", "1/0", "a/b", "1/4/5", " 1/4"} {
+		if _, err := parseShard(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestShardsSplitTheFleet: every host is in exactly one shard, the shards are near even, and a
+// host's shard does not move when others join the inventory.
+func TestShardsSplitTheFleet(t *testing.T) {
+	var hosts []*playbooks.Host
+	for i := 1; i <= 1000; i++ {
+		hosts = append(hosts, &playbooks.Host{Name: fmt.Sprintf("jira%d.example.com", i)})
+	}
+	seen := map[string]int{}
+	for i := 0; i < 4; i++ {
+		part := ofShard(hosts, shard{i, 4})
+		if len(part) < 200 || len(part) > 300 {
+			t.Errorf("shard %d/4 has %d of 1000 hosts", i, len(part))
+		}
+		for _, h := range part {
+			seen[h.Name]++
+		}
+	}
+	if len(seen) != 1000 {
+		t.Errorf("%d hosts in the shards, want 1000", len(seen))
+	}
+	for h, n := range seen {
+		if n != 1 {
+			t.Errorf("%s in %d shards", h, n)
+		}
+	}
+	before := shardOf("jira7.example.com", 4)
+	more := append(hosts, &playbooks.Host{Name: "new.example.com"})
+	for _, h := range ofShard(more, shard{before, 4}) {
+		if h.Name == "jira7.example.com" {
+			return
+		}
+	}
+	t.Errorf("jira7 left shard %d when a host was added", before)
+}
