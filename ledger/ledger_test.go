@@ -3,6 +3,7 @@ package ledger
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -181,5 +182,55 @@ INSERT INTO runs(id, command, started, status) VALUES('20261127T090000Z-aaaaaa',
 	if err != nil || r.PlaybookSHA256 != "abc" || strings.Join(r.Flags, "|") != "--serial 2|--yes" || r.ExitCode == nil || *r.ExitCode != 3 ||
 		r.Message != "rollout stopped" || r.RetryFile != "/x/retry" {
 		t.Fatalf("recorded start and end read back as %+v %v", r, err)
+	}
+}
+
+// TestRecordQueues: Record returns before the event is stored, and everything recorded is there
+// for the next read and after Close, in order, however many events came while one transaction
+// was written; an event that cannot be stored loses no other.
+func TestRecordQueues(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(filepath.Join(dir, "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	run := fleet.NewRunID(t0)
+	em := fleet.NewEmitter(run, l.Record)
+	var hosts []string
+	for i := 0; i < 500; i++ {
+		hosts = append(hosts, fmt.Sprintf("h%03d", i))
+	}
+	em.Emit(fleet.Event{Type: fleet.RunStart, Time: t0, Command: "apply", Batches: [][]string{hosts}})
+	for _, h := range hosts {
+		em.Emit(fleet.Event{Type: fleet.HostDone, Time: t0, Host: h, Batch: 1, Status: fleet.StatusOK})
+	}
+	// A second event with seq 2 of this run: the key (run, shard, seq) refuses it, alone.
+	l.Record(fleet.Event{V: 1, Seq: 2, Run: run, Type: fleet.HostDone, Host: "dup", Time: t0, Status: fleet.StatusOK})
+	em.Emit(fleet.Event{Type: fleet.RunDone, Time: t0, Status: fleet.RunOK, Counts: &fleet.Counts{Hosts: 500, OK: 500}})
+	got, err := l.Hosts(run)
+	if err != nil || len(got) != 500 {
+		t.Fatalf("hosts read after Record: %d %v", len(got), err)
+	}
+	if err := l.Close(); err == nil || !strings.Contains(err.Error(), "ledger.db") {
+		t.Errorf("Close: %v; want the refused event's error, naming the ledger", err)
+	}
+	l, err = Open(filepath.Join(dir, "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	evs, err := l.Events(run)
+	if err != nil || len(evs) != 502 {
+		t.Fatalf("events: %d %v; want 502", len(evs), err)
+	}
+	for i, e := range evs {
+		if e.Seq != i+1 {
+			t.Fatalf("event %d has seq %d", i, e.Seq)
+		}
+	}
+	r, err := l.Find(run)
+	if err != nil || r.Status != fleet.RunOK || r.Counts.OK != 500 {
+		t.Errorf("run: %+v %v", r, err)
 	}
 }

@@ -22,6 +22,7 @@ import (
 // itself: the caller then calls Heartbeat every second or so until the run ends. Every shard of
 // a run must give the same n.
 func (l *Ledger) JoinShard(run string, i, n int) error {
+	l.sync()
 	if n < 1 || i < 0 || i >= n {
 		return fmt.Errorf("shard %d/%d: want i/n with 0 <= i < n (e.g. --shard 0/4)", i, n)
 	}
@@ -56,6 +57,7 @@ var errOtherN = fmt.Errorf("another n")
 // Heartbeat marks shard i of run alive now, by the database's clock (the caller calls it every
 // second or so; every event the shard records counts as one too).
 func (l *Ledger) Heartbeat(run string, i int) error {
+	l.sync()
 	res, err := l.r().exec(`UPDATE shards SET heartbeat_ms=NOW_MS() WHERE run=? AND shard=?`, run, i)
 	if err != nil {
 		return l.errorf("heartbeat of shard %d of run %s: %w", i, run, err)
@@ -69,6 +71,7 @@ func (l *Ledger) Heartbeat(run string, i int) error {
 // BatchDone records that shard i ended its batch b (1-based) with these hosts and failures (its
 // hosts in the batch, and how many of them failed). Call it before WaitBatch for that batch.
 func (l *Ledger) BatchDone(run string, i, b int, hosts, failed int) error {
+	l.sync()
 	if b < 1 || i < 0 {
 		return fmt.Errorf("batch %d of shard %d: batches count from 1, shards from 0", b, i)
 	}
@@ -112,6 +115,7 @@ const pollEvery = 100 * time.Millisecond
 // shard that was slow rather than dead and reports the batch late (a shard finding itself in
 // Dead should stop).
 func (l *Ledger) WaitBatch(ctx context.Context, run string, n, b int, stale time.Duration) (BatchTotal, error) {
+	l.sync()
 	if n < 1 || b < 1 || stale <= 0 {
 		return BatchTotal{}, fmt.Errorf("wait for batch %d of run %s over %d shards, stale after %s: want n >= 1, batch >= 1, stale > 0", b, run, n, stale)
 	}
@@ -269,6 +273,7 @@ type Shard struct {
 
 // Shards returns the shards of run in index order (none for an unsharded run).
 func (l *Ledger) Shards(run string) ([]Shard, error) {
+	l.sync()
 	rows, err := l.r().query(`SELECT shard, COALESCE(n, 0), COALESCE(status, 'running'), started, ended,
 		COALESCE(hosts,0), COALESCE(ok,0), COALESCE(changed,0), COALESCE(failed,0), COALESCE(rolled_back,0), COALESCE(skipped,0),
 		playbook_sha256, flags, exit_code, message, retry_file, COALESCE(heartbeat_ms, joined_ms, 0)

@@ -25,7 +25,8 @@ import (
 func shardEmitter(t *testing.T, location, run string, i, n int) (*Ledger, *fleet.Emitter) {
 	l := open(t, location)
 	t.Cleanup(func() { l.Close() })
-	em := fleet.NewEmitter(run, l.Record)
+	// Stored at once: these tests interleave several ledgers' events and expect that order.
+	em := fleet.NewEmitter(run, func(e fleet.Event) { l.Record(e); l.sync() })
 	em.SetShard(fmt.Sprintf("%d/%d", i, n))
 	return l, em
 }
@@ -373,7 +374,8 @@ func TestShardProcess(t *testing.T) {
 			}
 		}
 	}()
-	em := fleet.NewEmitter(run, l.Record)
+	// Stored at once: "killed" below means after what it emitted was stored.
+	em := fleet.NewEmitter(run, func(e fleet.Event) { l.Record(e); l.sync() })
 	em.SetShard(shard)
 	h := func(x string) string { return fmt.Sprintf("h%d%s", i, x) }
 	em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Batches: [][]string{{h("a"), h("b")}, {h("c")}}})
