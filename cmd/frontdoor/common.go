@@ -164,9 +164,22 @@ func (l *loaded) printf(format string, a ...any) {
 
 // prepareAll connects, gathers and plans every selected host, at most forks at once.
 func (l *loaded) prepareAll(ctx context.Context, forks int) []*session.HostRun {
+	return l.prepare(ctx, forks, false)
+}
+
+// planAll is prepareAll for a plan that keeps no connection: each is closed as soon as its host
+// is planned, so planning 1,000 hosts never holds 1,000 connections.
+func (l *loaded) planAll(ctx context.Context, forks int) []*session.HostRun {
+	return l.prepare(ctx, forks, true)
+}
+
+func (l *loaded) prepare(ctx context.Context, forks int, closeEach bool) []*session.HostRun {
 	runs := make([]*session.HostRun, len(l.hosts))
 	fleet.Each(len(l.hosts), forks, func(i int) {
 		runs[i] = session.Prepare(ctx, l.pb, l.hosts[i], l.opts)
+		if closeEach {
+			runs[i].Close()
+		}
 	})
 	return runs
 }

@@ -41,7 +41,7 @@ func planCommand() *cli.Command {
 				return usageErrorf("--preflight-only makes no plan to save: leave out --out")
 			}
 			l.opts.PreflightOnly = only
-			runs := l.prepareAll(c.Context, c.Int("forks"))
+			runs := l.planAll(c.Context, c.Int("forks"))
 			failed, pending := 0, 0
 			junit := report.NewJUnit("plan")
 			doc := planDoc{V: 1, Command: "plan", Playbook: absPath(c.Args().First()), Limit: c.String("limit"), Hosts: []planHost{}}
@@ -49,7 +49,6 @@ func planCommand() *cli.Command {
 				doc.Inventories = append(doc.Inventories, absPath(i))
 			}
 			for _, r := range runs {
-				r.Close()
 				doc.Hosts = append(doc.Hosts, hostPlan(r))
 				if r.Err != nil {
 					failed++

@@ -22,10 +22,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/frontdoor-dev/frontdoor/fleet"
+	"github.com/frontdoor-dev/frontdoor/internal/pgtest"
 	"github.com/frontdoor-dev/frontdoor/internal/simfleet"
 )
 
@@ -58,6 +61,7 @@ func main() {
 	latency := flag.Duration("latency", 0, "added before every answer of an emulated host (a remote network)")
 	forks := flag.Int("forks", 50, "frontdoor --forks")
 	out := flag.String("json", "", "also write the results as JSON lines to this file")
+	shards := flag.Int("shards", 0, "also measure a converged apply split in this many shards (--shard i/N), sharing a PostgreSQL ledger (internal/pgtest starts one), and one controller on that ledger")
 	svg := flag.String("svg", "", "also draw the results (wall time and CPU per host against hosts) as an SVG `FILE`")
 	serve := flag.String("serve", "", "only start a fleet of the first -hosts size in this `DIR` (inventory.yaml there) and serve it until interrupted")
 	flag.Parse()
@@ -85,7 +89,7 @@ func main() {
 		if err != nil {
 			log.Fatalf("-hosts: %v", err)
 		}
-		for _, r := range size(*fd, labdns, tmp, n, *runs, *latency, *forks) {
+		for _, r := range size(*fd, labdns, tmp, n, *runs, *latency, *forks, *shards) {
 			all = append(all, r)
 			fmt.Printf("| %d | %s | %d | %.2f s | %.2f s | %.2f ms | %.0f MB | %d | %d KB | %.2f s |\n",
 				r.Hosts, r.Run, r.Exit, r.WallS, r.CPUS, r.CPUPerHost, r.RSSMB, r.FDs, r.LedgerKB, r.FleetCPUS)
@@ -110,7 +114,7 @@ func main() {
 
 // size measures one fleet size: a fresh apply in rolling batches of 10%, a converged plan, and
 // converged applies (median).
-func size(fd, labdns, tmp string, n, runs int, latency time.Duration, forks int) []Result {
+func size(fd, labdns, tmp string, n, runs int, latency time.Duration, forks, shards int) []Result {
 	dir := filepath.Join(tmp, strconv.Itoa(n))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		log.Fatal(err)
@@ -145,7 +149,49 @@ func size(fd, labdns, tmp string, n, runs int, latency time.Duration, forks int)
 	sort.Slice(conv, func(i, j int) bool { return conv[i].WallS < conv[j].WallS })
 	med := conv[len(conv)/2]
 	med.Run = fmt.Sprintf("converged apply (median of %d)", len(conv))
-	return append(out, med)
+	out = append(out, med)
+	if shards > 0 {
+		pg, err := pgtest.Start()
+		if err != nil {
+			log.Fatalf("-shards needs PostgreSQL (scripts/setup installs it): %v", err)
+		}
+		defer pg.Stop()
+		url, err := pg.CreateDB()
+		if err != nil {
+			log.Fatal(err)
+		}
+		r := run(fd, n, "converged apply, PostgreSQL ledger", "", append([]string{"apply", "--yes", "--ledger", url}, common...), pb)
+		out = append(out, r)
+		out = append(out, sharded(fd, n, shards, url, common, pb))
+	}
+	return out
+}
+
+// sharded runs a converged apply as shards processes at once, one run id, and sums them: wall
+// from the first start to the last end, CPU of all, the largest peak RSS and descriptor count.
+func sharded(fd string, n, shards int, url string, common []string, pb string) Result {
+	id := fleet.NewRunID(time.Now())
+	rs := make([]Result, shards)
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < shards; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rs[i] = run(fd, n, fmt.Sprintf("shard %d/%d", i, shards), "", append([]string{"apply", "--yes", "--ledger", url,
+				"--shard", fmt.Sprintf("%d/%d", i, shards), "--run-id", id}, common...), pb)
+		}()
+	}
+	wg.Wait()
+	tot := Result{Hosts: n, Run: fmt.Sprintf("converged apply, %d shards, PostgreSQL ledger", shards), WallS: time.Since(t0).Seconds()}
+	for _, r := range rs {
+		tot.CPUS += r.CPUS
+		tot.RSSMB = max(tot.RSSMB, r.RSSMB)
+		tot.FDs = max(tot.FDs, r.FDs)
+		tot.Exit = max(tot.Exit, r.Exit)
+	}
+	tot.CPUPerHost = tot.CPUS * 1000 / float64(n)
+	return tot
 }
 
 // serveOnly starts a fleet and its DNS in dir and waits for SIGINT or SIGTERM: for profiling
@@ -236,6 +282,9 @@ func run(fd string, n int, name, ledger string, args []string, pb string) Result
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self1)
 	var ledgerSize int64
 	for _, suffix := range []string{"", "-wal"} {
+		if ledger == "" {
+			break
+		}
 		if st, err := os.Stat(ledger + suffix); err == nil {
 			ledgerSize += st.Size()
 		}
