@@ -190,7 +190,7 @@ func TestShardedRunPostgres(t *testing.T) {
 		t.Fatalf("history does not list run %s:\n%s", id, hist)
 	}
 	show := frontdoor(t, l.env(), "show", id)
-	if show.code != 0 {
+	if show.code != 0 || !strings.Contains(show.stdout, "shards:     3 of 3 recorded") {
 		t.Fatalf("show %s:\n%s", id, show)
 	}
 	for _, h := range l.fleet.Hosts {
@@ -316,7 +316,7 @@ func TestShardsStopTogether(t *testing.T) {
 	wg.Wait()
 	procs[1].wait(t)
 	show := frontdoor(t, l.env(), "show", id)
-	if show.code != 0 || !strings.Contains(show.stdout, "skipped") {
+	if show.code != 0 || !strings.Contains(show.stdout, "skipped") || !strings.Contains(show.stdout, "1/3: no end recorded") {
 		t.Errorf("show %s after a shard died:\n%s", id, show)
 	}
 }

@@ -286,6 +286,20 @@ func showCommand() *cli.Command {
 				fmt.Fprintf(w, "ended:      %s (%s)\n", r.Ended.Local().Format(time.RFC3339), r.Ended.Sub(r.Started).Round(time.Millisecond))
 			}
 			fmt.Fprintf(w, "status:     %s\n", runStatus(*r))
+			if r.Shards > 0 {
+				shards, err := led.Shards(r.ID)
+				if err != nil {
+					return asExit(err)
+				}
+				fmt.Fprintf(w, "shards:     %d of %d recorded\n", len(shards), r.Shards)
+				for _, s := range shards {
+					state := s.Status
+					if s.Status == "running" {
+						state = "no end recorded; last heard of " + s.Heartbeat.Local().Format(time.RFC3339)
+					}
+					fmt.Fprintf(w, "            %d/%d: %s, %s\n", s.Index, s.Of, state, countsLine(&s.Counts))
+				}
+			}
 			if r.Status == "running" {
 				fmt.Fprintf(w, "            %s\n", unfinishedRunAdvice(r.ID))
 			} else {

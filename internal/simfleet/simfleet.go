@@ -42,6 +42,15 @@ type Options struct {
 	// DNS, if set, is the inventory's dns_resolver for every host (ADDR:PORT of a server that
 	// answers for Dir/zone, such as internal/labdns).
 	DNS string
+	// Real are real hosts (the lab's) listed in the same inventory, after the emulated ones.
+	Real []RealHost
+}
+
+// RealHost is a real host to list with the emulated ones: its name, address, login key and
+// known_hosts lines.
+type RealHost struct {
+	Name, Addr, Key string
+	KnownHosts      []string
 }
 
 // Host is one emulated host.
@@ -115,6 +124,16 @@ func Start(dir string, n int, opt Options) (*Fleet, error) {
 		fmt.Fprintf(&kh, "%s %s", h.Addr, xssh.MarshalAuthorizedKey(h.key.PublicKey()))
 		fmt.Fprintf(&zone, "%s.sim.test %s\n", h.Name, h.Addr)
 		addr = addr.Next()
+	}
+	for _, r := range opt.Real {
+		fmt.Fprintf(&inv, "  %s:\n    address: %s\n    port: 22\n    user: root\n    key: %s\n", r.Name, r.Addr, r.Key)
+		if opt.DNS != "" {
+			fmt.Fprintf(&inv, "    vars: {dns_resolver: %q}\n", opt.DNS)
+		}
+		for _, l := range r.KnownHosts {
+			kh.WriteString(l + "\n")
+		}
+		fmt.Fprintf(&zone, "%s.sim.test %s\n", r.Name, r.Addr)
 	}
 	fmt.Fprintf(&inv, "known_hosts: %s\n", filepath.Join(dir, "known_hosts"))
 	for name, data := range map[string]string{"inventory.yaml": inv.String(), "known_hosts": kh.String(), "zone": zone.String()} {

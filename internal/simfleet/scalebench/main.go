@@ -62,6 +62,7 @@ func main() {
 	forks := flag.Int("forks", 50, "frontdoor --forks")
 	out := flag.String("json", "", "also write the results as JSON lines to this file")
 	shards := flag.Int("shards", 0, "also measure a converged apply split in this many shards (--shard i/N), sharing a PostgreSQL ledger (internal/pgtest starts one), and one controller on that ledger")
+	lab := flag.String("lab", "", "also put the running lab's Debian Jira hosts in every fleet: `LAB_ROOT` (e.g. /var/lib/frontdoor-lab; testdata/lab/up first)")
 	svg := flag.String("svg", "", "also draw the results (wall time and CPU per host against hosts) as an SVG `FILE`")
 	serve := flag.String("serve", "", "only start a fleet of the first -hosts size in this `DIR` (inventory.yaml there) and serve it until interrupted")
 	flag.Parse()
@@ -82,6 +83,13 @@ func main() {
 	if b, err := exec.Command("go", "build", "-o", labdns, "./internal/labdns").CombinedOutput(); err != nil {
 		log.Fatalf("build internal/labdns (run from the repository root): %v\n%s", err, b)
 	}
+	var real []simfleet.RealHost
+	if *lab != "" {
+		if real, err = labHosts(*lab); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("with %d real lab host(s)", len(real))
+	}
 	var all []Result
 	fmt.Printf("| hosts | run | exit | wall | controller CPU | CPU per host | peak RSS | max fds | ledger | emulated hosts' CPU |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range strings.Split(*sizes, ",") {
@@ -89,7 +97,7 @@ func main() {
 		if err != nil {
 			log.Fatalf("-hosts: %v", err)
 		}
-		for _, r := range size(*fd, labdns, tmp, n, *runs, *latency, *forks, *shards) {
+		for _, r := range size(*fd, labdns, tmp, n, *runs, *latency, *forks, *shards, real) {
 			all = append(all, r)
 			fmt.Printf("| %d | %s | %d | %.2f s | %.2f s | %.2f ms | %.0f MB | %d | %d KB | %.2f s |\n",
 				r.Hosts, r.Run, r.Exit, r.WallS, r.CPUS, r.CPUPerHost, r.RSSMB, r.FDs, r.LedgerKB, r.FleetCPUS)
@@ -114,13 +122,13 @@ func main() {
 
 // size measures one fleet size: a fresh apply in rolling batches of 10%, a converged plan, and
 // converged applies (median).
-func size(fd, labdns, tmp string, n, runs int, latency time.Duration, forks, shards int) []Result {
+func size(fd, labdns, tmp string, n, runs int, latency time.Duration, forks, shards int, real []simfleet.RealHost) []Result {
 	dir := filepath.Join(tmp, strconv.Itoa(n))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		log.Fatal(err)
 	}
 	dnsAddr := "127.78.0.1:53"
-	f, err := simfleet.Start(dir, n, simfleet.Options{Latency: latency, DNS: dnsAddr})
+	f, err := simfleet.Start(dir, n-len(real), simfleet.Options{Latency: latency, DNS: dnsAddr, Real: real})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -140,6 +148,7 @@ func size(fd, labdns, tmp string, n, runs int, latency time.Duration, forks, sha
 	measure := func(name string, args ...string) Result {
 		return run(fd, n, name, led, append(args, common...), pb)
 	}
+	resetLab(real)
 	out = append(out, measure("fresh apply --serial 10%", "apply", "--yes", "--ledger", led, "--serial", "10%"))
 	out = append(out, measure("converged plan", "plan"))
 	var conv []Result
@@ -192,6 +201,48 @@ func sharded(fd string, n, shards int, url string, common []string, pb string) R
 	}
 	tot.CPUPerHost = tot.CPUS * 1000 / float64(n)
 	return tot
+}
+
+// labHosts are the lab's running Debian hosts with Jira (hosts.tsv: name, address, init,
+// products, flavor), fresh: each is reset first.
+func labHosts(root string) ([]simfleet.RealHost, error) {
+	tsv, err := os.ReadFile(filepath.Join(root, "run", "hosts.tsv"))
+	if err != nil {
+		return nil, fmt.Errorf("-lab: %w (is the lab up? testdata/lab/up N)", err)
+	}
+	kh, err := os.ReadFile(filepath.Join(root, "run", "known_hosts"))
+	if err != nil {
+		return nil, err
+	}
+	var out []simfleet.RealHost
+	for _, line := range strings.Split(strings.TrimSpace(string(tsv)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 5 || f[3] != "jira" || f[4] != "debian" {
+			continue
+		}
+		r := simfleet.RealHost{Name: f[0], Addr: f[1], Key: filepath.Join(root, "keys", "lab_ed25519")}
+		for _, k := range strings.Split(string(kh), "\n") {
+			if strings.HasPrefix(k, f[1]+",") {
+				r.KnownHosts = append(r.KnownHosts, k)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// resetLab returns the lab hosts to fresh (testdata/lab/reset), before a fresh apply.
+func resetLab(real []simfleet.RealHost) {
+	var ids []string
+	for _, r := range real {
+		ids = append(ids, strings.TrimPrefix(r.Name, "jira"))
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if out, err := exec.Command("testdata/lab/reset", ids...).CombinedOutput(); err != nil {
+		log.Fatalf("testdata/lab/reset %v: %v\n%s", ids, err, out)
+	}
 }
 
 // serveOnly starts a fleet and its DNS in dir and waits for SIGINT or SIGTERM: for profiling
