@@ -615,3 +615,43 @@ func TestMemBatchStartsTogether(t *testing.T) {
 		t.Fatalf("forks 1: %s", got)
 	}
 }
+
+// TestMemCoordinate: a shard of a split run (Rollout.Coordinate) stops or goes on by the verdict
+// of all shards, not by its own share: a percentage over on its own is not over for the run (the
+// shard goes on, nothing rolled back); the shards' verdict to stop rolls back its batch, though
+// nothing failed on it, and skips its later batches saying why.
+func TestMemCoordinate(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stop   bool
+		want   string
+		status string
+	}{
+		{"the run's batch is under 10%", false, "a1=changed a2=failed+rb a3=changed a4=changed", RunFailed},
+		{"another shard's failures stop the run", true, "a1=changed+rb a2=failed+rb a3=skipped a4=skipped", RunStopped},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMemRun(t, "a1", "a2", "a3", "a4")
+			m.fl.Hosts["a2"].Fail("run", "does not answer on port 8080", 1, "jira does not answer on port 8080 after 180 s")
+			serial, _ := ParseSerial("2")
+			ro, _ := m.rollout(serial, &Size{N: 10, Percent: true})
+			ro.Forks = 1
+			var calls []string
+			ro.Coordinate = func(_ context.Context, batch, hosts, failed int) (bool, string) {
+				calls = append(calls, fmt.Sprintf("%d:%d/%d", batch, failed, hosts))
+				// The other shards had 38 hosts in this batch and no failure: 1 of 40 is 2.5%.
+				return tc.stop, "the rollout stopped: batch 1's failures over all 3 shards went over --max-fail"
+			}
+			res := ro.Run(context.Background())
+			if statuses(res) != tc.want || res.Status != tc.status {
+				t.Fatalf("got %s (%s), want %s (%s)", statuses(res), res.Status, tc.want, tc.status)
+			}
+			if calls[0] != "1:1/2" {
+				t.Errorf("Coordinate calls %v: batch 1 should report 1 failed of 2", calls)
+			}
+			if tc.stop && !strings.Contains(ro.skipReason(true), "over all 3 shards") {
+				t.Errorf("later batches skipped for %q, not the shards' reason", ro.skipReason(true))
+			}
+		})
+	}
+}

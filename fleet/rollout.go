@@ -166,18 +166,21 @@ func (ro *Rollout) batch(ctx context.Context, batch int, hosts []*playbooks.Host
 		if hr.Status == StatusFailed {
 			mu.Lock()
 			failed++
-			if maxFail != nil && maxFail.Exceeded(failed, len(hosts)) {
+			// Split across shards, a percentage is of the whole run's batch, which only the
+			// shards together know: this shard's own share may be over it while the batch is not.
+			// An absolute count over it here is over it for the run too.
+			if maxFail != nil && maxFail.Exceeded(failed, len(hosts)) && (ro.Coordinate == nil || !maxFail.Percent) {
 				exceeded = true
 			}
 			mu.Unlock()
 		}
 	})
 	if ro.Coordinate != nil {
-		if stop, why := ro.Coordinate(ctx, batch, len(hosts), failed); stop {
-			exceeded = true
-			if ro.stopWhy == "" {
-				ro.stopWhy = why
-			}
+		// The shards' common verdict alone stops the run, so that they all stop or go on together.
+		stop, why := ro.Coordinate(ctx, batch, len(hosts), failed)
+		exceeded = stop
+		if stop && ro.stopWhy == "" {
+			ro.stopWhy = why
 		}
 	}
 	var bc Counts
@@ -327,9 +330,14 @@ func (ro *Rollout) checkLock(r *session.HostRun) error {
 	if !r.Locked() {
 		return LockError(r.Host.Name, ParseOwner(r.Facts.LockHolder))
 	}
+	if st, ok := r.Facts.Runs[ro.Owner.Run]; ok {
+		// This process has written nothing there yet: the id was given again (--run-id), and
+		// a new journal would overwrite the one a rollback of that run needs.
+		return fmt.Errorf("%s: run %s already has a journal on this host (%s, %s): a run id is used once; apply again with a new --run-id, or none", r.Host.Name, ro.Owner.Run, st, RunDir(ro.Owner.Run, r.Facts.Dialect()))
+	}
 	var open []string
 	for id, st := range r.Facts.Runs {
-		if id != ro.Owner.Run && (st == StateApplying || st == StateRollbackFailed) {
+		if st == StateApplying || st == StateRollbackFailed {
 			open = append(open, id)
 		}
 	}

@@ -356,7 +356,8 @@ func (c *Config) hostKeyCallback() (xssh.HostKeyCallback, *knownhosts.HostKeyDB,
 // knownHostsCache keeps each known_hosts file parsed once per version of it: a fleet's hosts
 // share one file, and parsing it for every dial made a run's cost grow with the square of its
 // hosts (1,000 hosts: 200 MB and 1.5 s of CPU in parsing alone). A version is the file's size
-// and modification time, so a line appended (accept-new, or by hand) is read by the next dial.
+// and modification time, inode and change time (fileID), so a line appended (accept-new, or by
+// hand) or a key replaced is read by the next dial.
 var knownHostsCache struct {
 	sync.Mutex
 	m map[string]knownHostsVersion
@@ -365,6 +366,7 @@ var knownHostsCache struct {
 type knownHostsVersion struct {
 	size   int64
 	mod    time.Time
+	id     fileID
 	db     *knownhosts.HostKeyDB
 	hashed bool
 }
@@ -378,7 +380,7 @@ func loadKnownHosts(path string) (*knownhosts.HostKeyDB, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if v, ok := knownHostsCache.m[path]; ok && v.size == st.Size() && v.mod.Equal(st.ModTime()) {
+	if v, ok := knownHostsCache.m[path]; ok && v.size == st.Size() && v.mod.Equal(st.ModTime()) && v.id == idOf(st) {
 		return v.db, v.hashed, nil
 	}
 	data, err := os.ReadFile(path)
@@ -389,9 +391,9 @@ func loadKnownHosts(path string) (*knownhosts.HostKeyDB, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	v := knownHostsVersion{size: st.Size(), mod: st.ModTime(), db: db, hashed: bytes.Contains(data, []byte("|1|"))}
+	v := knownHostsVersion{size: st.Size(), mod: st.ModTime(), id: idOf(st), db: db, hashed: bytes.Contains(data, []byte("|1|"))}
 	// The file may have changed between the Stat and the reads: keep it only if it did not.
-	if st2, err := os.Stat(path); err == nil && st2.Size() == st.Size() && st2.ModTime().Equal(st.ModTime()) {
+	if st2, err := os.Stat(path); err == nil && st2.Size() == st.Size() && st2.ModTime().Equal(st.ModTime()) && idOf(st2) == v.id {
 		if knownHostsCache.m == nil {
 			knownHostsCache.m = map[string]knownHostsVersion{}
 		}
