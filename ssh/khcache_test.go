@@ -26,7 +26,9 @@ func TestKnownHostsCacheSeesReplacedKey(t *testing.T) {
 	}
 	old, repl := key(), key()
 	p := filepath.Join(t.TempDir(), "known_hosts")
-	line := func(k xssh.PublicKey) []byte { return append([]byte("web1.example.com "), xssh.MarshalAuthorizedKey(k)...) }
+	line := func(k xssh.PublicKey) []byte {
+		return append([]byte("web1.example.com "), xssh.MarshalAuthorizedKey(k)...)
+	}
 	if err := os.WriteFile(p, line(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
