@@ -320,3 +320,38 @@ func TestShardsStopTogether(t *testing.T) {
 		t.Errorf("show %s after a shard died:\n%s", id, show)
 	}
 }
+
+// TestShardsRefuse: nothing is changed on any host when a shard never joins (one started with
+// another --run-id), and a run id is used once: a shard of a finished run, or an unsharded run
+// given an id the ledger has, is refused.
+func TestShardsRefuse(t *testing.T) {
+	l := newShardLab(t, 6, "127.79.2.10", 0)
+	before := map[string]string{}
+	for _, h := range l.fleet.Hosts {
+		before[h.Name] = h.Mem.Snapshot()
+	}
+	id := runID()
+	a := l.start(t, "--shard", "0/2", "--run-id", id, "--shard-wait", "3s")
+	b := l.start(t, "--shard", "1/2", "--run-id", runID(), "--shard-wait", "3s")
+	for _, p := range []*shardProc{a, b} {
+		if code := p.wait(t); code != 1 || !strings.Contains(p.stderr.String(), "every shard has the same --ledger and --run-id") {
+			t.Errorf("a shard alone: exit %d, want 1 and what to check\n%s\n%s", code, p.stdout.String(), p.stderr.String())
+		}
+	}
+	for _, h := range l.fleet.Hosts {
+		if h.Mem.Snapshot() != before[h.Name] {
+			t.Errorf("%s was changed though its run's shards never all joined", h.Name)
+		}
+	}
+	again := frontdoor(t, l.env(), "apply", "--yes", "-i", l.inv, "--shard", "0/2", "--run-id", id, l.pb)
+	if again.code == 0 || !strings.Contains(again.stderr, "used once") {
+		t.Errorf("shard 0/2 of run %s again:\n%s", id, again)
+	}
+	first := runID()
+	if r := frontdoor(t, l.env(), "apply", "--yes", "-i", l.inv, "--run-id", first, l.pb); r.code != 0 {
+		t.Fatalf("an unsharded run with --run-id:\n%s", r)
+	}
+	if r := frontdoor(t, l.env(), "apply", "--yes", "-i", l.inv, "--run-id", first, l.pb); r.code == 0 || !strings.Contains(r.stderr, "used once") {
+		t.Errorf("the same --run-id again:\n%s", r)
+	}
+}

@@ -26,9 +26,10 @@ import (
 )
 
 // schema is written for both backends (dialect.schema adapts it). events are keyed by shard too:
-// every shard of a run counts its seq from 1. shards holds each shard's end, heartbeat and
-// RecordStart/RecordEnd; shard_batches what each shard reported of a batch (BatchDone);
-// batch_totals the one verdict on a batch that every shard's WaitBatch returns.
+// every shard of a run counts its seq from 1. shards holds each shard's join (with the digest of
+// its options), end, heartbeat and RecordStart/RecordEnd; shard_batches what each shard reported
+// of a batch (BatchDone); batch_totals the one verdict on a batch that every shard's WaitBatch
+// returns; run_stops why a shard stopped the whole run (StopRun).
 const schema = `
 CREATE TABLE IF NOT EXISTS runs(id TEXT PRIMARY KEY, command TEXT, playbook TEXT, inventory TEXT, controller TEXT,
   undoes TEXT, started TEXT, ended TEXT, status TEXT, hosts INT, ok INT, changed INT, failed INT, rolled_back INT, skipped INT);
@@ -40,10 +41,11 @@ CREATE TABLE IF NOT EXISTS events(run TEXT, shard TEXT NOT NULL DEFAULT '', seq 
   PRIMARY KEY(run, shard, seq));
 CREATE TABLE IF NOT EXISTS shards(run TEXT, shard INT, n INT, started TEXT, ended TEXT, status TEXT,
   hosts INT, ok INT, changed INT, failed INT, rolled_back INT, skipped INT,
-  playbook_sha256 TEXT, flags TEXT, exit_code INT, message TEXT, retry_file TEXT, joined_ms BIGINT, heartbeat_ms BIGINT,
+  playbook_sha256 TEXT, flags TEXT, exit_code INT, message TEXT, retry_file TEXT, joined_ms BIGINT, heartbeat_ms BIGINT, options TEXT,
   PRIMARY KEY(run, shard));
 CREATE TABLE IF NOT EXISTS shard_batches(run TEXT, shard INT, batch INT, hosts INT, failed INT, PRIMARY KEY(run, shard, batch));
 CREATE TABLE IF NOT EXISTS batch_totals(run TEXT, batch INT, hosts INT, failed INT, dead TEXT, PRIMARY KEY(run, batch));
+CREATE TABLE IF NOT EXISTS run_stops(run TEXT, shard INT, why TEXT, at_ms BIGINT, PRIMARY KEY(run, shard));
 `
 
 // addedColumns are the columns added after a table's first version, added to an older ledger
@@ -55,6 +57,7 @@ var addedColumns = []struct{ table, name, decl string }{
 	{"runs", "message", "TEXT"},         // what the controller said last (frontdoor: ...), with the commands to run
 	{"runs", "retry_file", "TEXT"},      // where the hosts to retry were written
 	{"hosts", "shard", "TEXT"},          // the shard ("i/n") whose host it is; NULL or '' unsharded
+	{"shards", "options", "TEXT"},       // the digest of the options every shard must share (JoinShard)
 }
 
 // DefaultPath is the ledger under the user's state directory ($XDG_STATE_HOME, else
@@ -95,6 +98,7 @@ type Ledger struct {
 		writing bool
 		idle    chan struct{} // closed when the writer ends
 	}
+	onTx func(events int) // tests: called with the events of each writer transaction
 }
 
 // Open opens (creating) the ledger at location: a file path for SQLite, or a postgres:// (or
@@ -106,6 +110,11 @@ type Ledger struct {
 func Open(location string) (*Ledger, error) {
 	if isPostgres(location) {
 		return openPostgres(location)
+	}
+	if isKeywordDSN(location) {
+		// Not quoted: it may hold a password.
+		return nil, fmt.Errorf("the ledger given looks like a libpq keyword/value string (host=... dbname=...), which is not taken: " +
+			"give the ledger as a file path or a postgres://USER@HOST/DB URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=verify-full)")
 	}
 	path := location
 	if st, err := os.Stat(filepath.Dir(path)); err != nil {
@@ -142,6 +151,11 @@ func Open(location string) (*Ledger, error) {
 
 func openPostgres(u string) (*Ledger, error) {
 	l := &Ledger{d: dialect{pg: true}, location: u, path: Redact(u), shardOf: map[string]string{}}
+	if err := checkURL(u); err != nil {
+		return nil, l.errorf("%w", err)
+	}
+	n := scheme(u)
+	u = strings.ToLower(u[:n]) + u[n:] // pgx takes postgres:// in lower case only
 	db, err := sql.Open("pgx", u)
 	if err != nil {
 		return nil, l.errorf("%w: check the URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)", err)
@@ -177,7 +191,10 @@ func (l *Ledger) wrap(err error) error {
 	return l.errorf("%w", err)
 }
 
-func (l *Ledger) r() runner { return runner{l.d, l.db} }
+func (l *Ledger) r() runner { return runner{d: l.d, x: l.db} }
+
+// rc is r with a context: a query ends when ctx does.
+func (l *Ledger) rc(ctx context.Context) runner { return runner{d: l.d, x: l.db, ctx: ctx} }
 
 // migrate creates the tables and brings an older ledger up to this version, in one transaction
 // that excludes other processes doing the same.
@@ -278,6 +295,7 @@ type Start struct {
 // that has): the shards' options differ only in --shard.
 func (l *Ledger) RecordStart(run string, s Start) {
 	flags, _ := json.Marshal(s.Flags)
+	l.sync() // the run's run.start stored: its row, and the shard it was recorded as
 	shard := l.shardFor(run, s.Shard)
 	if shard == "" {
 		l.exec(`UPDATE runs SET playbook_sha256=?, flags=? WHERE id=?`, s.PlaybookSHA256, string(flags), run)
@@ -286,9 +304,9 @@ func (l *Ledger) RecordStart(run string, s Start) {
 	l.write(func(tx *sql.Tx) error {
 		i, n, err := parseShard(shard)
 		if err == nil {
-			err = l.d.lockRun(tx, run)
+			err = l.d.lockRun(context.Background(), tx, run)
 		}
-		t := runner{l.d, tx}
+		t := runner{d: l.d, x: tx}
 		if err == nil {
 			_, err = t.exec(`INSERT INTO shards(run, shard, n, playbook_sha256, flags, joined_ms) VALUES(?,?,?,?,?,NOW_MS())
 				ON CONFLICT(run, shard) DO UPDATE SET playbook_sha256=excluded.playbook_sha256, flags=excluded.flags`,
@@ -316,6 +334,7 @@ type End struct {
 // retry file say what went wrong, and a run is only as good as its worst shard. Each shard's own
 // retry file names its own hosts: Shards lists them all.
 func (l *Ledger) RecordEnd(run string, e End) {
+	l.sync() // as in RecordStart
 	shard := l.shardFor(run, e.Shard)
 	if shard == "" {
 		l.exec(`UPDATE runs SET exit_code=?, message=?, retry_file=? WHERE id=?`, e.ExitCode, e.Message, e.RetryFile, run)
@@ -324,9 +343,9 @@ func (l *Ledger) RecordEnd(run string, e End) {
 	l.write(func(tx *sql.Tx) error {
 		i, n, err := parseShard(shard)
 		if err == nil {
-			err = l.d.lockRun(tx, run)
+			err = l.d.lockRun(context.Background(), tx, run)
 		}
-		t := runner{l.d, tx}
+		t := runner{d: l.d, x: tx}
 		if err == nil {
 			_, err = t.exec(`INSERT INTO shards(run, shard, n, exit_code, message, retry_file, joined_ms) VALUES(?,?,?,?,?,?,NOW_MS())
 				ON CONFLICT(run, shard) DO UPDATE SET exit_code=excluded.exit_code, message=excluded.message, retry_file=excluded.retry_file`,
@@ -410,10 +429,10 @@ func parseShard(s string) (i, n int, err error) {
 }
 
 // Record is a sink for fleet.Emitter. It queues the event and returns: a writer stores what is
-// queued, in order, one transaction for all that came while the last one was written. The
-// emitter calls its sinks one event at a time for every host, so a commit per event made every
-// host wait for the disk (at 1,000 hosts, 15% of the controller's CPU and the emitter's lock held
-// through each fsync). A controller killed mid-run loses only the events of the transaction in
+// queued, in order, one transaction for all that came while the last one was written (at most
+// maxPerTx). The emitter calls its sinks one event at a time for every host, so a commit per
+// event made every host wait for the disk (at 1,000 hosts, 15% of the controller's CPU and the
+// emitter's lock held through each fsync). A controller killed mid-run loses only the events of the transaction in
 // flight: the ledger still says how far it got.
 func (l *Ledger) Record(e fleet.Event) {
 	l.q.Lock()
@@ -426,12 +445,20 @@ func (l *Ledger) Record(e fleet.Event) {
 	}
 }
 
+// maxPerTx caps the events of one writer transaction: under a steady flow the queue never
+// empties, and a transaction (with the locks it holds, the shard's row among them) stays short.
+const maxPerTx = 256
+
 // writer stores the queue until it is empty, then ends.
 func (l *Ledger) writer() {
 	for {
 		l.q.Lock()
 		batch := l.q.events
-		l.q.events = nil
+		if len(batch) > maxPerTx {
+			batch, l.q.events = batch[:maxPerTx:maxPerTx], batch[maxPerTx:]
+		} else {
+			l.q.events = nil
+		}
 		if len(batch) == 0 {
 			l.q.writing = false
 			close(l.q.idle)
@@ -440,6 +467,9 @@ func (l *Ledger) writer() {
 		}
 		l.q.Unlock()
 		l.mu.Lock()
+		if l.onTx != nil {
+			l.onTx(len(batch))
+		}
 		if err := l.recordAll(batch); err != nil {
 			// One bad event must not lose the others: each again, alone.
 			for _, e := range batch {
@@ -466,15 +496,33 @@ func (l *Ledger) sync() {
 	}
 }
 
-// recordAll stores events in one transaction.
+// recordAll stores events in one transaction. Its last statements mark the shards whose events
+// they are alive (an event is a sign of life as good as a heartbeat): once per transaction, and
+// last, so that the shard's row is held for the commit only.
 func (l *Ledger) recordAll(events []fleet.Event) error {
 	tx, err := l.db.Begin()
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	type shardOf struct {
+		run string
+		i   int
+	}
+	var alive []shardOf
+	seen := map[shardOf]bool{}
 	for _, e := range events {
 		if err := l.record(tx, e); err != nil {
+			return err
+		}
+		if i, _, err := parseShard(e.Shard); err == nil && e.Shard != "" && !seen[shardOf{e.Run, i}] {
+			seen[shardOf{e.Run, i}] = true
+			alive = append(alive, shardOf{e.Run, i})
+		}
+	}
+	t := runner{d: l.d, x: tx}
+	for _, s := range alive {
+		if _, err := t.exec(`UPDATE shards SET heartbeat_ms=NOW_MS() WHERE run=? AND shard=?`, s.run, s.i); err != nil {
 			return err
 		}
 	}
@@ -490,18 +538,20 @@ func (l *Ledger) record(tx *sql.Tx, e fleet.Event) error {
 	if sharded {
 		l.shardOf[e.Run] = e.Shard
 	}
-	t := runner{l.d, tx}
+	t := runner{d: l.d, x: tx}
 	raw, _ := json.Marshal(e)
 	if _, err := t.exec(`INSERT INTO events(run, shard, seq, time, type, host, batch, json) VALUES(?,?,?,?,?,?,?,?)`,
 		e.Run, e.Shard, e.Seq, ts(e.Time), e.Type, e.Host, e.Batch, string(raw)); err != nil {
 		return err
 	}
-	if sharded && e.Type != fleet.RunStart {
-		// An event is a sign of life as good as a heartbeat.
-		_, err = t.exec(`UPDATE shards SET heartbeat_ms=NOW_MS() WHERE run=? AND shard=?`, e.Run, i)
-	}
 	switch e.Type {
 	case fleet.RunStart:
+		if sharded {
+			err = l.d.lockRun(context.Background(), tx, e.Run) // before the runs row: see lockRun
+		}
+		if err != nil {
+			break
+		}
 		// Every shard starts the run; the first creates its row (the earliest start is kept).
 		_, err = t.exec(`INSERT INTO runs(id, command, playbook, inventory, controller, undoes, started, status) VALUES(?,?,?,?,?,?,?,?)
 			ON CONFLICT(id) DO NOTHING`,
@@ -558,7 +608,7 @@ func (l *Ledger) record(tx *sql.Tx, e fleet.Event) error {
 			break
 		}
 		if err == nil {
-			err = l.d.lockRun(tx, e.Run)
+			err = l.d.lockRun(context.Background(), tx, e.Run)
 		}
 		if err == nil {
 			// An upsert: the shard's end counts even if its run.start could not be recorded.

@@ -142,7 +142,9 @@ func TestLedgerIsPrivate(t *testing.T) {
 }
 
 // A ledger written by the first version (runs without the columns added since) is opened, keeps
-// its runs (read as "not recorded"), and records starts and ends from then on. Both backends.
+// its runs (read as "not recorded"), and records starts and ends from then on; one whose shards
+// are the first version's (no options, no run_stops) takes JoinShard's options and StopRun.
+// Both backends.
 func TestOlderLedgerUpgraded(t *testing.T) { eachBackend(t, testOlderLedgerUpgraded) }
 
 func testOlderLedgerUpgraded(t *testing.T, newLedger func() string) {
@@ -154,8 +156,13 @@ INSERT INTO runs(id, command, started, status) VALUES('20261127T090000Z-aaaaaa',
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Make it the old shape: drop the table and create the first version's.
-	if _, err := l.db.Exec(`DROP TABLE runs; ` + old); err != nil {
+	// Make it the old shape: drop the tables and create the first version's.
+	oldShards := `DROP TABLE shards; DROP TABLE run_stops;
+CREATE TABLE shards(run TEXT, shard INT, n INT, started TEXT, ended TEXT, status TEXT,
+  hosts INT, ok INT, changed INT, failed INT, rolled_back INT, skipped INT,
+  playbook_sha256 TEXT, flags TEXT, exit_code INT, message TEXT, retry_file TEXT, joined_ms BIGINT, heartbeat_ms BIGINT,
+  PRIMARY KEY(run, shard));`
+	if _, err := l.db.Exec(`DROP TABLE runs; ` + old + oldShards); err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
@@ -182,6 +189,16 @@ INSERT INTO runs(id, command, started, status) VALUES('20261127T090000Z-aaaaaa',
 	if err != nil || r.PlaybookSHA256 != "abc" || strings.Join(r.Flags, "|") != "--serial 2|--yes" || r.ExitCode == nil || *r.ExitCode != 3 ||
 		r.Message != "rollout stopped" || r.RetryFile != "/x/retry" {
 		t.Fatalf("recorded start and end read back as %+v %v", r, err)
+	}
+	sharded := fleet.NewRunID(t0.Add(time.Hour))
+	if err := l.JoinShard(sharded, 0, 2, "o"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.JoinShard(sharded, 1, 2, "p"); err == nil || !strings.Contains(err.Error(), "options differ") {
+		t.Errorf("other options: %v", err)
+	}
+	if err := l.StopRun(sharded, 0, "interrupted"); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -18,15 +18,30 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
+	"github.com/frontdoor-dev/frontdoor/internal/pgtest"
 )
 
 // shardEmitter is shard i of n of run, recording into its own connection to the ledger, as a
-// shard's controller would.
+// shard's controller would (Record queues, a writer stores).
 func shardEmitter(t *testing.T, location, run string, i, n int) (*Ledger, *fleet.Emitter) {
+	return newShardEmitter(t, location, run, i, n, false)
+}
+
+// shardEmitterInOrder is shardEmitter storing each event before Emit returns: for the tests
+// that interleave several ledgers' events and expect that order in the ledger (which shard's
+// run.start made the run's row; what one shard sees of the others' at a given point).
+func shardEmitterInOrder(t *testing.T, location, run string, i, n int) (*Ledger, *fleet.Emitter) {
+	return newShardEmitter(t, location, run, i, n, true)
+}
+
+func newShardEmitter(t *testing.T, location, run string, i, n int, inOrder bool) (*Ledger, *fleet.Emitter) {
 	l := open(t, location)
 	t.Cleanup(func() { l.Close() })
-	// Stored at once: these tests interleave several ledgers' events and expect that order.
-	em := fleet.NewEmitter(run, func(e fleet.Event) { l.Record(e); l.sync() })
+	sink := l.Record
+	if inOrder {
+		sink = func(e fleet.Event) { l.Record(e); l.sync() }
+	}
+	em := fleet.NewEmitter(run, sink)
 	em.SetShard(fmt.Sprintf("%d/%d", i, n))
 	return l, em
 }
@@ -44,7 +59,7 @@ func TestShardedRun(t *testing.T) {
 		var ls [3]*Ledger
 		var em [3]*fleet.Emitter
 		for i := range ls {
-			ls[i], em[i] = shardEmitter(t, loc, run, i, 3)
+			ls[i], em[i] = shardEmitterInOrder(t, loc, run, i, 3)
 		}
 		start := func(i int, s float64, batches ...[]string) {
 			em[i].Emit(fleet.Event{Type: fleet.RunStart, Time: at(s), Command: "apply", Playbook: "/p.yaml", Controller: fmt.Sprintf("root@ctl%d", i), Batches: batches})
@@ -137,9 +152,9 @@ func TestWaitBatch(t *testing.T) {
 		var ls [n]*Ledger
 		var em [n]*fleet.Emitter
 		for i := range ls {
-			ls[i], em[i] = shardEmitter(t, loc, run, i, n)
+			ls[i], em[i] = shardEmitterInOrder(t, loc, run, i, n)
 			defer ls[i].Close()
-			if err := ls[i].JoinShard(run, i, n); err != nil {
+			if err := ls[i].JoinShard(run, i, n, "opts"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -219,11 +234,8 @@ func TestShardMisuse(t *testing.T) {
 		l := open(t, newLedger())
 		defer l.Close()
 		run := fleet.NewRunID(time.Now())
-		if err := l.JoinShard(run, 0, 2); err != nil {
+		if err := l.JoinShard(run, 0, 2, "opts"); err != nil {
 			t.Fatal(err)
-		}
-		if err := l.JoinShard(run, 0, 2); err != nil {
-			t.Errorf("joining again: %v", err)
 		}
 		if err := l.BatchDone(run, 0, 1, 3, 0); err != nil {
 			t.Fatal(err)
@@ -232,10 +244,14 @@ func TestShardMisuse(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, BatchTotal{Hosts: 3, Dead: []int{1}}) {
 			t.Errorf("shard 1 never came: %+v %v", got, err)
 		}
-		if err := l.JoinShard(run, 1, 3); err == nil || !strings.Contains(err.Error(), "split in 2 shards, not 3") {
+		other := fleet.NewRunID(time.Now().Add(time.Hour))
+		if err := l.JoinShard(other, 0, 2, "opts"); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.JoinShard(other, 1, 3, "opts"); err == nil || !strings.Contains(err.Error(), "split in 2 shards, not 3") {
 			t.Errorf("another n: %v", err)
 		}
-		if err := l.JoinShard(run, 2, 2); err == nil || !strings.Contains(err.Error(), "0 <= i < n") {
+		if err := l.JoinShard(run, 2, 2, "opts"); err == nil || !strings.Contains(err.Error(), "0 <= i < n") {
 			t.Errorf("shard out of range: %v", err)
 		}
 		if err := l.Heartbeat(run, 1); err == nil || !strings.Contains(err.Error(), "call JoinShard first") {
@@ -364,7 +380,7 @@ func TestShardProcess(t *testing.T) {
 	i, n, _ := parseShard(shard)
 	const stale = time.Second
 	l := open(t, loc)
-	if err := l.JoinShard(run, i, n); err != nil {
+	if err := l.JoinShard(run, i, n, "same options"); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
@@ -374,8 +390,12 @@ func TestShardProcess(t *testing.T) {
 			}
 		}
 	}()
-	// Stored at once: "killed" below means after what it emitted was stored.
-	em := fleet.NewEmitter(run, func(e fleet.Event) { l.Record(e); l.sync() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := l.WaitJoined(ctx, run, n, 10*time.Second, nil); err != nil {
+		t.Fatal(err)
+	}
+	em := fleet.NewEmitter(run, l.Record)
 	em.SetShard(shard)
 	h := func(x string) string { return fmt.Sprintf("h%d%s", i, x) }
 	em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Batches: [][]string{{h("a"), h("b")}, {h("c")}}})
@@ -387,7 +407,8 @@ func TestShardProcess(t *testing.T) {
 		for _, host := range hosts {
 			em.Emit(fleet.Event{Type: fleet.HostPlan, Host: host, Batch: b})
 			if die && b == 2 {
-				os.Exit(0) // killed mid-batch: no host.done, no heartbeat, no run.done
+				l.sync()   // what it emitted is stored,
+				os.Exit(0) // and it is killed mid-batch: no host.done, no heartbeat, no run.done
 			}
 			status := fleet.StatusOK
 			switch host {
@@ -466,8 +487,11 @@ INSERT INTO events VALUES('20261127T090000Z-aaaaaa', 3, '2026-11-27T09:00:02.5Z'
 	// Two shards' seq 1 of one run fit now.
 	run := fleet.NewRunID(time.Now())
 	for i := range 2 {
-		_, em := shardEmitter(t, p, run, i, 2)
+		sl, em := shardEmitter(t, p, run, i, 2)
 		em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Batches: [][]string{{fmt.Sprint("h", i)}}})
+		if err := sl.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	l.Close()
 	l = open(t, p) // and again: nothing left to do
@@ -485,4 +509,394 @@ INSERT INTO events VALUES('20261127T090000Z-aaaaaa', 3, '2026-11-27T09:00:02.5Z'
 	if r, err := l.Find("20261127T090000Z-aaaaaa"); err != nil || r.Status != fleet.RunOK || r.Ended.Sub(r.Started) != 2500*time.Millisecond {
 		t.Errorf("the old run: %+v %v", r, err)
 	}
+}
+
+// RecordStart and RecordEnd of a shard whose events are only queued (Record, as the controller
+// records them) land in its row of shards and in the run's row: they wait for the writer to
+// store the run.start that says which shard the run is recorded as. Both backends.
+func TestRecordStartAfterQueuedEvents(t *testing.T) {
+	eachBackend(t, func(t *testing.T, newLedger func() string) {
+		loc := newLedger()
+		var hosts []string
+		for k := range 50 {
+			hosts = append(hosts, fmt.Sprintf("h%02d", k))
+		}
+		for k := range 5 { // the race it had was lost more often than not: a few runs make sure
+			run := fleet.NewRunID(time.Now().Add(time.Duration(k) * time.Hour))
+			l, em := shardEmitter(t, loc, run, 1, 2)
+			em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Batches: [][]string{hosts}})
+			l.RecordStart(run, Start{PlaybookSHA256: "sum", Flags: []string{"--shard 1/2"}})
+			em.Emit(fleet.Event{Type: fleet.RunDone, Status: fleet.RunFailed, Counts: &fleet.Counts{Hosts: 50, Failed: 1}})
+			l.RecordEnd(run, End{ExitCode: 1, Message: "1 host failed"})
+			shards, err := l.Shards(run)
+			if err != nil || len(shards) != 1 {
+				t.Fatalf("shards: %+v %v", shards, err)
+			}
+			if s := shards[0]; s.Index != 1 || s.PlaybookSHA256 != "sum" || strings.Join(s.Flags, " ") != "--shard 1/2" || s.ExitCode == nil || *s.ExitCode != 1 {
+				t.Errorf("run %d, the shard's row: %+v", k, s)
+			}
+			r, err := l.Find(run)
+			if err != nil || r.PlaybookSHA256 != "sum" || strings.Join(r.Flags, " ") != "--shard 1/2" || r.ExitCode == nil || *r.ExitCode != 1 || r.Shards != 2 {
+				t.Errorf("run %d, the run's row: %+v %v", k, r, err)
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// Heartbeat does not wait for the events queued (under a steady flow the writer is never idle):
+// with the writer held back, it returns. The writer stores at most maxPerTx events a
+// transaction, and each transaction marks the shard alive. Both backends.
+func TestHeartbeatAndWriterTransactions(t *testing.T) {
+	eachBackend(t, func(t *testing.T, newLedger func() string) {
+		l := open(t, newLedger())
+		defer l.Close()
+		run := fleet.NewRunID(time.Now())
+		if err := l.JoinShard(run, 0, 1, "opts"); err != nil {
+			t.Fatal(err)
+		}
+		var sizes []int
+		l.onTx = func(n int) { sizes = append(sizes, n) } // the writer calls it holding l.mu
+		em := fleet.NewEmitter(run, l.Record)
+		em.SetShard("0/1")
+		var hosts []string
+		for k := range 600 {
+			hosts = append(hosts, fmt.Sprintf("h%03d", k))
+		}
+		l.mu.Lock() // the writer cannot store anything
+		em.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Batches: [][]string{hosts}})
+		for _, h := range hosts {
+			em.Emit(fleet.Event{Type: fleet.HostDone, Host: h, Batch: 1, Status: fleet.StatusOK})
+		}
+		beat := make(chan error, 1)
+		go func() { beat <- l.Heartbeat(run, 0) }()
+		select {
+		case err := <-beat:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Heartbeat waited for the queued events")
+		}
+		if _, err := l.db.Exec(l.d.q(`UPDATE shards SET heartbeat_ms=0 WHERE run=?`), run); err != nil {
+			t.Fatal(err)
+		}
+		l.mu.Unlock()
+		l.sync()
+		total := 0
+		for _, n := range sizes {
+			total += n
+			if n > maxPerTx {
+				t.Errorf("a transaction of %d events", n)
+			}
+		}
+		if total != 601 || len(sizes) < 3 {
+			t.Errorf("transactions of %v events", sizes)
+		}
+		var ms int64
+		if err := l.db.QueryRow(l.d.q(`SELECT heartbeat_ms FROM shards WHERE run=?`), run).Scan(&ms); err != nil || ms == 0 {
+			t.Errorf("the events' transactions did not mark the shard alive: %d %v", ms, err)
+		}
+	})
+}
+
+// On PostgreSQL a shard's transaction that touches the run's row takes the run's lock first: a
+// shard whose run.start (an earlier start: the row is updated) and run.done are stored in one
+// transaction, while another holds the run's lock and then updates the row (as RecordEnd and
+// run.done do), must not deadlock with it.
+func TestRunRowLockOrder(t *testing.T) {
+	t.Parallel()
+	loc := pgtest.DB(t)
+	t0 := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	run := fleet.NewRunID(t0)
+	l1, em1 := shardEmitter(t, loc, run, 1, 2)
+	em1.Emit(fleet.Event{Type: fleet.RunStart, Time: t0.Add(10 * time.Second), Command: "apply", Batches: [][]string{{"b"}}})
+	l1.sync()
+
+	raw, err := sql.Open("pgx", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	other, err := raw.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	if _, err := other.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(lockRun), run); err != nil {
+		t.Fatal(err)
+	}
+
+	l0 := open(t, loc)
+	defer l0.Close()
+	stored := make(chan error, 1)
+	go func() {
+		l0.mu.Lock()
+		defer l0.mu.Unlock()
+		stored <- l0.recordAll([]fleet.Event{
+			{V: 1, Seq: 1, Run: run, Shard: "0/2", Type: fleet.RunStart, Time: t0, Command: "apply", Batches: [][]string{{"a"}}},
+			{V: 1, Seq: 2, Run: run, Shard: "0/2", Type: fleet.RunDone, Time: t0.Add(time.Second), Status: fleet.RunOK, Counts: &fleet.Counts{Hosts: 1, OK: 1}},
+		})
+	}()
+	time.Sleep(500 * time.Millisecond) // shard 0's transaction waits for the run's lock
+	if _, err := other.ExecContext(ctx, `UPDATE runs SET status='running' WHERE id=$1`, run); err != nil {
+		t.Errorf("the other transaction's update: %v", err)
+	}
+	if err := other.Commit(); err != nil {
+		t.Errorf("the other transaction: %v", err)
+	}
+	if err := <-stored; err != nil {
+		t.Errorf("shard 0's events: %v", err)
+	}
+	if r, err := l0.Find(run); err != nil || !r.Started.Equal(t0) {
+		t.Errorf("run: %+v %v", r, err)
+	}
+}
+
+// JoinShard refuses a run id and shard used before (joined, or started and ended), a run past
+// its start (a batch's verdict is there), a run id of an unsharded run, and options that differ
+// from a shard's that joined before, saying what to do; RunExists sees runs and joined shards.
+// Both backends.
+func TestJoinShardRefusals(t *testing.T) {
+	eachBackend(t, func(t *testing.T, newLedger func() string) {
+		loc := newLedger()
+		l := open(t, loc)
+		defer l.Close()
+		t0 := time.Now()
+		run, single, late := fleet.NewRunID(t0), fleet.NewRunID(t0.Add(time.Hour)), fleet.NewRunID(t0.Add(2*time.Hour))
+		refused := func(what string, err error, want ...string) {
+			t.Helper()
+			if err == nil {
+				t.Errorf("%s: joined", what)
+				return
+			}
+			for _, w := range want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%s: %v; want %q", what, err, w)
+				}
+			}
+		}
+		exists := func(id string, want bool) {
+			t.Helper()
+			if got, err := l.RunExists(id); err != nil || got != want {
+				t.Errorf("RunExists(%s) = %v %v, want %v", id, got, err, want)
+			}
+		}
+		exists(run, false)
+		fleet.NewEmitter(single, l.Record).Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Batches: [][]string{{"a"}}})
+		exists(single, true)
+		refused("an unsharded run's id", l.JoinShard(single, 0, 2, "o"), "run "+single+" is in the ledger as a run of one controller", "new --run-id")
+
+		if err := l.JoinShard(run, 0, 3, "o"); err != nil {
+			t.Fatal(err)
+		}
+		exists(run, true)
+		refused("joining again", l.JoinShard(run, 0, 3, "o"), "shard 0/3 of run "+run+" already joined at 20",
+			"a run id and shard are used once; start a new run with a new --run-id")
+		refused("other options", l.JoinShard(run, 1, 3, "p"), "shard 1/3 of run "+run+": its options differ from shard 0's (p here, o there)",
+			"every shard must be started with the same playbook, inventory, --serial, --max-fail, --limit")
+		if err := l.JoinShard(run, 1, 3, "o"); err != nil {
+			t.Fatal(err)
+		}
+		// Shard 2 ran (without JoinShard: its events alone) and ended: not again.
+		l2, em2 := shardEmitter(t, loc, run, 2, 3)
+		em2.Emit(fleet.Event{Type: fleet.RunStart, Command: "apply", Batches: [][]string{{"c"}}})
+		em2.Emit(fleet.Event{Type: fleet.RunDone, Status: fleet.RunOK, Counts: &fleet.Counts{}})
+		l2.Close()
+		refused("a shard that ended", l.JoinShard(run, 2, 3, "o"), "shard 2/3 of run "+run+" already joined at", "and ended at", "new --run-id")
+
+		// A batch's verdict is there: the shard comes too late.
+		if err := l.JoinShard(late, 0, 2, "o"); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.BatchDone(late, 0, 1, 1, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := l.WaitBatch(context.Background(), late, 2, 1, 100*time.Millisecond); err != nil || !reflect.DeepEqual(got.Dead, []int{1}) {
+			t.Fatalf("batch 1 without shard 1: %+v %v", got, err)
+		}
+		refused("a late shard", l.JoinShard(late, 1, 2, "o"), "run "+late+" is already past its start", "shard 1/2 is too late to join")
+	})
+}
+
+// WaitJoined waits until every shard has joined (one joining during the wait), telling waiting
+// which are missing; it gives up after its timeout naming those that never came, and at once
+// when ctx ends or a shard stops the run. Both backends.
+func TestWaitJoined(t *testing.T) {
+	eachBackend(t, func(t *testing.T, newLedger func() string) {
+		loc := newLedger()
+		var ls [3]*Ledger
+		for i := range ls {
+			ls[i] = open(t, loc)
+			defer ls[i].Close()
+		}
+		ctx := context.Background()
+		t0 := time.Now()
+		run, alone, stopped := fleet.NewRunID(t0), fleet.NewRunID(t0.Add(time.Hour)), fleet.NewRunID(t0.Add(2*time.Hour))
+		for _, i := range []int{0, 2} {
+			if err := ls[i].JoinShard(run, i, 3, "o"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var told [][]int
+		began := time.Now()
+		err := ls[0].WaitJoined(ctx, run, 3, 700*time.Millisecond, func(missing []int) { told = append(told, missing) })
+		took := time.Since(began)
+		if err == nil || !strings.Contains(err.Error(), "shard(s) 1 of run "+run+" did not join within 700ms") ||
+			!strings.Contains(err.Error(), "check that every shard has the same --ledger and --run-id; nothing was changed by this shard") {
+			t.Errorf("shard 1 never joined: %v", err)
+		}
+		if took < 700*time.Millisecond || took > 3*time.Second || !reflect.DeepEqual(told, [][]int{{1}}) {
+			t.Errorf("gave up after %s, told %v", took, told)
+		}
+
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			if err := ls[1].JoinShard(run, 1, 3, "o"); err != nil {
+				t.Error(err)
+			}
+		}()
+		began = time.Now()
+		if err := ls[2].WaitJoined(ctx, run, 3, 20*time.Second, nil); err != nil || time.Since(began) > 3*time.Second {
+			t.Errorf("shard 1 joined during the wait: %v after %s", err, time.Since(began))
+		}
+
+		if err := ls[0].JoinShard(alone, 0, 2, "o"); err != nil {
+			t.Fatal(err)
+		}
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		began = time.Now()
+		if err := ls[0].WaitJoined(short, alone, 2, time.Minute, nil); !errors.Is(err, context.DeadlineExceeded) ||
+			!strings.Contains(err.Error(), "nothing was changed by this shard") || time.Since(began) > 2*time.Second {
+			t.Errorf("ctx ended: %v after %s", err, time.Since(began))
+		}
+
+		if err := ls[0].JoinShard(stopped, 0, 2, "o"); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			if err := ls[0].StopRun(stopped, 0, "shard 0/2 was interrupted"); err != nil {
+				t.Error(err)
+			}
+		}()
+		began = time.Now()
+		if err := ls[1].WaitJoined(ctx, stopped, 2, time.Minute, nil); err == nil || !strings.Contains(err.Error(), "stopped before it started: shard 0/2 was interrupted") ||
+			time.Since(began) > 3*time.Second {
+			t.Errorf("a shard stopped the run: %v after %s", err, time.Since(began))
+		}
+	})
+}
+
+// A shard that stops the run (StopRun) ends the other shards' WaitBatch at once, its reason in
+// Stopped, without waiting for the shards that have not reported; a batch's verdict carries
+// the stops recorded since; Shards shows each shard's reason (its first). Both backends.
+func TestStopRun(t *testing.T) {
+	eachBackend(t, func(t *testing.T, newLedger func() string) {
+		loc := newLedger()
+		run := fleet.NewRunID(time.Now())
+		const n = 3
+		var ls [n]*Ledger
+		for i := range ls {
+			ls[i] = open(t, loc)
+			defer ls[i].Close()
+			if err := ls[i].JoinShard(run, i, n, "o"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ls[0].BatchDone(run, 0, 1, 2, 0); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			for _, why := range []string{"shard 1/3 was interrupted", "shard 1/3 could not record its batch 1"} {
+				if err := ls[1].StopRun(run, 1, why); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		began := time.Now()
+		got, err := ls[0].WaitBatch(ctx, run, n, 1, time.Minute)
+		if err != nil || !reflect.DeepEqual(got, BatchTotal{Stopped: []string{"shard 1/3 was interrupted"}}) || time.Since(began) > 3*time.Second {
+			t.Errorf("stopped by shard 1: %+v %v after %s", got, err, time.Since(began))
+		}
+
+		// Batch 2 reaches its verdict; a stop recorded afterwards comes with it.
+		later := fleet.NewRunID(time.Now().Add(time.Hour))
+		for i := range 2 {
+			if err := ls[i].JoinShard(later, i, 2, "o"); err != nil {
+				t.Fatal(err)
+			}
+			if err := ls[i].BatchDone(later, i, 1, 1, i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := ls[0].WaitBatch(ctx, later, 2, 1, time.Minute); err != nil || !reflect.DeepEqual(got, BatchTotal{Hosts: 2, Failed: 1}) {
+			t.Errorf("batch 1 of the later run: %+v %v", got, err)
+		}
+		if err := ls[0].StopRun(later, 0, "shard 0/2 was interrupted"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ls[1].WaitBatch(ctx, later, 2, 1, time.Minute); err != nil ||
+			!reflect.DeepEqual(got, BatchTotal{Hosts: 2, Failed: 1, Stopped: []string{"shard 0/2 was interrupted"}}) {
+			t.Errorf("batch 1 of the later run, after the stop: %+v %v", got, err)
+		}
+		shards, err := ls[2].Shards(run)
+		if err != nil || len(shards) != 3 || shards[1].Stopped != "shard 1/3 was interrupted" || shards[0].Stopped != "" {
+			t.Errorf("shards: %+v %v", shards, err)
+		}
+	})
+}
+
+// WaitBatch's queries end with its ctx: one blocked by another transaction (holding the batch's
+// verdict, uncommitted; SQLite: the write lock) returns when ctx ends. Both backends.
+func TestWaitBatchQueriesEndWithCtx(t *testing.T) {
+	eachBackend(t, func(t *testing.T, newLedger func() string) {
+		loc := newLedger()
+		l := open(t, loc)
+		defer l.Close()
+		run := fleet.NewRunID(time.Now())
+		if err := l.JoinShard(run, 0, 1, "o"); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.BatchDone(run, 0, 1, 1, 0); err != nil {
+			t.Fatal(err)
+		}
+		driver, dsn := "pgx", loc
+		if !l.d.pg {
+			driver, dsn = "sqlite", "file:"+loc+"?_txlock=immediate"
+		}
+		raw, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		other, err := raw.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.Exec(l.d.q(`INSERT INTO batch_totals(run, batch, hosts, failed, dead) VALUES(?, 1, 9, 9, '')`), run); err != nil {
+			t.Fatal(err)
+		}
+		release := time.AfterFunc(8*time.Second, func() { other.Rollback() })
+		defer func() {
+			if release.Stop() {
+				other.Rollback()
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		began := time.Now()
+		got, err := l.WaitBatch(ctx, run, 1, 1, time.Minute)
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(began) > 3*time.Second {
+			t.Errorf("WaitBatch: %+v %v after %s", got, err, time.Since(began))
+		}
+	})
 }

@@ -99,6 +99,15 @@ func applyAction(c *cli.Context) error {
 	if err != nil {
 		return asExit(err)
 	}
+	if c.IsSet("run-id") && sh.N == 0 {
+		if seen, err := out.led.RunExists(owner.Run); err != nil || seen {
+			out.close()
+			if err == nil {
+				err = usageErrorf("--run-id %s: the ledger %s has that run already: a run id is used once; give a new one, or none", owner.Run, out.led.Where())
+			}
+			return asExit(err)
+		}
+	}
 	setCurrentRun(owner.Run)
 	ro := &fleet.Rollout{Playbook: l.pb, Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"),
 		Serial: serial, MaxFail: maxFail, NoBatchRollback: c.Bool("no-batch-rollback"), Stopping: stopping, Emit: out.em, Owner: owner}
@@ -108,7 +117,14 @@ func applyAction(c *cli.Context) error {
 		if threshold == nil && len(serial) > 0 {
 			threshold = &fleet.Size{N: 0}
 		}
-		coord, stop, err := out.coordinate(c.Context, owner.Run, sh, threshold, c.Duration("shard-stale"))
+		stale := c.Duration("shard-stale")
+		if stale < time.Second {
+			out.close()
+			return usageErrorf("--shard-stale %s: give at least 1s (the heartbeat is written every fifth of it)", stale)
+		}
+		coord, stop, err := out.coordinate(c.Context, shardRun{run: owner.Run, shard: sh, maxFail: threshold, stale: stale,
+			wait: c.Duration("shard-wait"), options: optionsDigest(c, sh), stopping: stopping,
+			say: func(msg string) { fmt.Fprintln(c.App.ErrWriter, "frontdoor: "+msg) }})
 		if err != nil {
 			out.close()
 			return asExit(fmt.Errorf("--shard %s: join run %s: %w", sh, owner.Run, err))

@@ -53,6 +53,9 @@ func TestKubernetesManifest(t *testing.T) {
 	if env["FRONTDOOR_RUN_ID"] == "" || !strings.HasPrefix(env["FRONTDOOR_LEDGER"], "postgres://") || strings.Contains(env["FRONTDOOR_LEDGER"], ":@") {
 		t.Errorf("each shard needs the same FRONTDOOR_RUN_ID and a postgres FRONTDOOR_LEDGER without its password: %v", env)
 	}
+	if w := ledgerTLSWarning(env["FRONTDOOR_LEDGER"]); w != "" {
+		t.Errorf("the manifest's ledger: %s", w)
+	}
 	ref := regexp.MustCompile(`\$\((\w+)\)`)
 	shards := map[string]bool{}
 	for i := 0; i < job.Spec.Completions; i++ {

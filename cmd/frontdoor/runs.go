@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -168,6 +170,9 @@ func ledgerForRun(c *cli.Context) (*ledger.Ledger, error) {
 
 // openLedgerAt opens the ledger, saying what to do when its directory is missing.
 func openLedgerAt(p string) (*ledger.Ledger, error) {
+	if w := ledgerTLSWarning(p); w != "" {
+		fmt.Fprintln(os.Stderr, "frontdoor: WARNING: "+w)
+	}
 	l, err := ledger.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: create the directory, or give --ledger a file in an existing one", err)
@@ -351,4 +356,41 @@ func printHosts(w io.Writer, hosts []ledger.Host, diff bool) {
 			}
 		}
 	}
+}
+
+// ledgerTLSWarning says when a PostgreSQL ledger on another machine is reached without checking
+// its certificate: pgx's default (sslmode=prefer) falls back to plain text, and require does not
+// check who answers, yet the ledger holds configuration diffs and the verdicts that decide
+// whether a rollout goes on.
+func ledgerTLSWarning(loc string) string {
+	low := strings.ToLower(loc)
+	if !strings.HasPrefix(low, "postgres://") && !strings.HasPrefix(low, "postgresql://") {
+		return ""
+	}
+	rest := loc[strings.Index(loc, "://")+3:]
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		rest = rest[at+1:]
+	}
+	hostport, query, _ := strings.Cut(rest, "?")
+	hostport, _, _ = strings.Cut(hostport, "/")
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if ip := net.ParseIP(strings.Trim(host, "[]")); host == "" || host == "localhost" || ip != nil && ip.IsLoopback() || strings.HasPrefix(host, "%2F") {
+		return "" // this machine (or a unix socket)
+	}
+	mode := ""
+	for _, kv := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
+		if k, v, _ := strings.Cut(kv, "="); strings.EqualFold(k, "sslmode") {
+			mode = strings.ToLower(v)
+		}
+	}
+	if mode == "verify-full" || mode == "verify-ca" {
+		return ""
+	}
+	if mode == "" {
+		mode = "prefer (the default)"
+	}
+	return fmt.Sprintf("the ledger %s is reached with sslmode=%s, which does not check the server's certificate: add sslmode=verify-full (and sslrootcert=FILE for a private CA) to the URL", ledger.Redact(loc), mode)
 }

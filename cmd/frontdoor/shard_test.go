@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/frontdoor-dev/frontdoor/playbooks"
@@ -53,4 +54,26 @@ func TestShardsSplitTheFleet(t *testing.T) {
 		}
 	}
 	t.Errorf("jira7 left shard %d when a host was added", before)
+}
+
+func TestLedgerTLSWarning(t *testing.T) {
+	for loc, warn := range map[string]bool{
+		"/var/lib/frontdoor/ledger.db":                                     false,
+		"postgres://fd@127.0.0.1:5432/fd?sslmode=disable":                  false,
+		"postgres://fd@localhost/fd":                                       false,
+		"postgres://fd:pw@[::1]:5432/fd":                                   false,
+		"postgres://fd@ledger-db/fd":                                       true,
+		"postgres://fd:s3cret@ledger-db:5432/fd?sslmode=require":           true,
+		"postgresql://fd@ledger-db/fd?sslmode=verify-full":                 false,
+		"postgres://fd@10.0.0.5/fd?connect_timeout=5&sslmode=verify-ca":    false,
+		"postgres://fd:1234#Zq9x@ledger-db/fd?application_name=x;sslmode=": true,
+	} {
+		w := ledgerTLSWarning(loc)
+		if (w != "") != warn {
+			t.Errorf("%s: warning %q, want one: %v", loc, w, warn)
+		}
+		if strings.Contains(w, "s3cret") || strings.Contains(w, "Zq9x") {
+			t.Errorf("%s: the warning shows the password: %s", loc, w)
+		}
+	}
 }
