@@ -301,6 +301,14 @@ func (l *Ledger) RecordStart(run string, s Start) {
 		l.exec(`UPDATE runs SET playbook_sha256=?, flags=? WHERE id=?`, s.PlaybookSHA256, string(flags), run)
 		return
 	}
+	l.shardUpsert(run, shard, `INSERT INTO shards(run, shard, n, playbook_sha256, flags, joined_ms) VALUES(?,?,?,?,?,NOW_MS())
+		ON CONFLICT(run, shard) DO UPDATE SET playbook_sha256=excluded.playbook_sha256, flags=excluded.flags`,
+		s.PlaybookSHA256, string(flags))
+}
+
+// shardUpsert writes shard's row of run with q (whose first three arguments are run, i, n; args
+// follow), under the run's lock, and aggregates the run again.
+func (l *Ledger) shardUpsert(run, shard, q string, args ...any) {
 	l.write(func(tx *sql.Tx) error {
 		i, n, err := parseShard(shard)
 		if err == nil {
@@ -308,9 +316,7 @@ func (l *Ledger) RecordStart(run string, s Start) {
 		}
 		t := runner{d: l.d, x: tx}
 		if err == nil {
-			_, err = t.exec(`INSERT INTO shards(run, shard, n, playbook_sha256, flags, joined_ms) VALUES(?,?,?,?,?,NOW_MS())
-				ON CONFLICT(run, shard) DO UPDATE SET playbook_sha256=excluded.playbook_sha256, flags=excluded.flags`,
-				run, i, n, s.PlaybookSHA256, string(flags))
+			_, err = t.exec(q, append([]any{run, i, n}, args...)...)
 		}
 		if err == nil {
 			err = l.aggregate(t, run)
@@ -340,22 +346,9 @@ func (l *Ledger) RecordEnd(run string, e End) {
 		l.exec(`UPDATE runs SET exit_code=?, message=?, retry_file=? WHERE id=?`, e.ExitCode, e.Message, e.RetryFile, run)
 		return
 	}
-	l.write(func(tx *sql.Tx) error {
-		i, n, err := parseShard(shard)
-		if err == nil {
-			err = l.d.lockRun(context.Background(), tx, run)
-		}
-		t := runner{d: l.d, x: tx}
-		if err == nil {
-			_, err = t.exec(`INSERT INTO shards(run, shard, n, exit_code, message, retry_file, joined_ms) VALUES(?,?,?,?,?,?,NOW_MS())
-				ON CONFLICT(run, shard) DO UPDATE SET exit_code=excluded.exit_code, message=excluded.message, retry_file=excluded.retry_file`,
-				run, i, n, e.ExitCode, e.Message, e.RetryFile)
-		}
-		if err == nil {
-			err = l.aggregate(t, run)
-		}
-		return err
-	})
+	l.shardUpsert(run, shard, `INSERT INTO shards(run, shard, n, exit_code, message, retry_file, joined_ms) VALUES(?,?,?,?,?,?,NOW_MS())
+		ON CONFLICT(run, shard) DO UPDATE SET exit_code=excluded.exit_code, message=excluded.message, retry_file=excluded.retry_file`,
+		e.ExitCode, e.Message, e.RetryFile)
 }
 
 // shardFor is the shard a RecordStart or RecordEnd is about.
