@@ -64,8 +64,27 @@ func main() {
 	shards := flag.Int("shards", 0, "also measure a converged apply split in this many shards (--shard i/N), sharing a PostgreSQL ledger (internal/pgtest starts one), and one controller on that ledger")
 	lab := flag.String("lab", "", "also put the running lab's Debian Jira hosts in every fleet: `LAB_ROOT` (e.g. /var/lib/frontdoor-lab; testdata/lab/up first)")
 	svg := flag.String("svg", "", "also draw the results (wall time and CPU per host against hosts) as an SVG `FILE`")
+	replot := flag.String("plot", "", "only draw -svg from the results of an earlier run (its -json `FILE`)")
 	serve := flag.String("serve", "", "only start a fleet of the first -hosts size in this `DIR` (inventory.yaml there) and serve it until interrupted")
 	flag.Parse()
+	if *replot != "" {
+		data, err := os.ReadFile(*replot)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var rs []Result
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var r Result
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				log.Fatalf("%s: %v", *replot, err)
+			}
+			rs = append(rs, r)
+		}
+		if err := os.WriteFile(*svg, []byte(plot(rs)), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *serve != "" {
 		n, _ := strconv.Atoi(strings.Split(*sizes, ",")[0])
 		serveOnly(*serve, n, *latency)
@@ -290,8 +309,8 @@ func run(fd string, n int, name, ledger string, args []string, pb string) Result
 	var self0 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self0)
 	cmd := exec.Command(fd, append(args, pb)...)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &bytes.Buffer{}, &stderr
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -325,7 +344,13 @@ func run(fd string, n int, name, ledger string, args []string, pb string) Result
 		if len(tail) > 3000 {
 			tail = tail[len(tail)-3000:]
 		}
-		log.Printf("%d hosts, %s: exit %d:\n%s", n, name, exit, tail)
+		var failed []string
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			if strings.Contains(line, "FAILED") || strings.Contains(line, ": ERROR") {
+				failed = append(failed, line)
+			}
+		}
+		log.Printf("%d hosts, %s: exit %d:\n%s\n%s", n, name, exit, strings.Join(failed, "\n"), tail)
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := tv(ru.Utime) + tv(ru.Stime)

@@ -21,9 +21,11 @@ func plot(rs []Result) string {
 		}
 		series[k] = append(series[k], r)
 	}
-	colors := []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd"}
+	colors := []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`+"\n", 2*w+gap, h+40)
+	rows := (len(kinds) + 2) / 3
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`+"\n", 2*w+gap, h+24+18*rows)
+	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	panel := func(x0 int, title string, val func(Result) float64, unit string) {
 		maxX, maxY := 0.0, 0.0
 		for _, r := range rs {
@@ -31,7 +33,7 @@ func plot(rs []Result) string {
 			maxY = math.Max(maxY, val(r))
 		}
 		maxY = niceCeil(maxY)
-		px := func(v float64) float64 { return float64(x0+pad) + v/maxX*float64(w-pad-10) }
+		px := func(v float64) float64 { return float64(x0+pad) + v/maxX*float64(w-pad-30) }
 		py := func(v float64) float64 { return float64(h-pad+20) - v/maxY*float64(h-pad-10) }
 		fmt.Fprintf(&b, `<text x="%d" y="14" font-weight="bold">%s</text>`+"\n", x0+pad, title)
 		fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="black"/>`+"\n", px(0), py(0), px(maxX), py(0))
@@ -62,7 +64,8 @@ func plot(rs []Result) string {
 	panel(0, "wall time", func(r Result) float64 { return r.WallS }, "seconds")
 	panel(w+gap, "controller CPU per host", func(r Result) float64 { return r.CPUPerHost }, "ms per host")
 	for i, k := range kinds {
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", pad+i*190, h+26, colors[i%len(colors)], pad+i*190+14, h+35, k)
+		x, y := pad+(i%3)*250, h+18+18*(i/3)
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", x, y, colors[i%len(colors)], x+14, y+9, k)
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
