@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,29 +85,6 @@ func TestFreshApplyThenConverged(t *testing.T) {
 	}
 }
 
-// counting wraps a connection and counts every command and file operation: the round trips.
-type counting struct {
-	target.Conn
-	n atomic.Int64
-}
-
-func (c *counting) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
-	c.n.Add(1)
-	return c.Conn.Run(ctx, cmd, stdin)
-}
-func (c *counting) ReadFile(ctx context.Context, p string) (target.File, error) {
-	c.n.Add(1)
-	return c.Conn.ReadFile(ctx, p)
-}
-func (c *counting) WriteFile(ctx context.Context, f target.File) error {
-	c.n.Add(1)
-	return c.Conn.WriteFile(ctx, f)
-}
-func (c *counting) Remove(ctx context.Context, p string) error {
-	c.n.Add(1)
-	return c.Conn.Remove(ctx, p)
-}
-
 // rollOne applies pb to one host the way frontdoor apply does (lock, journal, verify, release),
 // without printing anything.
 func rollOne(ctx context.Context, inv *playbooks.Inventory, pb *playbooks.Playbook, name string, wrap func(target.Conn) target.Conn) *fleet.HostResult {
@@ -135,8 +111,8 @@ func TestConvergedRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wrapped *counting
-	wrap := func(c target.Conn) target.Conn { wrapped = &counting{Conn: c}; return wrapped }
+	var wrapped *target.Counted
+	wrap := func(c target.Conn) target.Conn { wrapped = &target.Counted{Conn: c}; return wrapped }
 	ctx := context.Background()
 
 	if r := rollOne(ctx, inv, pb, h.Name, wrap); r.Err != nil || r.Changed == 0 {
@@ -149,14 +125,14 @@ func TestConvergedRoundTrips(t *testing.T) {
 		t.Fatalf("converged apply: %s err=%v", r.Status, r.Err)
 	}
 	trips := r.Run.Conn.RoundTrips()
-	if n := wrapped.n.Load(); n > 3 || trips > 3 {
+	if n := wrapped.Ops(); n > 3 || trips > 3 {
 		t.Errorf("converged apply took %d host operations, %d transport round trips; the budget is 3", n, trips)
 	}
 	if lock := l.Exec(t, h, "readlink /var/lib/frontdoor/lock || true"); strings.TrimSpace(lock) != "" {
 		t.Errorf("lock left behind: %s", lock)
 	}
 	t.Logf("converged apply on %s: %d host operation(s), %d SSH/SFTP round trip(s), %s wall (connect, gather and lock, plan, verify through the proxy, unlock)",
-		h.Name, wrapped.n.Load(), trips, elapsed.Round(time.Millisecond))
+		h.Name, wrapped.Ops(), trips, elapsed.Round(time.Millisecond))
 }
 
 // TestRollbackWhenConfigtestFails: a playbook whose VirtualHost does not pass apachectl configtest.

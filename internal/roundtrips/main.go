@@ -4,7 +4,7 @@
 // reads, writes, removals) and the SSH transport's own counter (SSH commands and SFTP operations
 // after connecting). scripts/bench runs it on a converged host.
 //
-//	go run ./bench/roundtrips -i /var/lib/frontdoor-lab/run/inventory.yaml -host jira1 playbooks/examples/jira-subdomain.yaml
+//	go run ./internal/roundtrips -i /var/lib/frontdoor-lab/run/inventory.yaml -host jira1 playbooks/examples/jira-subdomain.yaml
 package main
 
 import (
@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"time"
 
 	"github.com/frontdoor-dev/frontdoor/fleet"
@@ -21,28 +20,6 @@ import (
 	"github.com/frontdoor-dev/frontdoor/ssh"
 	"github.com/frontdoor-dev/frontdoor/target"
 )
-
-type counting struct {
-	target.Conn
-	n atomic.Int64
-}
-
-func (c *counting) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
-	c.n.Add(1)
-	return c.Conn.Run(ctx, cmd, stdin)
-}
-func (c *counting) ReadFile(ctx context.Context, p string) (target.File, error) {
-	c.n.Add(1)
-	return c.Conn.ReadFile(ctx, p)
-}
-func (c *counting) WriteFile(ctx context.Context, f target.File) error {
-	c.n.Add(1)
-	return c.Conn.WriteFile(ctx, f)
-}
-func (c *counting) Remove(ctx context.Context, p string) error {
-	c.n.Add(1)
-	return c.Conn.Remove(ctx, p)
-}
 
 func main() {
 	invPath := flag.String("i", "/var/lib/frontdoor-lab/run/inventory.yaml", "inventory")
@@ -71,8 +48,8 @@ func main() {
 		}
 		return ssh.Dial(ctx, cfg)
 	}
-	var wrapped *counting
-	wrap := func(c target.Conn) target.Conn { wrapped = &counting{Conn: c}; return wrapped }
+	var wrapped *target.Counted
+	wrap := func(c target.Conn) target.Conn { wrapped = &target.Counted{Conn: c}; return wrapped }
 	now := time.Now()
 	owner := fleet.Me(fleet.NewRunID(now), now)
 	ro := &fleet.Rollout{Playbook: pb, Hosts: []*playbooks.Host{h}, Opts: session.Options{Dial: dial, Wrap: wrap},
@@ -84,7 +61,7 @@ func main() {
 		fail(fmt.Errorf("%s: %s: %v", *host, r.Status, r.Err))
 	}
 	fmt.Printf("host=%s status=%s changed=%d host_operations=%d transport_round_trips=%d wall=%s\n",
-		*host, r.Status, r.Changed, wrapped.n.Load(), r.Run.Conn.RoundTrips(), elapsed.Round(time.Millisecond))
+		*host, r.Status, r.Changed, wrapped.Ops(), r.Run.Conn.RoundTrips(), elapsed.Round(time.Millisecond))
 }
 
 func fail(err error) {
