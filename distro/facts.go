@@ -172,6 +172,16 @@ func (f *Facts) Supported() error {
 	}
 }
 
+// KnownPlatform is Supported for a host whose Apache is not used (a cluster's node): the family
+// must be known; Apache need not be there.
+func (f *Facts) KnownPlatform() error {
+	switch f.Family {
+	case Debian, RedHat, Windows:
+		return nil
+	}
+	return fmt.Errorf("unknown platform %q: frontdoor acts on Debian/Ubuntu and the Red Hat family (RHEL, CentOS, Rocky, Alma, Fedora, Amazon Linux); nothing was changed", f.OS.PrettyName)
+}
+
 // Installable says whether frontdoor can install Apache here (apache.install): a Debian, Ubuntu
 // or Red Hat-family (with systemd) host with no Apache at all. Elsewhere it says what to do instead.
 func (f *Facts) Installable() error {

@@ -40,7 +40,10 @@ type Rollout struct {
 	// batch and waits for every other shard's, and says whether the whole run must stop there
 	// (the failures of all shards over the threshold, or a shard gone) and why.
 	Coordinate func(ctx context.Context, batch, hosts, failed int) (stop bool, why string)
-	stopWhy    string
+	// Inventory is every host of the inventory, by name: a cluster's balancer may be outside
+	// --limit and is still drained through (nil: Hosts).
+	Inventory map[string]*playbooks.Host
+	stopWhy   string
 }
 
 // HostResult is where one host ended.
@@ -96,7 +99,25 @@ func (ro *Rollout) Run(ctx context.Context) *Result {
 	if maxFail == nil && len(ro.Serial) > 0 {
 		maxFail = &Size{N: 0}
 	}
-	batches := Split(ro.Hosts, sizes)
+	hosts := ro.Hosts
+	if len(ro.Playbook.Clusters()) > 0 {
+		inv := ro.Inventory
+		if inv == nil {
+			inv = map[string]*playbooks.Host{}
+			for _, h := range ro.Hosts {
+				inv[h.Name] = h
+			}
+		}
+		var names []string
+		for _, h := range ro.Hosts {
+			names = append(names, h.Name)
+		}
+		rolling := session.NewRolling(ro.Playbook, inv, names, ro.Opts)
+		defer rolling.Close()
+		ro.Opts.Rolling = rolling
+		hosts = rolling.Order(ro.Hosts)
+	}
+	batches := Split(hosts, sizes)
 	names := BatchNames(batches)
 	res := &Result{Status: RunOK}
 	byName := map[string]*HostResult{}
@@ -113,6 +134,7 @@ func (ro *Rollout) Run(ctx context.Context) *Result {
 				hr := byName[h.Name]
 				hr.Batch = batch
 				ro.closePrepared(h.Name)
+				ro.Opts.Rolling.Done(h.Name, nil)
 				ro.Emit.Emit(Event{Type: HostDone, Host: h.Name, Batch: batch, Status: StatusSkipped, Error: ro.skipReason(stopped)})
 			}
 			continue
@@ -153,10 +175,12 @@ func (ro *Rollout) batch(ctx context.Context, batch int, hosts []*playbooks.Host
 		mu.Unlock()
 		if skip || ro.stopping() {
 			ro.closePrepared(h.Name)
+			ro.Opts.Rolling.Done(h.Name, nil)
 			ro.Emit.Emit(Event{Type: HostDone, Host: h.Name, Batch: batch, Status: StatusSkipped, Error: ro.skipReason(skip)})
 			return
 		}
 		ro.host(ctx, h, hr)
+		ro.Opts.Rolling.Done(h.Name, hr.Err)
 		if hr.Status == StatusOK {
 			// Nothing changed there, so a failed batch has nothing to undo on it: its lock and
 			// connection go now rather than at the batch's end, so a converged batch of a
@@ -271,6 +295,18 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 	if r.Plan != nil {
 		ro.Emit.Emit(PlanEvent(r, hr.Batch, ro.Emit.explain))
 	}
+	if r.Err == nil && ro.Opts.Rolling != nil {
+		// A balancer after its nodes; nothing of a cluster after one of its nodes failed.
+		if err := ro.Opts.Rolling.WaitNodes(ctx, h.Name); err != nil {
+			var cse *session.ClusterStoppedError
+			if errors.As(err, &cse) {
+				hr.Status, hr.Err = StatusSkipped, nil
+				ro.Emit.Emit(Event{Type: HostDone, Host: h.Name, Batch: hr.Batch, Status: StatusSkipped, Error: err.Error()})
+				return
+			}
+			r.Err = err
+		}
+	}
 	if r.Err == nil {
 		store := NewStore(r.Conn, ro.Owner.Run, ro.Owner, r.Facts.Dialect())
 		r.Store, hr.store = store, store
@@ -296,6 +332,13 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 		}
 	}
 	hr.Changed, hr.RolledBack, hr.Err = r.Outcome.Changed, r.Outcome.RolledBack, r.Err
+	var cse *session.ClusterStoppedError
+	if errors.As(r.Err, &cse) && r.Outcome.Changed == 0 {
+		// Its cluster stopped while it waited for its turn: not started, nothing changed.
+		hr.Status, hr.Err = StatusSkipped, nil
+		ro.Emit.Emit(Event{Type: HostDone, Host: h.Name, Batch: hr.Batch, Status: StatusSkipped, Error: r.Err.Error()})
+		return
+	}
 	switch {
 	case r.Err != nil:
 		hr.Status = StatusFailed
@@ -314,9 +357,16 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 // VerifiedOf describes what a host run proved through the proxy, app by app.
 func VerifiedOf(pb *playbooks.Playbook, r *session.HostRun) []Verified {
 	var out []Verified
-	for i, v := range r.Verified {
-		a := pb.Apps[i]
-		out = append(out, Verified{App: a.Name, BaseURL: a.PublicFor(r.Host.Name).BaseURL, Chain: v.Chain,
+	for _, v := range r.Verified {
+		base := v.URL
+		if base == "" {
+			for _, a := range pb.Apps {
+				if a.Name == v.App {
+					base = a.PublicFor(r.Host.Name).BaseURL
+				}
+			}
+		}
+		out = append(out, Verified{App: v.App, BaseURL: base, Chain: v.Chain,
 			AppBaseURL: v.AppBaseURL, Set: v.BaseURLSet, Manual: v.BaseURLManual, Note: v.BaseURLNote})
 	}
 	return out

@@ -48,7 +48,7 @@ func (pb *Playbook) ACMEChecks(ctx context.Context, f *distro.Facts, host, addr,
 		}
 		return false
 	}
-	for _, a := range pb.Apps {
+	for _, a := range pb.Proxied(host) {
 		p := a.PublicFor(host)
 		if a.TLS == nil || a.TLS.ACME == nil || p.Scheme != "https" || seen[p.Host] {
 			continue

@@ -49,7 +49,7 @@ func (pb *Playbook) WinTarget(host string) *WinTarget {
 	r := pb.appsRequest(host, true)
 	r.Files = append(r.Files, pb.windows().Files(pb.vhosts(host))...)
 	var detect []string
-	for _, a := range pb.Apps {
+	for _, a := range pb.AppsOn(host) {
 		detect = append(detect, a.Product)
 	}
 	return &WinTarget{Request: r, ApacheRoot: pb.Apache.WindowsRoot, ApacheService: pb.Apache.WindowsService, Detect: detect}
@@ -63,7 +63,7 @@ func (pb *Playbook) VHosts(host string) []apache.VHost { return pb.vhosts(host) 
 func (pb *Playbook) vhosts(host string) []apache.VHost {
 	var out []apache.VHost
 	index := map[string]int{}
-	for _, a := range pb.Apps {
+	for _, a := range pb.Proxied(host) {
 		p := a.PublicFor(host)
 		key := fmt.Sprintf("%s:%d", p.Host, p.Port)
 		i, ok := index[key]
@@ -77,7 +77,12 @@ func (pb *Playbook) vhosts(host string) []apache.VHost {
 					CertFile: hostPath(t.CertificatePath, host), KeyFile: hostPath(t.KeyPath, host), ChainFile: hostPath(t.ChainPath, host)}
 			}
 		}
-		out[i].Backends = append(out[i].Backends, apache.Backend{Name: a.Name, ContextPath: p.ContextPath, Port: a.Port, SynchronyPort: a.ProxiedSynchronyPort(), TrailingSlash: a.TrailingSlash})
+		be := apache.Backend{Name: a.Name, ContextPath: p.ContextPath, Port: a.Port, SynchronyPort: a.ProxiedSynchronyPort(), TrailingSlash: a.TrailingSlash}
+		if c := a.cluster; c != nil {
+			// Synchrony of a Data Center cluster runs apart from the nodes (not proxied here).
+			be.Balancer, be.Port, be.SynchronyPort = balancerOf(c), 0, 0
+		}
+		out[i].Backends = append(out[i].Backends, be)
 	}
 	return out
 }
@@ -86,7 +91,7 @@ func (pb *Playbook) vhosts(host string) []apache.VHost {
 // Windows host.
 func (pb *Playbook) appsRequest(host string, windows bool) distro.Request {
 	var r distro.Request
-	for _, a := range pb.Apps {
+	for _, a := range pb.AppsOn(host) {
 		inst := pb.instance(a, host, windows)
 		r.Files = append(r.Files, inst.Files()...)
 		r.Ports = append(r.Ports, a.Port)
@@ -125,10 +130,13 @@ func (pb *Playbook) Request(host string) distro.Request {
 // Compile turns the playbook and one host's facts into the host's ordered steps and services:
 // the apps' configuration first (the guide's Part A), then Apache (Part B).
 func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*steps.Service, error) {
+	if err := pb.unbound(); err != nil {
+		return nil, nil, err
+	}
 	var ss []steps.Step
 	var services []*steps.Service
 	win := f.Family == distro.Windows
-	for _, a := range pb.Apps {
+	for _, a := range pb.AppsOn(host) {
 		inst := pb.instance(a, host, win)
 		as, err := inst.Steps(f)
 		if err != nil {
@@ -136,6 +144,10 @@ func (pb *Playbook) Compile(f *distro.Facts, host string) ([]steps.Step, []*step
 		}
 		ss = append(ss, as...)
 		services = append(services, inst.Service(f))
+	}
+	if len(pb.vhosts(host)) == 0 {
+		// Only a cluster's nodes here: their balancer is another host's Apache.
+		return ss, services, nil
 	}
 	vhosts, certSteps, err := pb.tlsFor(f, host, apache.ForHost(f, pb.vhosts(host)))
 	if err != nil {
@@ -196,13 +208,13 @@ func (pb *Playbook) firewallSteps(f *distro.Facts, vhosts []apache.VHost) ([]ste
 func (pb *Playbook) Notes(f *distro.Facts, host string) []string {
 	var notes []string
 	compressing := false
-	for _, a := range pb.Apps {
+	for _, a := range pb.AppsOn(host) {
 		inst := pb.instance(a, host, f.Family == distro.Windows)
 		notes = append(notes, inst.Notes(f)...)
 		compressing = compressing || a.Product == "jira" || a.Product == "confluence"
 	}
 	notes = append(notes, pb.tlsNotes(f, host)...)
-	if compressing && f.Apache.Modules["deflate"] {
+	if compressing && f.Apache.Modules["deflate"] && len(pb.vhosts(host)) > 0 {
 		notes = append(notes, "Apache compresses responses (mod_deflate is enabled): the guide recommends disabling HTTP compression in Jira "+
 			"(Administration > System > General configuration > Use gzip compression: OFF) and Confluence "+
 			"(General Configuration > Compress HTTP responses: off), so responses are not compressed twice")

@@ -48,6 +48,16 @@ type App struct {
 	WindowsInstall string `yaml:"windows_install"`
 	WindowsHome    string `yaml:"windows_home"`
 	WindowsService string `yaml:"windows_service"`
+	// Nodes makes the app a Data Center cluster: inventory hosts or groups, each "name" or
+	// "name:port" when a node's port differs. Balancer names the host(s) whose Apache balances
+	// them (docs/cluster.md). Without nodes the app is on every host, behind that host's Apache.
+	Nodes    []string `yaml:"nodes"`
+	Balancer []string `yaml:"balancer"`
+	// LBMethod is mod_proxy_balancer's lbmethod: byrequests (default), bytraffic or bybusyness.
+	LBMethod string `yaml:"lbmethod"`
+	// DrainTimeout: seconds a drained node may keep active requests before its restart (default 60).
+	DrainTimeout int      `yaml:"drain_timeout"`
+	cluster      *Cluster // the nodes and balancers resolved against the inventory (Bind)
 }
 
 // ApacheConfig is the proxy's side. Each public host name gets its own VirtualHost file,
@@ -168,6 +178,9 @@ func (pb *Playbook) checkApp(a *App, at string, names map[string]bool) error {
 	var err error
 	if a.public, err = parsePublic(a.URL); err != nil {
 		return src.errorf(at+".url", "url %q: %v", a.URL, err)
+	}
+	if err := pb.checkCluster(a, at); err != nil {
+		return err
 	}
 	return pb.checkTLS(a, at)
 }

@@ -39,7 +39,7 @@ func TestPlaybookErrors(t *testing.T) {
 		{"bool as other text", "apps:\n  - product: jira\n    url: http://j.example.com\n    trailing_slash: maybe\n", `pb.yaml:4:21: trailing_slash: "maybe" is not true or false: write true or false, e.g. trailing_slash: true`},
 		{"did you mean", "apps:\n  - prodcut: jira\n    url: http://j.example.com\n", `pb.yaml:2:5: unknown field "prodcut"; did you mean product?`},
 		{"did you mean, top level", "app:\n  - product: jira\n", `pb.yaml:1:1: unknown field "app"; did you mean apps?`},
-		{"unknown, no guess", "apps:\n  - product: jira\n    url: http://j.example.com\n    colour: blue\n", `unknown field "colour"; the keys here are home, install, name, port,`},
+		{"unknown, no guess", "apps:\n  - product: jira\n    url: http://j.example.com\n    colour: blue\n", `unknown field "colour"; the keys here are balancer, drain_timeout, home, install, lbmethod, name, nodes, port,`},
 		{"list where text", "apps:\n  - product: [jira]\n    url: http://j.example.com\n", "pb.yaml:2:14: product: a list where text was expected: write a product name, e.g. product: jira"},
 		{"apps not a list", "apps:\n  product: jira\n", "pb.yaml:2:3: apps: a mapping is not a list: write a list of apps"},
 		{"start_timeout text", "apps:\n  - product: jira\n    url: http://j.example.com\n    start_timeout: 10m\n", `start_timeout: "10m" is text, not a number: write a whole number of seconds from 10 to 3600, e.g. start_timeout: 600`},

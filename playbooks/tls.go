@@ -343,7 +343,7 @@ func (pb *Playbook) tlsFor(f *distro.Facts, host string, vhosts []apache.VHost) 
 
 // appOf is the first app of the playbook served by vhost v on host (the one whose tls it has).
 func (pb *Playbook) appOf(v apache.VHost, host string) App {
-	for _, a := range pb.Apps {
+	for _, a := range pb.Proxied(host) {
 		if p := a.PublicFor(host); p.Host == v.ServerName && p.Port == v.Port {
 			return a
 		}
@@ -384,7 +384,7 @@ func (a App) ServedFingerprint(host string, f *distro.Facts) string {
 func (pb *Playbook) tlsNotes(f *distro.Facts, host string) []string {
 	var notes []string
 	seen := map[*TLS]bool{}
-	for _, a := range pb.Apps {
+	for _, a := range pb.Proxied(host) {
 		t := a.TLS
 		if t == nil || seen[t] || a.PublicFor(host).Scheme != "https" || t.ACME != nil {
 			continue

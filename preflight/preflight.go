@@ -70,7 +70,9 @@ func Run(ctx context.Context, in Input) []Result {
 	out = append(out, diskChecks(in.Facts)...)
 	out = append(out, clockCheck(in)...)
 	out = append(out, versionChecks(in, vhosts)...)
-	out = append(out, selinuxCheck(in.Facts)...)
+	if len(vhosts) > 0 { // a cluster's node alone: its Apache is not used
+		out = append(out, selinuxCheck(in.Facts)...)
+	}
 	out = append(out, firewallChecks(in, vhosts)...)
 	for _, n := range in.Playbook.ACMEChecks(ctx, in.Facts, in.Host, in.Address, in.Resolver) {
 		out = append(out, Result{"acme", Warning, strings.TrimPrefix(n, "acme: ")})
@@ -178,7 +180,7 @@ func portChecks(f *distro.Facts, vhosts []apache.VHost) []Result {
 
 func appChecks(in Input) []Result {
 	var out []Result
-	for _, a := range in.Playbook.Apps {
+	for _, a := range in.Playbook.AppsOn(in.Host) {
 		check := fmt.Sprintf("app %s", a.Name)
 		if in.Facts.Listening[a.Port] {
 			out = append(out, Result{check, OK, fmt.Sprintf("answers on port %d", a.Port)})
@@ -286,17 +288,19 @@ func versionChecks(in Input, vhosts []apache.VHost) []Result {
 			out = append(out, Result{check, OK, fmt.Sprintf("Apache %s (%s needs %d.%d.%d)", f.Apache.Version, feature, major, minor, patch)})
 		}
 	}
-	var sync, tls, md bool
+	var sync, tls, md, balance bool
 	for _, v := range vhosts {
 		sync = sync || v.Synchrony()
+		balance = balance || v.Balancing()
 		tls = tls || v.TLS != nil
 	}
-	for _, a := range in.Playbook.Apps {
+	for _, a := range in.Playbook.Proxied(in.Host) {
 		md = md || (a.TLS != nil && a.TLS.ACME != nil && a.PublicFor(in.Host).Scheme == "https")
 	}
 	need("Synchrony over WebSocket", 2, 4, 10, sync)
 	need("https", 2, 4, 8, tls)
 	need("mod_md (acme)", 2, 4, 30, md)
+	need("mod_proxy_hcheck (cluster)", 2, 4, 21, balance)
 	return out
 }
 

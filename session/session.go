@@ -51,6 +51,9 @@ type Options struct {
 	StrictPreflight bool
 	// PreflightOnly stops after the checks before any change: no plan is made.
 	PreflightOnly bool
+	// Rolling, set by a rollout of a playbook with clusters, drains a node in its balancers
+	// around its app's restart (one node of a cluster at a time).
+	Rolling *Rolling
 }
 
 // HostRun is one host's rollout: connection, facts, plan, and what apply and verify found.
@@ -78,8 +81,9 @@ type HostRun struct {
 	// (the install, then what was planned from the installed files).
 	Installed bool
 
-	pb   *playbooks.Playbook
-	opts Options
+	pb      *playbooks.Playbook
+	opts    Options
+	rolling *rollingNode // a cluster node taken out of its balancers for this apply
 	// lockUnsure: a gather that was to take the lock failed, so whether it did is unknown (a
 	// gather that ran but whose answer timed out holds it).
 	lockUnsure bool
@@ -179,7 +183,11 @@ func (r *HostRun) gatherAndPlan(ctx context.Context) {
 	r.lockUnsure = false
 	h, c := r.Host, r.Conn
 	r.Install = nil
-	if err := r.Facts.Supported(); err != nil {
+	supported := r.Facts.Supported
+	if len(r.pb.VHosts(h.Name)) == 0 {
+		supported = r.Facts.KnownPlatform // a cluster's node alone: its Apache is not used
+	}
+	if err := supported(); err != nil {
 		if !r.pb.Apache.Install || r.Facts.Apache.Layout != "" {
 			r.Err = fmt.Errorf("%s: %w", h.Name, err)
 			return
@@ -332,29 +340,60 @@ func (r *HostRun) Verify(ctx context.Context) error {
 	if wait == 0 {
 		wait = 60 * time.Second
 	}
-	for _, a := range r.pb.Apps {
+	type check struct {
+		a    playbooks.App
+		node bool
+	}
+	var checks []check
+	for _, a := range r.pb.AppsOn(r.Host.Name) {
+		if a.Cluster() != nil {
+			checks = append(checks, check{a, true})
+		}
+	}
+	for _, a := range r.pb.Proxied(r.Host.Name) {
+		checks = append(checks, check{a, false})
+	}
+	for _, ch := range checks {
 		// A transient failure (Apache or the app still starting under load) is retried for wait
 		// from the app's own first attempt (the apps verified before it do not use up its
 		// window); anything else fails at once.
 		deadline := time.Now().Add(wait)
-		res, err := r.verifyApp(ctx, a)
+		attempt := func() (verify.Result, error) {
+			if ch.node {
+				return r.verifyNode(ctx, ch.a)
+			}
+			res, err := r.verifyApp(ctx, ch.a)
+			res.App = ch.a.Name
+			return res, err
+		}
+		res, err := attempt()
 		for err != nil && verify.Transient(err) && time.Now().Before(deadline) && ctx.Err() == nil {
 			select {
 			case <-ctx.Done():
 			case <-time.After(min(time.Second, wait/10)):
 			}
-			res, err = r.verifyApp(ctx, a)
+			res, err = attempt()
 		}
 		r.Verified = append(r.Verified, res)
 		if err != nil {
+			if ch.node {
+				return err
+			}
 			return r.explainFirewall(r.explainSELinux(err))
 		}
+	}
+	if r.rolling != nil {
+		// Answering directly: back in the balancers, and proved there.
+		return r.rolling.in(ctx, r.opts, r.say)
 	}
 	return nil
 }
 
 // verifyApp checks one app through the proxy once.
 func (r *HostRun) verifyApp(ctx context.Context, a playbooks.App) (verify.Result, error) {
+	if a.Cluster() != nil {
+		return r.verifyCluster(ctx, a)
+	}
 	p := a.PublicFor(r.Host.Name)
 	prod := app.Products[a.Product]
 	t := verify.Target{App: a.Name, BaseURL: p.BaseURL, Address: r.address()}
@@ -405,7 +444,23 @@ func (r *HostRun) Apply(ctx context.Context) {
 		r.applyInstall(ctx)
 		return
 	}
+	if apps := restarts(r.pb, r.Host.Name, r.Plan); len(apps) > 0 && r.opts.Rolling != nil {
+		rn, err := r.opts.Rolling.out(ctx, r.Host.Name, apps, r.say)
+		if err != nil {
+			r.Err = err
+			return
+		}
+		r.rolling = rn
+		defer func() { r.rolling = nil; rn.release() }()
+	}
 	r.Outcome, r.Err = steps.Apply(ctx, r.Conn, r.Plan, r.hooks(nil))
+	if r.Err != nil && r.rolling != nil {
+		// Rolled back (or not): in service again either way; the health check keeps a node
+		// that does not answer out.
+		if err := r.rolling.back(context.WithoutCancel(ctx), r.say); err != nil {
+			r.Err = fmt.Errorf("%w\n%v", r.Err, err)
+		}
+	}
 }
 
 // hooks are the apply's: re-check by gathering and planning again, verify through the proxy.

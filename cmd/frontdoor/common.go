@@ -111,6 +111,9 @@ func (l *loaded) loadPlaybook(path string) error {
 	if l.pb, err = playbooks.LoadPlaybook(path); err != nil {
 		return usage(err)
 	}
+	if err := l.pb.Bind(l.inv); err != nil {
+		return usage(err)
+	}
 	for _, h := range l.hosts {
 		if err := l.pb.CheckHost(h.Name); err != nil {
 			return usageErrorf("inventory host %w: rename the host (its name goes into the public URL), or write its name into url: without {{host}}", err)

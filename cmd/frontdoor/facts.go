@@ -124,7 +124,7 @@ func servedCerts(ctx context.Context, pb *playbooks.Playbook, h *playbooks.Host,
 	}
 	var out []string
 	seen := map[string]bool{}
-	for _, a := range pb.Apps {
+	for _, a := range pb.Proxied(h.Name) {
 		p := a.PublicFor(h.Name)
 		origin := strings.TrimSuffix(p.BaseURL, p.ContextPath)
 		if p.Scheme != "https" || seen[origin] {

@@ -27,9 +27,15 @@ func SitePath(v VHost) string { return sitesAvailable + v.Site() + ".conf" }
 // rewrite for Synchrony, remoteip for X-Forwarded-For.
 func Modules(vhosts []VHost) []string {
 	mods := []string{"proxy", "proxy_http"}
-	var sync, remote, ssl, redirect, hsts, md bool
+	var sync, remote, ssl, redirect, hsts, md, balance bool
+	lbmethods := map[string]bool{}
 	for _, v := range vhosts {
 		sync = sync || v.Synchrony()
+		for _, be := range v.Backends {
+			if be.Balancer != nil {
+				balance, lbmethods[be.Balancer.LBMethod] = true, true
+			}
+		}
 		remote = remote || v.RemoteIP
 		if v.TLS != nil {
 			ssl, redirect, hsts, md = true, redirect || v.TLS.Redirect, hsts || v.TLS.HSTS > 0, md || v.TLS.ACME != nil
@@ -52,10 +58,26 @@ func Modules(vhosts []VHost) []string {
 	if redirect {
 		mods = append(mods, "alias") // Redirect
 	}
-	if hsts {
+	if balance {
+		// With what Debian's .load files depend on, in order, so a rollback disables exactly
+		// what a2enmod enabled.
+		// (mod_watchdog, which proxy_hcheck needs, is built into Debian's and Red Hat's httpd.)
+		mods = append(mods, "slotmem_shm", "alias", "proxy_balancer")
+		for _, m := range slices.Sorted(maps.Keys(lbmethods)) {
+			mods = append(mods, "lbmethod_"+m)
+		}
+		mods = append(mods, "proxy_hcheck")
+	}
+	if hsts || balance {
 		mods = append(mods, "headers")
 	}
-	return mods
+	// Once each (alias: both the redirect's and proxy_balancer's), first place kept.
+	seen := map[string]bool{}
+	return slices.DeleteFunc(mods, func(m string) bool {
+		dup := seen[m]
+		seen[m] = true
+		return dup
+	})
 }
 
 // ForHost returns the vhosts as this host needs them: Apache 2.2 access syntax when it runs 2.2,

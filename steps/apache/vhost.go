@@ -15,6 +15,58 @@ type Backend struct {
 	// TrailingSlash adds "/" to the backend URL of ProxyPass and ProxyPassReverse: the guide's fix
 	// for DNS lookup failures in Apache's log.
 	TrailingSlash bool
+	// Balancer, when set, proxies to a cluster's nodes (mod_proxy_balancer) instead of the app on
+	// this host: Port is then unused.
+	Balancer *Balancer
+}
+
+// Balancer is a Data Center cluster behind mod_proxy_balancer: sticky sessions by the ROUTEID
+// cookie that mod_headers sets (as Atlassian's Data Center docs do it, so nothing changes inside
+// the app), mod_proxy_hcheck asking each node's /status, and balancer-manager for localhost only.
+type Balancer struct {
+	Name     string // balancer://Name
+	LBMethod string // byrequests, bytraffic, bybusyness
+	Members  []Member
+}
+
+// Member is one node of a balancer.
+type Member struct {
+	URL   string // http://address:port, no path
+	Route string // route=, the value after the "." in the ROUTEID cookie
+}
+
+// Balancing says whether any backend of the vhost is a balancer.
+func (v VHost) Balancing() bool {
+	for _, be := range v.Backends {
+		if be.Balancer != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// StickyCookie is the cookie that pins a client to a node: "ROUTEID=.<route>".
+const StickyCookie = "ROUTEID"
+
+// ManagerPath is balancer-manager's path on a balancing vhost (Require local: reached over SSH).
+const ManagerPath = "/balancer-manager"
+
+// HCExpr names the health check's condition: a 200 whose body says RUNNING (Jira, Confluence and
+// Bitbucket answer /status with {"state":"RUNNING"} once they serve; STARTING or an error page
+// keeps the node out).
+const HCExpr = "frontdoor_up" // at most 15 characters (mod_proxy_hcheck)
+
+// renderBalancer writes the <Proxy balancer://> section of a balancing backend.
+func renderBalancer(b *strings.Builder, be Backend) {
+	bl := be.Balancer
+	fmt.Fprintf(b, "    # %s: a cluster of %d node(s) behind mod_proxy_balancer; ROUTEID pins a client to its node\n", be.Name, len(bl.Members))
+	fmt.Fprintf(b, "    <Proxy balancer://%s>\n", bl.Name)
+	for _, m := range bl.Members {
+		fmt.Fprintf(b, "        BalancerMember %s route=%s hcmethod=GET hcuri=%s/status hcexpr=%s hcinterval=5 hcpasses=1 hcfails=1\n",
+			m.URL, m.Route, be.ContextPath, HCExpr)
+	}
+	fmt.Fprintf(b, "        ProxySet lbmethod=%s stickysession=%s\n", bl.LBMethod, StickyCookie)
+	b.WriteString("    </Proxy>\n")
 }
 
 // VHost is one name-based virtual host.
@@ -125,6 +177,16 @@ func (v VHost) Render() string {
 	} else {
 		b.WriteString("    <Proxy *>\n        Require all granted\n    </Proxy>\n\n")
 	}
+	if v.Balancing() {
+		fmt.Fprintf(&b, "    ProxyHCExpr %s {%%{REQUEST_STATUS} == 200 && hc('body') =~ /RUNNING/}\n", HCExpr)
+		for _, be := range v.Backends {
+			if be.Balancer != nil {
+				renderBalancer(&b, be)
+			}
+		}
+		fmt.Fprintf(&b, "    # balancer-manager: localhost only (frontdoor drains nodes through it over SSH)\n")
+		fmt.Fprintf(&b, "    ProxyPass %s !\n    <Location %s>\n        SetHandler balancer-manager\n        Require local\n    </Location>\n\n", ManagerPath, ManagerPath)
+	}
 	for _, be := range v.Backends {
 		if be.SynchronyPort == 0 {
 			continue
@@ -145,7 +207,11 @@ func (v VHost) Render() string {
 	}
 	for _, be := range ordered {
 		fmt.Fprintf(&b, "    # %s\n", be.Name)
-		path, target := be.ContextPath, fmt.Sprintf("http://127.0.0.1:%d%s", be.Port, be.ContextPath)
+		origin := fmt.Sprintf("http://127.0.0.1:%d", be.Port)
+		if be.Balancer != nil {
+			origin = "balancer://" + be.Balancer.Name
+		}
+		path, target := be.ContextPath, origin+be.ContextPath
 		if path == "" || be.TrailingSlash {
 			target += "/"
 		}
@@ -153,6 +219,15 @@ func (v VHost) Render() string {
 			path = "/"
 		}
 		fmt.Fprintf(&b, "    ProxyPass %s %s\n    ProxyPassReverse %s %s\n", path, target, path, target)
+		if be.Balancer != nil {
+			// Set only when the balancer chose (or changed) the node: a client keeps its node.
+			set := fmt.Sprintf("Header add Set-Cookie \"%s=.%%{BALANCER_WORKER_ROUTE}e; path=%s\" env=BALANCER_ROUTE_CHANGED", StickyCookie, path)
+			if be.ContextPath == "" {
+				fmt.Fprintf(&b, "    %s\n", set)
+			} else {
+				fmt.Fprintf(&b, "    <Location %s>\n        %s\n    </Location>\n", path, set)
+			}
+		}
 		if be.SynchronyPort != 0 {
 			fmt.Fprintf(&b, "    <Location %s>\n        Require all granted\n    </Location>\n", path)
 		}

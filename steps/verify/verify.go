@@ -43,6 +43,41 @@ type Target struct {
 	// Fingerprint, if set, is the certificate Apache must serve ("sha256:" + hex of its DER):
 	// the one frontdoor uploaded, not another vhost's or a default one.
 	Fingerprint string
+	// Route, with RouteCookie, pins every request to one node of a balancer (the cookie's value
+	// is "."+Route, as mod_proxy_balancer reads it); an answer that sets the cookie to another
+	// route came from another node, and fails as a *RouteError.
+	Route, RouteCookie string
+}
+
+// RouteError is an answer through a balancer from another node than the one asked for.
+type RouteError struct {
+	App, Want, Got string
+}
+
+func (e *RouteError) Error() string {
+	return fmt.Sprintf("%s: a request pinned to node %s was answered by %s: the balancer does not send it to %s (drained, stopped, or failing its health check)", e.App, e.Want, e.Got, e.Want)
+}
+
+// pinned adds the route cookie to each request and checks the node that answered.
+type pinned struct {
+	base http.RoundTripper
+	t    Target
+}
+
+func (p pinned) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Cookie", p.t.RouteCookie+"=."+p.t.Route)
+	resp, err := p.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == p.t.RouteCookie && c.Value != "."+p.t.Route {
+			resp.Body.Close()
+			return nil, &RouteError{App: p.t.App, Want: p.t.Route, Got: strings.TrimPrefix(c.Value, ".")}
+		}
+	}
+	return resp, nil
 }
 
 // Credentials are an application admin's, for setting the Base URL. Never logged.
@@ -52,6 +87,8 @@ type Credentials struct {
 
 // Result is what verification found.
 type Result struct {
+	App         string   // the app verified (set by the caller)
+	URL         string   // what was verified, when not the app's public base URL (a node, directly)
 	Chain       []string // requested URLs and their statuses, in order
 	AppBaseURL  string   // what the application says its Base URL is
 	BaseURLSet  bool     // frontdoor set it during this verification
@@ -72,17 +109,21 @@ func (t Target) dialer() func(ctx context.Context, network, addr string) (net.Co
 
 func client(t Target) *http.Client {
 	addr, dial := t.Address, t.dialer()
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			Proxy: nil,
-			DialContext: func(ctx context.Context, network, hostport string) (net.Conn, error) {
-				_, port, _ := net.SplitHostPort(hostport)
-				return dial(ctx, network, net.JoinHostPort(addr, port))
-			},
-			DisableKeepAlives: true,
-			TLSClientConfig:   t.tlsConfig(),
+	var rt http.RoundTripper = &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, hostport string) (net.Conn, error) {
+			_, port, _ := net.SplitHostPort(hostport)
+			return dial(ctx, network, net.JoinHostPort(addr, port))
 		},
+		DisableKeepAlives: true,
+		TLSClientConfig:   t.tlsConfig(),
+	}
+	if t.Route != "" {
+		rt = pinned{base: rt, t: t}
+	}
+	return &http.Client{
+		Timeout:       30 * time.Second,
+		Transport:     rt,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
@@ -159,6 +200,10 @@ func Transient(err error) bool {
 	var sv *ServedError
 	if errors.As(err, &sv) {
 		return true // after a graceful reload, old children serve the old certificate a moment
+	}
+	var re *RouteError
+	if errors.As(err, &re) {
+		return true // a node just back waits for its next health check
 	}
 	var ne net.Error
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||

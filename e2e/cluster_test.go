@@ -1,0 +1,262 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/frontdoor-dev/frontdoor/fleet"
+	"github.com/frontdoor-dev/frontdoor/internal/labtest"
+)
+
+// The lab's Data Center cluster (docs/cluster.md): jira2, jira3 and jira4 run the Jira STAND-IN
+// as three nodes and jira1's Apache balances them. The nodes share no cluster state (no shared
+// database or home, each keeps its own Base URL): they stand in for Data Center nodes only as far
+// as the balancer sees them, which is what frontdoor configures and drives.
+const clusterName = "jira.cluster.lab.test"
+
+func clusterHosts(t *testing.T, l *labtest.Lab) (balancer labtest.Host, nodes []labtest.Host) {
+	hs := l.Need(t, 4)
+	return hs[0], hs[1:4]
+}
+
+// clientLoop asks the balancer for Jira's pages as users would, from several clients at once
+// (each with its cookie jar, so sticky ones stay on their node, and some without cookies), until
+// stop is called; it returns the requests made and the failed ones (anything but 2xx/3xx, or no
+// answer).
+type clientLoop struct {
+	requests, failed atomic.Int64
+	mu               sync.Mutex
+	failures         []string
+	cancel           context.CancelFunc
+	wg               sync.WaitGroup
+}
+
+func startClients(balancer labtest.Host, clients int) *clientLoop {
+	ctx, cancel := context.WithCancel(context.Background())
+	cl := &clientLoop{cancel: cancel}
+	for i := 0; i < clients; i++ {
+		cl.wg.Add(1)
+		go func() {
+			defer cl.wg.Done()
+			c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			if i%2 == 0 { // a browser session: keeps its ROUTEID
+				c.Jar, _ = cookiejar.New(nil)
+			}
+			for ctx.Err() == nil {
+				for _, path := range []string{"/", "/secure/Dashboard.jspa", "/status"} {
+					req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+balancer.Address+path, nil)
+					req.Host = clusterName
+					resp, err := c.Do(req)
+					if ctx.Err() != nil {
+						return
+					}
+					cl.requests.Add(1)
+					if err == nil {
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+					if err != nil || resp.StatusCode >= 400 {
+						cl.failed.Add(1)
+						cl.mu.Lock()
+						msg := fmt.Sprint(err)
+						if err == nil {
+							msg = resp.Status
+						}
+						cl.failures = append(cl.failures, time.Now().Format("15:04:05.000")+" GET "+path+": "+msg)
+						cl.mu.Unlock()
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	return cl
+}
+
+func (cl *clientLoop) stop() { cl.cancel(); cl.wg.Wait() }
+
+// oneDownAtATime checks, from the run's events, that no node's app was stopped while another
+// node was out of the balancer, and returns the nodes in the order they were restarted.
+func oneDownAtATime(t *testing.T, evs []fleet.Event) []string {
+	t.Helper()
+	out := ""
+	var order []string
+	for _, e := range evs {
+		if e.Type != fleet.HostProgress {
+			continue
+		}
+		host, step := e.Host, e.Step
+		switch {
+		case strings.HasPrefix(step, "drain "):
+			if out != "" && out != host {
+				t.Errorf("%s drained while %s is still out of the balancer", host, out)
+			}
+			if out != host {
+				order = append(order, host)
+			}
+			out = host
+		case strings.HasPrefix(step, "stop jira") && out != host:
+			t.Errorf("%s's Jira stopped without being drained first (out: %q)", host, out)
+		case strings.HasPrefix(step, "put ") && strings.Contains(step, " back in balancer"):
+			if out == host {
+				out = ""
+			}
+		}
+	}
+	if out != "" {
+		t.Errorf("%s was never put back in the balancer", out)
+	}
+	return order
+}
+
+// TestClusterBehindBalancer: a fresh 3-node cluster behind jira1's Apache is applied and
+// verified through the balancer (every node pinned by its route, the sticky cookie set and
+// honoured, every member healthy in balancer-manager); re-applying changes nothing. Then every
+// node's server.xml drifts, and the re-apply restarts the three nodes one at a time, each
+// drained and stopped in the balancer first, while clients go on through the balancer: 0 failed
+// requests. Then a node that does not come back stops the rollout: it is rolled back and put back
+// in the balancer, the nodes after it are not touched, the others keep serving.
+func TestClusterBehindBalancer(t *testing.T) {
+	l := labtest.Open(t)
+	bal, nodes := clusterHosts(t, l)
+	all := append([]labtest.Host{bal}, nodes...)
+	l.Reset(t, all...)
+	limit := strings.Join([]string{bal.Name, nodes[0].Name, nodes[1].Name, nodes[2].Name}, ",")
+	pb := "../playbooks/examples/clusters/jira-cluster.yaml"
+	env := adminEnv(t, l)
+
+	// Fresh: applied and verified through the balancer.
+	r := frontdoor(t, env, "apply", "--yes", "--set-base-url", "-i", l.Inventory, "--limit", limit, pb)
+	if r.code != 0 {
+		t.Fatalf("fresh apply of the cluster:\n%s", r)
+	}
+	for _, want := range []string{"balancer-manager: jira2", "Set-Cookie ROUTEID=.", "(honoured)", "[node jira3]", "[node jira4]"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the balancer's verification does not show %q:\n%s", want, r.stdout)
+		}
+	}
+	vhost := l.Exec(t, bal, "cat /etc/apache2/sites-available/frontdoor-"+clusterName+".conf")
+	for _, want := range []string{"<Proxy balancer://jira>", "BalancerMember http://" + nodes[0].Address + ":8080 route=jira2",
+		"ProxySet lbmethod=byrequests stickysession=ROUTEID", "hcuri=/status", "SetHandler balancer-manager", "Require local"} {
+		if !strings.Contains(vhost, want) {
+			t.Errorf("the balancer's VirtualHost lacks %q:\n%s", want, vhost)
+		}
+	}
+	for _, n := range nodes {
+		if x := l.Exec(t, n, "grep -c 'proxyName=\""+clusterName+"\"' /opt/atlassian/jira/conf/server.xml"); strings.TrimSpace(x) != "1" {
+			t.Errorf("%s's server.xml has no proxyName %s", n.Name, clusterName)
+		}
+		if x, _ := l.TryExec(n, "ls /etc/apache2/sites-available/ | grep frontdoor || true"); strings.TrimSpace(x) != "" {
+			t.Errorf("a node got a VirtualHost: %s", x)
+		}
+	}
+	// balancer-manager is not exposed: from the controller, it is refused.
+	req, _ := http.NewRequest("GET", "http://"+bal.Address+"/balancer-manager", nil)
+	req.Host = clusterName
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 403 {
+		t.Errorf("balancer-manager from outside the balancer host: %v %v, want 403", err, resp)
+	} else {
+		resp.Body.Close()
+	}
+
+	// Converged: nothing changes, nothing restarts.
+	r = frontdoor(t, env, "apply", "--yes", "-i", l.Inventory, "--limit", limit, pb)
+	if r.code != 0 || !strings.Contains(r.stdout, "0 changed") {
+		t.Fatalf("re-apply of a converged cluster:\n%s", r)
+	}
+
+	// Every node must restart: their server.xml drifted (the running apps still have the right one).
+	pids := map[string]string{}
+	for _, n := range nodes {
+		l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+		pids[n.Name] = jiraPID(t, l, n)
+	}
+	clients := startClients(bal, 6)
+	time.Sleep(time.Second)
+	r = frontdoor(t, env, "apply", "--yes", "--output", "json", "-i", l.Inventory, "--limit", limit, pb)
+	time.Sleep(time.Second)
+	clients.stop()
+	t.Logf("client loop through the balancer during the rolling restart: %d requests, %d failed", clients.requests.Load(), clients.failed.Load())
+	if r.code != 0 {
+		t.Fatalf("rolling apply:\n%s", r)
+	}
+	if clients.failed.Load() != 0 || clients.requests.Load() < 100 {
+		t.Errorf("rolling restart: %d of %d requests failed, want 0 of at least 100:\n%s", clients.failed.Load(), clients.requests.Load(), strings.Join(clients.failures, "\n"))
+	}
+	order := oneDownAtATime(t, events(t, r.stdout))
+	if len(order) != 3 {
+		t.Errorf("nodes drained: %v, want the three", order)
+	}
+	for _, n := range nodes {
+		if jiraPID(t, l, n) == pids[n.Name] {
+			t.Errorf("%s's Jira was not restarted", n.Name)
+		}
+	}
+
+	// A node that does not come back: the first one restarted (--forks 1: in inventory order).
+	failing := nodes[0]
+	if failing.Init != "sysv" {
+		t.Fatalf("%s should be a sysv host (scripts/test starts the lab so)", failing.Name)
+	}
+	for _, n := range nodes {
+		l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+	}
+	// It refuses to start with the cluster's proxyName (as a bad JVM option would).
+	l.Exec(t, failing, `printf '%s\n' 'if [ "$1" = start ] && grep -q "proxyName=\"`+clusterName+`\"" "$CATALINA_BASE/conf/server.xml"; then echo "lab: refusing to start" >&2; exit 1; fi' >> /opt/atlassian/jira/bin/setenv.sh`)
+	before := snapshot(t, l, failing)
+	balBefore := snapshot(t, l, bal)
+	others := map[string]string{}
+	for _, n := range nodes[1:] {
+		others[n.Name] = l.FileState(t, n, "/opt/atlassian/jira/conf/server.xml")
+	}
+	clients = startClients(bal, 4)
+	r = frontdoor(t, env, "apply", "--yes", "--forks", "1", "--output", "json", "-i", l.Inventory, "--limit", limit, pb)
+	clients.stop()
+	t.Logf("client loop during the failed node: %d requests, %d failed", clients.requests.Load(), clients.failed.Load())
+	if r.code != 1 {
+		t.Fatalf("apply with a node that does not come back: want exit 1:\n%s", r)
+	}
+	evs := events(t, r.stdout)
+	oneDownAtATime(t, evs)
+	status := map[string]string{}
+	for _, e := range evs {
+		if e.Type == fleet.HostDone {
+			status[e.Host] = e.Status
+		}
+	}
+	if status[failing.Name] != "failed" || status[bal.Name] != "skipped" || status[nodes[1].Name] != "skipped" || status[nodes[2].Name] != "skipped" {
+		t.Errorf("statuses %v: want %s failed, the other nodes and the balancer skipped", status, failing.Name)
+	}
+	if after := snapshot(t, l, failing); after != before {
+		t.Errorf("%s not restored:\nbefore:\n%s\nafter:\n%s", failing.Name, before, after)
+	}
+	if after := snapshot(t, l, bal); after != balBefore {
+		t.Errorf("the balancer changed:\nbefore:\n%s\nafter:\n%s", balBefore, after)
+	}
+	for _, n := range nodes[1:] {
+		if got := l.FileState(t, n, "/opt/atlassian/jira/conf/server.xml"); got != others[n.Name] {
+			t.Errorf("%s was changed after %s failed", n.Name, failing.Name)
+		}
+	}
+	if clients.failed.Load() != 0 {
+		t.Errorf("the other nodes did not keep serving: %d of %d requests failed:\n%s", clients.failed.Load(), clients.requests.Load(), strings.Join(clients.failures, "\n"))
+	}
+	// Back in the balancer: balancer-manager (asked on the balancer host itself) shows it in service.
+	bm := l.Exec(t, bal, "curl -s -e http://"+clusterName+"/ -H 'Host: "+clusterName+"' 'http://127.0.0.1/balancer-manager?b=jira&xml=1'")
+	if !strings.Contains(bm, "<httpd:route>"+failing.Name+"</httpd:route>") {
+		t.Fatalf("balancer-manager's XML has no member %s:\n%s", failing.Name, bm)
+	}
+	for _, w := range strings.Split(bm, "<httpd:worker>")[1:] {
+		if strings.Contains(w, "<httpd:route>"+failing.Name+"<") && (strings.Contains(w, "Drn") || strings.Contains(w, "Stop")) {
+			t.Errorf("%s is still out of the balancer after its rollback:\n%s", failing.Name, w)
+		}
+	}
+}
