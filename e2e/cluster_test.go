@@ -260,3 +260,70 @@ func TestClusterBehindBalancer(t *testing.T) {
 		}
 	}
 }
+
+// managerCurl runs curl on the balancer host against its balancer-manager (as an admin would,
+// with the Referer the manager wants): frontdoor's own client is not trusted to check itself.
+func managerCurl(t *testing.T, l *labtest.Lab, bal labtest.Host, args string) string {
+	return l.Exec(t, bal, "curl -s -e http://"+clusterName+"/ -H 'Host: "+clusterName+"' "+args)
+}
+
+// setMember sets a node's drain and stop flags in the balancer through balancer-manager.
+func setMember(t *testing.T, l *labtest.Lab, bal, node labtest.Host, stop int) {
+	xml := managerCurl(t, l, bal, "'http://127.0.0.1/balancer-manager?b=jira&xml=1'")
+	nonce := strings.SplitN(strings.SplitN(xml, "<httpd:nonce>", 2)[1], "<", 2)[0]
+	managerCurl(t, l, bal, fmt.Sprintf("-d 'b=jira&w=http://%s:8080&nonce=%s&w_status_N=%d&w_status_S=%d' http://127.0.0.1/balancer-manager", node.Address, nonce, stop, stop))
+}
+
+// TestClusterGuards: frontdoor never takes out the last node that serves (the others stopped in
+// the balancer by an admin: the node's change is refused before anything changes), and a
+// balancer whose verification fails (a node down, so hcheck does not see every node up) is rolled
+// back byte for byte, modules included.
+func TestClusterGuards(t *testing.T) {
+	l := labtest.Open(t)
+	bal, nodes := clusterHosts(t, l)
+	l.Reset(t, append([]labtest.Host{bal}, nodes...)...)
+	limit := strings.Join([]string{bal.Name, nodes[0].Name, nodes[1].Name, nodes[2].Name}, ",")
+	pb := "../playbooks/examples/clusters/jira-cluster.yaml"
+	if r := frontdoor(t, adminEnv(t, l), "apply", "--yes", "--set-base-url", "-i", l.Inventory, "--limit", limit, pb); r.code != 0 {
+		t.Fatalf("fresh apply of the cluster:\n%s", r)
+	}
+
+	// The last node that serves.
+	for _, n := range nodes[1:] {
+		setMember(t, l, bal, n, 1)
+	}
+	only := nodes[0]
+	l.Exec(t, only, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+	before, pid := snapshot(t, l, only), jiraPID(t, l, only)
+	r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", limit, pb)
+	if r.code != 1 || !strings.Contains(r.stdout, "is the only node of jira that balancer "+bal.Name+" sends requests to") {
+		t.Fatalf("draining the last serving node: want it refused (exit 1):\n%s", r)
+	}
+	if snapshot(t, l, only) != before || jiraPID(t, l, only) != pid {
+		t.Errorf("%s changed or restarted although it was refused", only.Name)
+	}
+	xml := managerCurl(t, l, bal, "'http://127.0.0.1/balancer-manager?b=jira&xml=1'")
+	if strings.Count(xml, "<httpd:status>Init Ok </httpd:status>") != 1 {
+		t.Errorf("the balancer's members after the refusal (want %s alone in service):\n%s", only.Name, xml)
+	}
+	for _, n := range nodes[1:] {
+		setMember(t, l, bal, n, 0)
+	}
+	if r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", limit, pb); r.code != 0 {
+		t.Fatalf("apply once the other nodes are back:\n%s", r)
+	}
+
+	// A balancer change whose verification fails: rolled back byte for byte.
+	down := nodes[2]
+	l.Exec(t, down, "/etc/init.d/jira stop >/dev/null 2>&1 || systemctl stop jira")
+	changed := writeFile(t, "cluster.yaml", "apps:\n  - product: jira\n    url: http://"+clusterName+"\n    nodes: ["+nodes[0].Name+", "+nodes[1].Name+", "+nodes[2].Name+"]\n    balancer: ["+bal.Name+"]\n    lbmethod: bybusyness\n")
+	balBefore := snapshot(t, l, bal)
+	r = frontdoor(t, nil, "apply", "--yes", "--verify-wait", "12s", "-i", l.Inventory, "--limit", bal.Name, changed)
+	if r.code != 1 || !strings.Contains(r.stdout, "FAILED, rolled back") || !strings.Contains(r.stdout, "not serving in the balancer: "+down.Name) {
+		t.Fatalf("a balancer change with a node down: want it rolled back (exit 1):\n%s", r)
+	}
+	if after := snapshot(t, l, bal); after != balBefore {
+		t.Errorf("the balancer was not restored byte for byte:\nbefore:\n%s\nafter:\n%s", balBefore, after)
+	}
+	l.Exec(t, down, "/etc/init.d/jira start >/dev/null 2>&1 || systemctl start jira")
+}

@@ -409,6 +409,8 @@ func (r *HostRun) verifyNode(ctx context.Context, a playbooks.App) (verify.Resul
 	t := verify.Target{App: a.Name, BaseURL: base, Address: "127.0.0.1"}
 	if c := r.Conn; c != nil {
 		t.Dial = func(ctx context.Context, _, addr string) (net.Conn, error) { return c.Forward(ctx, addr) }
+	} else {
+		t.Address = r.address() // frontdoor verify: no SSH, the node's port over the network
 	}
 	line, err := verify.Status(ctx, t)
 	res := verify.Result{App: a.Name, URL: a.Name + " on node " + r.Host.Name + " directly, at " + base}
@@ -425,17 +427,24 @@ func (r *HostRun) verifyCluster(ctx context.Context, a playbooks.App) (verify.Re
 	c := a.Cluster()
 	p := a.PublicFor(r.Host.Name)
 	res := verify.Result{App: a.Name, URL: p.BaseURL}
-	m, err := manager(a, r.Host.Name, r.Conn)
-	if err != nil {
-		return res, err
-	}
-	ws, _, err := m.Workers(ctx, a.Name)
-	if err != nil {
-		return res, err
+	var ws []lb.Worker
+	if r.Conn == nil {
+		res.Chain = append(res.Chain, "balancer-manager: not read (it answers on the balancer host only, through SSH; frontdoor verify has no SSH connection)")
+	} else {
+		m, err := manager(a, r.Host.Name, r.Conn)
+		if err != nil {
+			return res, err
+		}
+		if ws, _, err = m.Workers(ctx, a.Name); err != nil {
+			return res, err
+		}
 	}
 	var routes, down []string
 	for _, n := range c.Nodes {
 		routes = append(routes, n.Route)
+		if r.Conn == nil {
+			continue
+		}
 		i := slices.IndexFunc(ws, func(w lb.Worker) bool { return w.Route == n.Route })
 		switch {
 		case i < 0:
