@@ -327,3 +327,50 @@ func TestClusterGuards(t *testing.T) {
 	}
 	l.Exec(t, down, "/etc/init.d/jira start >/dev/null 2>&1 || systemctl start jira")
 }
+
+// TestClusterTwoBalancers: the cluster behind two balancers, one of them the Red Hat-layout host
+// (EMULATED: the lab's Rocky layout, built from Debian's packages): each gets the VirtualHost its
+// family's way (conf.d, LoadModule lines, setsebool where SELinux would stop it), each verifies
+// every node; a node's restart drains it in both.
+func TestClusterTwoBalancers(t *testing.T) {
+	l := labtest.Open(t)
+	bal, nodes := clusterHosts(t, l)
+	rh := l.HostWithFlavor(t, "rocky")
+	l.Reset(t, append([]labtest.Host{bal, rh}, nodes...)...)
+	limit := strings.Join([]string{bal.Name, rh.Name, nodes[0].Name, nodes[1].Name, nodes[2].Name}, ",")
+	pb := writeFile(t, "cluster.yaml", "apps:\n  - product: jira\n    url: http://"+clusterName+"\n    nodes: ["+nodes[0].Name+", "+nodes[1].Name+", "+nodes[2].Name+"]\n    balancer: ["+bal.Name+", "+rh.Name+"]\n")
+	r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", limit, pb)
+	if r.code != 0 {
+		t.Fatalf("fresh apply behind two balancers:\n%s", r)
+	}
+	if x := l.Exec(t, rh, "cat /etc/httpd/conf.d/frontdoor-"+clusterName+".conf"); !strings.Contains(x, "<Proxy balancer://jira>") {
+		t.Errorf("the Red Hat-layout balancer's VirtualHost:\n%s", x)
+	}
+	for _, h := range []labtest.Host{bal, rh} {
+		if !strings.Contains(r.stdout, h.Name+": verified http://"+clusterName+" through the proxy (balancer-manager: "+nodes[0].Name) {
+			t.Errorf("%s did not verify the cluster through its balancer:\n%s", h.Name, r.stdout)
+		}
+	}
+	n := nodes[1]
+	l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+	r = frontdoor(t, nil, "apply", "--yes", "--output", "json", "-i", l.Inventory, "--limit", limit, pb)
+	if r.code != 0 {
+		t.Fatalf("rolling apply behind two balancers:\n%s", r)
+	}
+	steps := map[string]bool{}
+	for _, e := range events(t, r.stdout) {
+		if e.Type == fleet.HostProgress && e.Host == n.Name {
+			steps[e.Step] = true
+		}
+	}
+	for _, b := range []labtest.Host{bal, rh} {
+		for _, want := range []string{"drain " + n.Name + " in balancer " + b.Name, "stop " + n.Name + " in balancer " + b.Name, "put " + n.Name + " back in balancer " + b.Name} {
+			if !steps[want] {
+				t.Errorf("no %q among %s's steps: %v", want, n.Name, steps)
+			}
+		}
+	}
+	if r := frontdoor(t, nil, "plan", "-i", l.Inventory, "--limit", limit, pb); r.code != 0 {
+		t.Errorf("plan after the rolling apply: want exit 0 (nothing pending):\n%s", r)
+	}
+}
