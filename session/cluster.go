@@ -225,20 +225,28 @@ func restarts(pb *playbooks.Playbook, host string, p *steps.Plan) []playbooks.Ap
 // out takes host's nodes out of their balancers before the apply (nothing has changed yet): the
 // cluster's token, then in each balancer drain, wait for its requests to end (drain_timeout),
 // and stop. It refuses to take out the last node that serves.
-func (r *Rolling) out(ctx context.Context, host string, apps []playbooks.App, say func(string)) (*rollingNode, error) {
+func (r *Rolling) out(ctx context.Context, host string, apps []playbooks.App, say func(string), stopping func() bool) (*rollingNode, error) {
 	rn := &rollingNode{r: r, host: host}
 	for _, a := range apps {
 		cs := r.clusters[a.Name]
 		select {
 		case cs.token <- struct{}{}:
 		case <-ctx.Done():
+			rn.back(context.WithoutCancel(ctx), say)
 			rn.release()
 			return nil, ctx.Err()
 		}
 		rn.tokens = append(rn.tokens, cs)
 		if err := r.Stopped(host); err != nil {
+			rn.back(context.WithoutCancel(ctx), say)
 			rn.release()
 			return nil, err
+		}
+		if stopping != nil && stopping() {
+			// Interrupted while it waited for its turn: nothing taken out, nothing changed.
+			rn.back(context.WithoutCancel(ctx), say)
+			rn.release()
+			return nil, steps.ErrStopped
 		}
 		node, _ := cs.c.Node(host)
 		for _, b := range cs.c.Balancers {
@@ -451,6 +459,11 @@ func (r *HostRun) verifyCluster(ctx context.Context, a playbooks.App) (verify.Re
 			return res, fmt.Errorf("%s: balancer://%s on %s has no member for node %s", a.Name, a.Name, r.Host.Name, n.Host)
 		case !ws[i].Serving():
 			down = append(down, fmt.Sprintf("%s (%s)", n.Route, ws[i].Status))
+			if strings.Contains(ws[i].Status, "Stop") || strings.Contains(ws[i].Status, "Drn") || strings.Contains(ws[i].Status, "Dis") {
+				// Taken out by hand, or by a rolling restart that was cut off: Apache keeps that
+				// state in memory only.
+				down[len(down)-1] += fmt.Sprintf(": taken out of the balancer; if it should serve, put it back in balancer-manager on %s (or reload Apache there, which resets every member)", r.Host.Name)
+			}
 		default:
 			res.Chain = append(res.Chain, fmt.Sprintf("balancer-manager: %s %s %s", n.Route, ws[i].Name, ws[i].Status))
 		}

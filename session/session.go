@@ -445,7 +445,7 @@ func (r *HostRun) Apply(ctx context.Context) {
 		return
 	}
 	if apps := restarts(r.pb, r.Host.Name, r.Plan); len(apps) > 0 && r.opts.Rolling != nil {
-		rn, err := r.opts.Rolling.out(ctx, r.Host.Name, apps, r.say)
+		rn, err := r.opts.Rolling.out(ctx, r.Host.Name, apps, r.say, r.opts.Stopping)
 		if err != nil {
 			r.Err = err
 			return
