@@ -374,3 +374,61 @@ func TestClusterTwoBalancers(t *testing.T) {
 		t.Errorf("plan after the rolling apply: want exit 0 (nothing pending):\n%s", r)
 	}
 }
+
+// TestClusterBatchRollback: with --serial, a node failing after others changed in its batch rolls
+// the batch back, and those nodes restart the rolling way too (one at a time, taken out of the
+// balancer first): the clients through the balancer see no failure, and every node ends as before.
+func TestClusterBatchRollback(t *testing.T) {
+	l := labtest.Open(t)
+	bal, nodes := clusterHosts(t, l)
+	l.Reset(t, append([]labtest.Host{bal}, nodes...)...)
+	limit := strings.Join([]string{bal.Name, nodes[0].Name, nodes[1].Name, nodes[2].Name}, ",")
+	pb := "../playbooks/examples/clusters/jira-cluster.yaml"
+	if r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", limit, pb); r.code != 0 {
+		t.Fatalf("fresh apply of the cluster:\n%s", r)
+	}
+	failing := nodes[2]
+	if failing.Init != "sysv" {
+		t.Fatalf("%s should be a sysv host (scripts/test starts the lab so)", failing.Name)
+	}
+	before := map[string]string{}
+	for _, n := range nodes {
+		l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+		before[n.Name] = snapshot(t, l, n)
+	}
+	l.Exec(t, failing, `printf '%s\n' 'if [ "$1" = start ] && grep -q "proxyName=\"`+clusterName+`\"" "$CATALINA_BASE/conf/server.xml"; then echo "lab: refusing to start" >&2; exit 1; fi' >> /opt/atlassian/jira/bin/setenv.sh`)
+	before[failing.Name] = snapshot(t, l, failing)
+	clients := startClients(bal, 6)
+	r := frontdoor(t, nil, "apply", "--yes", "--serial", "100%", "--forks", "1", "--output", "json", "-i", l.Inventory, "--limit", limit, pb)
+	clients.stop()
+	t.Logf("client loop during the batch's rollback: %d requests, %d failed", clients.requests.Load(), clients.failed.Load())
+	if r.code != 3 {
+		t.Fatalf("a failed node in a rolling batch: want exit 3 (stopped):\n%s", r)
+	}
+	evs := events(t, r.stdout)
+	oneDownAtATime(t, evs)
+	rolledBack, undoing, drainedForUndo := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, e := range evs {
+		switch {
+		case e.Type == fleet.HostRollback && e.Status == fleet.StatusRolledBack:
+			rolledBack[e.Host] = true
+		case e.Type == fleet.HostProgress && e.Step == "roll back (the batch failed)":
+			undoing[e.Host] = true
+		case e.Type == fleet.HostProgress && undoing[e.Host] && e.Step == "stop "+e.Host+" in balancer "+bal.Name:
+			drainedForUndo[e.Host] = true
+		}
+	}
+	for _, n := range nodes[:2] {
+		if !rolledBack[n.Name] || !drainedForUndo[n.Name] {
+			t.Errorf("%s: rolled back with its batch %v, taken out of the balancer for it first %v", n.Name, rolledBack[n.Name], drainedForUndo[n.Name])
+		}
+	}
+	for _, n := range nodes {
+		if after := snapshot(t, l, n); after != before[n.Name] {
+			t.Errorf("%s not restored:\nbefore:\n%s\nafter:\n%s", n.Name, before[n.Name], after)
+		}
+	}
+	if clients.failed.Load() != 0 || clients.requests.Load() < 100 {
+		t.Errorf("%d of %d requests failed during the batch's rollback, want 0 of at least 100:\n%s", clients.failed.Load(), clients.requests.Load(), strings.Join(clients.failures, "\n"))
+	}
+}

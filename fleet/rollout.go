@@ -410,10 +410,14 @@ func (ro *Rollout) rollbackBatch(ctx context.Context, hosts []*playbooks.Host, b
 		}
 		ro.Emit.Emit(Event{Type: HostProgress, Host: hr.Host, Batch: hr.Batch, Step: "roll back (the batch failed)"})
 		j := r.Outcome.Journal
-		err := j.Rollback(ctx, r.Conn)
-		if err == nil {
-			err = j.CheckRestored(ctx, r.Conn)
-		}
+		say := func(msg string) { ro.Emit.Emit(Event{Type: HostProgress, Host: hr.Host, Batch: hr.Batch, Step: msg}) }
+		// A cluster's node restarts as in a rolling apply: one at a time, out of its balancers.
+		err := ro.Opts.Rolling.Undo(ctx, hr.Host, say, func(ctx context.Context) error {
+			if err := j.Rollback(ctx, r.Conn); err != nil {
+				return err
+			}
+			return j.CheckRestored(ctx, r.Conn)
+		})
 		state, status := StateRolledBack, StatusRolledBack
 		if err != nil {
 			state, status = StateRollbackFailed, StatusRollbackFail

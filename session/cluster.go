@@ -260,6 +260,45 @@ func (r *Rolling) out(ctx context.Context, host string, apps []playbooks.App, sa
 	return rn, nil
 }
 
+// Undo runs undo, a node's rollback (which restarts its app), the rolling way: with its
+// cluster's token, taken out of its balancers first and put back after. An undo must happen: where
+// the node cannot be drained (it is the last that serves, or a balancer does not answer) it goes
+// on without, and says so.
+func (r *Rolling) Undo(ctx context.Context, host string, say func(string), undo func(context.Context) error) error {
+	if r == nil {
+		return undo(ctx)
+	}
+	nodeOf, _ := r.pb.ClusterRoles(host)
+	rn := &rollingNode{r: r, host: host}
+	defer rn.release()
+	for _, c := range nodeOf {
+		cs := r.clusters[c.App]
+		select {
+		case cs.token <- struct{}{}:
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), rn.back(context.WithoutCancel(ctx), say))
+		}
+		rn.tokens = append(rn.tokens, cs)
+		var a playbooks.App
+		for _, x := range r.pb.AppsOn(host) {
+			if x.Name == c.App {
+				a = x
+			}
+		}
+		node, _ := c.Node(host)
+		for _, b := range c.Balancers {
+			if err := rn.drain(ctx, a, node, b, say); err != nil {
+				say(fmt.Sprintf("not drained in balancer %s (%v): rolled back without", b, err))
+			}
+		}
+	}
+	err := undo(ctx)
+	if berr := rn.back(context.WithoutCancel(ctx), say); berr != nil {
+		err = errors.Join(err, berr)
+	}
+	return err
+}
+
 // LastNodeError refuses to drain the only node of a cluster that serves.
 type LastNodeError struct{ App, Node, Balancer string }
 
