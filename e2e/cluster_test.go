@@ -6,12 +6,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/frontdoor-dev/frontdoor/certs/certtest"
 	"github.com/frontdoor-dev/frontdoor/fleet"
 	"github.com/frontdoor-dev/frontdoor/internal/labtest"
 )
@@ -430,5 +433,54 @@ func TestClusterBatchRollback(t *testing.T) {
 	}
 	if clients.failed.Load() != 0 || clients.requests.Load() < 100 {
 		t.Errorf("%d of %d requests failed during the batch's rollback, want 0 of at least 100:\n%s", clients.failed.Load(), clients.requests.Load(), strings.Join(clients.failures, "\n"))
+	}
+}
+
+// TestClusterHTTPSContextPath: the cluster at a context path of an https name, with a certificate
+// from a test CA: the balancer serves it (http redirected to https), every node is verified
+// through it over TLS, balancer-manager is driven over TLS through SSH for a node's rolling
+// restart, and re-applying changes nothing.
+func TestClusterHTTPSContextPath(t *testing.T) {
+	l := labtest.Open(t)
+	bal, nodes := clusterHosts(t, l)
+	l.Reset(t, append([]labtest.Host{bal}, nodes...)...)
+	limit := strings.Join([]string{bal.Name, nodes[0].Name, nodes[1].Name, nodes[2].Name}, ",")
+	dir := t.TempDir()
+	ca := certtest.NewCA(t)
+	cert, key, chain, root := ca.WriteFiles(t, dir, []string{clusterName})
+	pb := filepath.Join(dir, "cluster.yaml")
+	os.WriteFile(pb, []byte(fmt.Sprintf(`apps:
+  - product: jira
+    url: https://%s/jira
+    tls: {certificate: %s, key: %s, chain: %s, ca_file: %s}
+    nodes: [%s, %s, %s]
+    balancer: [%s]
+`, clusterName, filepath.Base(cert), filepath.Base(key), filepath.Base(chain), root, nodes[0].Name, nodes[1].Name, nodes[2].Name, bal.Name)), 0o644)
+	r := frontdoor(t, adminEnv(t, l), "apply", "--yes", "--set-base-url", "-i", l.Inventory, "--limit", limit, pb)
+	if r.code != 0 {
+		t.Fatalf("fresh https cluster at a context path:\n%s", r)
+	}
+	for _, want := range []string{"verified https://" + clusterName + "/jira through the proxy", "[node " + nodes[2].Name + "] https://" + clusterName + "/jira/ -> 302"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("apply output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if got := curlHTTPS(t, bal, root, clusterName, "/jira/"); got != "302 https://"+clusterName+"/jira/secure/Dashboard.jspa" {
+		t.Errorf("curl https /jira/ through the balancer: %q", got)
+	}
+	vhost := l.Exec(t, bal, "cat /etc/apache2/sites-available/frontdoor-"+clusterName+"-443.conf")
+	for _, want := range []string{"hcuri=/jira/status", "ProxyPass /jira balancer://jira/jira", "<Location /jira>\n        Header add Set-Cookie \"ROUTEID=.%{BALANCER_WORKER_ROUTE}e; path=/jira\""} {
+		if !strings.Contains(vhost, want) {
+			t.Errorf("the balancer's VirtualHost lacks %q:\n%s", want, vhost)
+		}
+	}
+	n := nodes[0]
+	l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", limit, pb)
+	if r.code != 0 || !strings.Contains(r.stdout, n.Name+": verified") {
+		t.Fatalf("rolling restart over https:\n%s", r)
+	}
+	if r := frontdoor(t, nil, "plan", "-i", l.Inventory, "--limit", limit, pb); r.code != 0 {
+		t.Errorf("plan after the rolling apply: want exit 0:\n%s", r)
 	}
 }

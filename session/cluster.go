@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/frontdoor-dev/frontdoor/playbooks"
@@ -319,7 +320,9 @@ func (rn *rollingNode) drain(ctx context.Context, a playbooks.App, node playbook
 	ws, _, err := m.Workers(ctx, a.Name)
 	var miss *lb.MissingError
 	var se *lb.StatusError
-	if errors.As(err, &miss) || (errors.As(err, &se) && se.Code == 404) {
+	if errors.As(err, &miss) || (errors.As(err, &se) && se.Code == 404) || errors.Is(err, syscall.ECONNREFUSED) {
+		// Not applied there yet (a fresh cluster: its nodes go first), or its Apache is down:
+		// either way it sends no request to the node.
 		say(fmt.Sprintf("balancer %s does not balance %s yet: nothing to drain there", b, a.Name))
 		return nil
 	}

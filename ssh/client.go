@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/frontdoor-dev/frontdoor/target"
@@ -599,6 +600,11 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, err
 // Forward opens a TCP connection to addr from the host, over the SSH connection.
 func (c *Client) Forward(ctx context.Context, addr string) (net.Conn, error) {
 	conn, err := c.conn.DialContext(ctx, "tcp", addr)
+	var oce *xssh.OpenChannelError
+	if errors.As(err, &oce) && oce.Reason == xssh.ConnectionFailed && strings.Contains(strings.ToLower(oce.Message), "refused") {
+		// As a local dial says it: nothing listens there (callers tell it from other failures).
+		return nil, fmt.Errorf("%s: forward to %s over SSH: %w (%w)", c.cfg.Name, addr, err, syscall.ECONNREFUSED)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: forward to %s over SSH: %w", c.cfg.Name, addr, err)
 	}
