@@ -376,6 +376,14 @@ func TestClusterTwoBalancers(t *testing.T) {
 	if r := frontdoor(t, nil, "plan", "-i", l.Inventory, "--limit", limit, pb); r.code != 0 {
 		t.Errorf("plan after the rolling apply: want exit 0 (nothing pending):\n%s", r)
 	}
+	// The node alone (--limit): its balancers, outside the limit, are still reached to drain it.
+	l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+	r = frontdoor(t, nil, "apply", "--yes", "-v", "-i", l.Inventory, "--limit", n.Name, pb)
+	for _, b := range []labtest.Host{bal, rh} {
+		if r.code != 0 || !strings.Contains(r.stdout, n.Name+": stop "+n.Name+" in balancer "+b.Name) || !strings.Contains(r.stdout, n.Name+": put "+n.Name+" back in balancer "+b.Name) {
+			t.Errorf("a node alone (--limit %s): want it taken out of %s and put back:\n%s", n.Name, b.Name, r)
+		}
+	}
 }
 
 // TestClusterBatchRollback: with --serial, a node failing after others changed in its batch rolls

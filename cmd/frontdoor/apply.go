@@ -109,7 +109,7 @@ func applyAction(c *cli.Context) error {
 		}
 	}
 	setCurrentRun(owner.Run)
-	ro := &fleet.Rollout{Playbook: l.pb, Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"),
+	ro := &fleet.Rollout{Playbook: l.pb, Hosts: l.hosts, Inventory: l.inv.Hosts, Opts: l.opts, Forks: c.Int("forks"),
 		Serial: serial, MaxFail: maxFail, NoBatchRollback: c.Bool("no-batch-rollback"), Stopping: stopping, Emit: out.em, Owner: owner}
 	if sh.N > 0 {
 		out.em.SetShard(sh.String())
