@@ -492,3 +492,50 @@ func TestClusterHTTPSContextPath(t *testing.T) {
 		t.Errorf("plan after the rolling apply: want exit 0:\n%s", r)
 	}
 }
+
+// TestClusterRollbackRun: frontdoor rollback RUN of a run that restarted every node rolls the
+// nodes back the rolling way too (the run's playbook, recorded in the ledger and unchanged, says
+// which hosts are a cluster's nodes): one at a time, out of the balancer first; 0 failed requests;
+// every node's files as before the run.
+func TestClusterRollbackRun(t *testing.T) {
+	l := labtest.Open(t)
+	bal, nodes := clusterHosts(t, l)
+	l.Reset(t, append([]labtest.Host{bal}, nodes...)...)
+	limit := strings.Join([]string{bal.Name, nodes[0].Name, nodes[1].Name, nodes[2].Name}, ",")
+	pb := "../playbooks/examples/clusters/jira-cluster.yaml"
+	led := filepath.Join(t.TempDir(), "ledger.db")
+	if r := frontdoor(t, nil, "apply", "--yes", "--ledger", led, "-i", l.Inventory, "--limit", limit, pb); r.code != 0 {
+		t.Fatalf("fresh apply of the cluster:\n%s", r)
+	}
+	before := map[string]string{}
+	for _, n := range nodes {
+		l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+		before[n.Name] = snapshot(t, l, n)
+	}
+	r := frontdoor(t, nil, "apply", "--yes", "--ledger", led, "-i", l.Inventory, "--limit", limit, pb)
+	if r.code != 0 {
+		t.Fatalf("the run to undo:\n%s", r)
+	}
+	run := runIDRe.FindStringSubmatch(r.stdout)
+	if run == nil {
+		t.Fatalf("no run id in:\n%s", r.stdout)
+	}
+	clients := startClients(bal, 6)
+	rb := frontdoor(t, nil, "rollback", "--output", "json", "--ledger", led, "-i", l.Inventory, "--limit", limit, run[1])
+	clients.stop()
+	t.Logf("client loop during rollback RUN: %d requests, %d failed", clients.requests.Load(), clients.failed.Load())
+	if rb.code != 0 {
+		t.Fatalf("rollback %s:\n%s", run[1], rb)
+	}
+	if order := oneDownAtATime(t, events(t, rb.stdout)); len(order) != 3 {
+		t.Errorf("nodes taken out for the rollback: %v, want the three", order)
+	}
+	for _, n := range nodes {
+		if after := snapshot(t, l, n); after != before[n.Name] {
+			t.Errorf("%s not restored:\nbefore:\n%s\nafter:\n%s", n.Name, before[n.Name], after)
+		}
+	}
+	if clients.failed.Load() != 0 || clients.requests.Load() < 100 {
+		t.Errorf("%d of %d requests failed during rollback RUN, want 0 of at least 100:\n%s", clients.failed.Load(), clients.requests.Load(), strings.Join(clients.failures, "\n"))
+	}
+}

@@ -26,6 +26,9 @@ type Undo struct {
 	Force  bool   // restore over drift
 	Emit   *Emitter
 	Owner  Owner // this rollback's own run
+	// Rolling, when the run's playbook has Data Center clusters, rolls their nodes back one at a
+	// time, out of their balancers first, and their balancers after them (Hosts in its Order).
+	Rolling *session.Rolling
 }
 
 // Run undoes Target on every host and reports each.
@@ -37,7 +40,15 @@ func (u *Undo) Run(ctx context.Context) *Result {
 	Each(len(u.Hosts), u.Forks, func(i int) {
 		hr := res.Hosts[i]
 		start := time.Now()
+		// A balancer after its nodes (an undo goes on whatever its nodes' ends were).
+		if err := u.Rolling.WaitNodes(ctx, hr.Host); ctx.Err() != nil {
+			hr.Status, hr.Err = StatusFailed, err
+			u.Emit.Emit(Event{Type: HostRollback, Host: hr.Host, Status: StatusFailed, Error: err.Error()})
+			u.Rolling.Done(hr.Host, nil)
+			return
+		}
 		status, err := u.host(ctx, u.Hosts[i])
+		u.Rolling.Done(hr.Host, nil)
 		hr.Status, hr.Err = status, err
 		hr.RolledBack = status == StatusRolledBack
 		e := Event{Type: HostRollback, Host: hr.Host, Status: status, DurationMS: time.Since(start).Milliseconds()}
@@ -127,11 +138,13 @@ func (u *Undo) host(ctx context.Context, h *playbooks.Host) (string, error) {
 	}
 	say("restore")
 	ctx = context.WithoutCancel(ctx)
-	err = j.Rollback(ctx, c)
-	if err == nil {
+	err = u.Rolling.Undo(ctx, h.Name, say, func(ctx context.Context) error {
+		if err := j.Rollback(ctx, c); err != nil {
+			return err
+		}
 		say("check the restored files")
-		err = j.CheckRestored(ctx, c)
-	}
+		return j.CheckRestored(ctx, c)
+	})
 	state, status := StateRolledBack, StatusRolledBack
 	if err != nil {
 		state, status = StateRollbackFailed, StatusRollbackFail

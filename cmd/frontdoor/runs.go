@@ -33,7 +33,8 @@ func rollbackCommand() *cli.Command {
 			"Exit status: 0 every host restored or untouched by RUN; 1 otherwise; 4 RUN not in the ledger.",
 		Flags: append(append(connFlags(), outputFlags()...),
 			&cli.BoolFlag{Name: "force", Usage: "restore over drift, and take over RUN's lock even if its controller may be alive"},
-			&cli.BoolFlag{Name: "run-from-elsewhere", Usage: "RUN was made from another controller (its ledger is not this one): look for its journals on the hosts anyway"}),
+			&cli.BoolFlag{Name: "run-from-elsewhere", Usage: "RUN was made from another controller (its ledger is not this one): look for its journals on the hosts anyway"},
+			&cli.StringFlag{Name: "playbook", Usage: "the playbook RUN applied (default: the one the ledger recorded, if unchanged): its Data Center clusters' nodes are rolled back one at a time, out of their balancers first"}),
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() != 1 || !fleet.ValidRunID(c.Args().First()) {
 				return usageErrorf("give the run id to undo, e.g. frontdoor rollback 20261127T091500Z-3f9a2c -i inventory.yaml (frontdoor history lists runs)")
@@ -42,12 +43,18 @@ func rollbackCommand() *cli.Command {
 			if _, err := textOutput(c); err != nil {
 				return err
 			}
+			var run *ledger.Run
 			if !c.Bool("run-from-elsewhere") {
-				if err := inLedger(c, target); err != nil {
+				var err error
+				if run, err = inLedger(c, target); err != nil {
 					return asExit(err)
 				}
 			}
 			l, err := loadHosts(c)
+			if err != nil {
+				return asExit(err)
+			}
+			rolling, err := rollbackClusters(c, l, run)
 			if err != nil {
 				return asExit(err)
 			}
@@ -63,7 +70,16 @@ func rollbackCommand() *cli.Command {
 			}
 			out.em.Emit(fleet.Event{Type: fleet.RunStart, Command: "rollback", Undoes: target, Inventory: inventoryLabel(c), Controller: owner.Controller, Batches: [][]string{names}})
 			out.started(c, owner.Run, "")
+			if rolling != nil {
+				defer rolling.Close()
+				for _, w := range rolling.warnings {
+					out.printf("%s\n", w)
+				}
+			}
 			u := &fleet.Undo{Hosts: l.hosts, Opts: l.opts, Forks: c.Int("forks"), Target: target, Force: c.Bool("force"), Emit: out.em, Owner: owner}
+			if rolling != nil && rolling.Rolling != nil {
+				u.Rolling, u.Hosts = rolling.Rolling, rolling.Order(l.hosts)
+			}
 			res := u.Run(c.Context)
 			out.em.Emit(fleet.Event{Type: fleet.RunDone, Status: res.Status, Counts: &res.Counts})
 			var end error
@@ -81,26 +97,26 @@ func rollbackCommand() *cli.Command {
 
 // inLedger refuses a run id the ledger does not know, before any host is contacted: a typo in
 // a well-formed id would otherwise find no journal anywhere and "succeed".
-func inLedger(c *cli.Context, run string) error {
+func inLedger(c *cli.Context, run string) (*ledger.Run, error) {
 	path, err := ledgerPath(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	led, err := openLedgerAt(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer led.Close()
 	runs, err := led.Runs(0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, r := range runs {
 		if r.ID == run {
-			return nil
+			return &r, nil
 		}
 	}
-	return usageErrorf("no run %s in the ledger %s; frontdoor history lists the runs (for a run made from another controller, add --run-from-elsewhere to look for its journals on the hosts)", run, ledger.Redact(path))
+	return nil, usageErrorf("no run %s in the ledger %s; frontdoor history lists the runs (for a run made from another controller, add --run-from-elsewhere to look for its journals on the hosts)", run, ledger.Redact(path))
 }
 
 func unlockCommand() *cli.Command {
