@@ -148,7 +148,7 @@ func TestClusterBehindBalancer(t *testing.T) {
 	}
 	vhost := l.Exec(t, bal, "cat /etc/apache2/sites-available/frontdoor-"+clusterName+".conf")
 	for _, want := range []string{"<Proxy balancer://jira>", "BalancerMember http://" + nodes[0].Address + ":8080 route=jira2",
-		"ProxySet lbmethod=byrequests stickysession=ROUTEID", "hcuri=/status", "SetHandler balancer-manager", "Require local"} {
+		"ProxySet lbmethod=byrequests stickysession=ROUTEID", "hcuri=/status", "SetHandler balancer-manager", "Require expr \"%{CONN_REMOTE_ADDR} -ipmatch '127.0.0.0/8'"} {
 		if !strings.Contains(vhost, want) {
 			t.Errorf("the balancer's VirtualHost lacks %q:\n%s", want, vhost)
 		}
@@ -329,6 +329,32 @@ func TestClusterGuards(t *testing.T) {
 		t.Errorf("the balancer was not restored byte for byte:\nbefore:\n%s\nafter:\n%s", balBefore, after)
 	}
 	l.Exec(t, down, "/etc/init.d/jira start >/dev/null 2>&1 || systemctl start jira")
+
+	// balancer-manager stays the balancer host's alone when Apache trusts X-Forwarded-For from
+	// the lab's network (mod_remoteip with an internal proxy, as behind a front load balancer):
+	// "Require local" would then let anyone claiming 127.0.0.1 in; the connection's own address
+	// does not.
+	subnet := bal.Address[:strings.LastIndex(bal.Address, ".")] + ".0/24"
+	trusting := writeFile(t, "trusting.yaml", "apps:\n  - product: jira\n    url: http://"+clusterName+"\n    nodes: ["+nodes[0].Name+", "+nodes[1].Name+", "+nodes[2].Name+"]\n    balancer: ["+bal.Name+"]\napache:\n  remote_ip: true\n  directives: [\"RemoteIPInternalProxy "+subnet+"\"]\n")
+	if r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", limit, trusting); r.code != 0 {
+		t.Fatalf("apply with mod_remoteip trusting the lab's network:\n%s", r)
+	}
+	for _, xff := range []string{"", "127.0.0.1", "::1", bal.Address} {
+		req, _ := http.NewRequest("GET", "http://"+bal.Address+"/balancer-manager?b=jira&xml=1", nil)
+		req.Host = clusterName
+		req.Header.Set("Referer", "http://"+clusterName+"/")
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 {
+			t.Errorf("balancer-manager from the controller with X-Forwarded-For %q: %d, want 403", xff, resp.StatusCode)
+		}
+	}
 }
 
 // TestClusterTwoBalancers: the cluster behind two balancers, one of them the Red Hat-layout host
@@ -477,7 +503,7 @@ func TestClusterHTTPSContextPath(t *testing.T) {
 		t.Errorf("curl https /jira/ through the balancer: %q", got)
 	}
 	vhost := l.Exec(t, bal, "cat /etc/apache2/sites-available/frontdoor-"+clusterName+"-443.conf")
-	for _, want := range []string{"hcuri=/jira/status", "ProxyPass /jira balancer://jira/jira", "<Location /jira>\n        Header add Set-Cookie \"ROUTEID=.%{BALANCER_WORKER_ROUTE}e; path=/jira\""} {
+	for _, want := range []string{"hcuri=/jira/status", "ProxyPass /jira balancer://jira/jira", "<Location /jira>\n        Header add Set-Cookie \"ROUTEID=.%{BALANCER_WORKER_ROUTE}e; path=/jira; HttpOnly; Secure\""} {
 		if !strings.Contains(vhost, want) {
 			t.Errorf("the balancer's VirtualHost lacks %q:\n%s", want, vhost)
 		}

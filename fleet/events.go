@@ -105,6 +105,9 @@ type Verified struct {
 	// Manual says the Base URL cannot be read remotely: Note says where to check it.
 	Manual bool   `json:"manual_check,omitempty"`
 	Note   string `json:"note,omitempty"`
+	// Node: a Data Center cluster's node, checked on itself (BaseURL is then the app's own
+	// address on the node, reached through its SSH connection), not through a proxy.
+	Node string `json:"node,omitempty"`
 }
 
 // Counts tally hosts by outcome, for a batch or the whole run.

@@ -297,11 +297,15 @@ func (ro *Rollout) host(ctx context.Context, h *playbooks.Host, hr *HostResult) 
 	}
 	if r.Err == nil && ro.Opts.Rolling != nil {
 		// A balancer after its nodes; nothing of a cluster after one of its nodes failed.
-		if err := ro.Opts.Rolling.WaitNodes(ctx, h.Name); err != nil {
+		if err := ro.Opts.Rolling.WaitNodes(ctx, h.Name, ro.Stopping); err != nil {
 			var cse *session.ClusterStoppedError
-			if errors.As(err, &cse) {
+			if errors.As(err, &cse) || errors.Is(err, steps.ErrStopped) {
+				why := err.Error()
+				if errors.Is(err, steps.ErrStopped) {
+					why = "not started: interrupted"
+				}
 				hr.Status, hr.Err = StatusSkipped, nil
-				ro.Emit.Emit(Event{Type: HostDone, Host: h.Name, Batch: hr.Batch, Status: StatusSkipped, Error: err.Error()})
+				ro.Emit.Emit(Event{Type: HostDone, Host: h.Name, Batch: hr.Batch, Status: StatusSkipped, Error: why})
 				return
 			}
 			r.Err = err
@@ -366,7 +370,7 @@ func VerifiedOf(pb *playbooks.Playbook, r *session.HostRun) []Verified {
 				}
 			}
 		}
-		out = append(out, Verified{App: v.App, BaseURL: base, Chain: v.Chain,
+		out = append(out, Verified{App: v.App, BaseURL: base, Chain: v.Chain, Node: v.Node,
 			AppBaseURL: v.AppBaseURL, Set: v.BaseURLSet, Manual: v.BaseURLManual, Note: v.BaseURLNote})
 	}
 	return out

@@ -41,7 +41,7 @@ func (u *Undo) Run(ctx context.Context) *Result {
 		hr := res.Hosts[i]
 		start := time.Now()
 		// A balancer after its nodes (an undo goes on whatever its nodes' ends were).
-		if err := u.Rolling.WaitNodes(ctx, hr.Host); ctx.Err() != nil {
+		if err := u.Rolling.WaitNodes(ctx, hr.Host, nil); ctx.Err() != nil {
 			hr.Status, hr.Err = StatusFailed, err
 			u.Emit.Emit(Event{Type: HostRollback, Host: hr.Host, Status: StatusFailed, Error: err.Error()})
 			u.Rolling.Done(hr.Host, nil)

@@ -133,11 +133,18 @@ func (pb *Playbook) Bind(inv *Inventory) error {
 					return pb.src.errorf(fmt.Sprintf("%s.nodes[%d]", at, j), "%s is a node of %s twice: name each node once", h, a.Name)
 				}
 				host := inv.Hosts[h]
+				if host.Connection == "local" {
+					return pb.src.errorf(fmt.Sprintf("%s.nodes[%d]", at, j), "node %s has connection: local: the balancer reaches its nodes at their inventory address, so a node must be reached over SSH (give it an address)", h)
+				}
 				addr := host.Address
-				if host.Connection == "local" || addr == "" {
-					addr = "127.0.0.1"
+				if addr == "" {
+					addr = h
 				}
 				route := routeBad.ReplaceAllString(h, "-")
+				if len(route) > 63 {
+					// mod_proxy_balancer refuses a route of 64 characters or more.
+					return pb.src.errorf(fmt.Sprintf("%s.nodes[%d]", at, j), "node %s: its name is its route in the balancer, and Apache takes at most 63 characters: give the host a shorter inventory name", h)
+				}
 				if other, ok := routes[route]; ok {
 					return pb.src.errorf(fmt.Sprintf("%s.nodes[%d]", at, j), "nodes %s and %s would share the route %s: rename one in the inventory", other, h, route)
 				}
@@ -160,6 +167,43 @@ func (pb *Playbook) Bind(inv *Inventory) error {
 			}
 		}
 		a.cluster = c
+	}
+	return pb.checkClusterHosts()
+}
+
+// checkClusterHosts refuses what a rollout could not order or would put where it does not
+// belong: a playbook mixing clusters with apps for every host (those would land on the nodes and
+// balancers too), a host that is a node of one cluster and the balancer of another (its nodes'
+// restarts and its own would wait for each other), and two apps on one port of a node.
+func (pb *Playbook) checkClusterHosts() error {
+	var plain, clustered []string
+	for _, a := range pb.Apps {
+		if a.cluster == nil {
+			plain = append(plain, a.Name)
+		} else {
+			clustered = append(clustered, a.Name)
+		}
+	}
+	if len(clustered) == 0 {
+		return nil
+	}
+	if len(plain) > 0 {
+		return pb.src.errorf("$.apps", "%s are Data Center clusters and %s is not: an app without nodes: goes on every host, the clusters' nodes and balancers included; put the clusters in a playbook of their own", strings.Join(clustered, ", "), strings.Join(plain, ", "))
+	}
+	ports := map[string]string{} // host:port -> app
+	for _, c := range pb.Clusters() {
+		for _, n := range c.Nodes {
+			for _, other := range pb.Clusters() {
+				if other.Balances(n.Host) {
+					return pb.src.errorf("$.apps", "%s is a node of %s and the balancer of %s: give the balancers hosts of their own (a balancer is applied after its nodes, and a node before its balancer)", n.Host, c.App, other.App)
+				}
+			}
+			key := fmt.Sprintf("%s:%d", n.Host, n.Port)
+			if app, ok := ports[key]; ok {
+				return pb.src.errorf("$.apps", "%s and %s both use port %d on %s: give one of them another port (nodes: [%s:PORT])", app, c.App, n.Port, n.Host, n.Host)
+			}
+			ports[key] = c.App
+		}
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ func clusterInventory(t *testing.T) *Inventory {
   node1: {address: 10.0.0.11}
   node2: {address: 10.0.0.12}
   node3: {address: 10.0.0.13}
+  me: {connection: local}
 groups:
   jira_nodes: {hosts: [node1, node2]}
 `), 0o600)
@@ -38,6 +39,10 @@ func TestClusterPlaybookErrors(t *testing.T) {
 		{"node port", "apps:\n  - product: jira\n    url: http://j.example.com\n    nodes: [node1:99999]\n    balancer: [lb1]\n", "port out of range"},
 		{"unknown node", "apps:\n  - product: jira\n    url: http://j.example.com\n    nodes: [node9]\n    balancer: [lb1]\n", "pb.yaml:4:13: \"node9\" is no host or group of the inventory: did you mean node1?"},
 		{"balancer is a node", "apps:\n  - product: jira\n    url: http://j.example.com\n    nodes: [jira_nodes]\n    balancer: [node2]\n", "node2 is both a node and the balancer of jira"},
+		{"mixed", "apps:\n  - product: jira\n    url: http://j.example.com\n    nodes: [node1]\n    balancer: [lb1]\n  - product: confluence\n    url: http://c.example.com\n", "jira are Data Center clusters and confluence is not"},
+		{"cross roles", "apps:\n  - product: jira\n    url: http://j.example.com\n    nodes: [node1]\n    balancer: [lb1]\n  - product: confluence\n    url: http://c.example.com\n    nodes: [lb1]\n    balancer: [node2]\n", "lb1 is a node of confluence and the balancer of jira"},
+		{"one port", "apps:\n  - product: jira\n    url: http://j.example.com\n    nodes: [node1:8090]\n    balancer: [lb1]\n  - product: confluence\n    url: http://c.example.com\n    nodes: [node1]\n    balancer: [lb1]\n", "jira and confluence both use port 8090 on node1"},
+		{"local node", "apps:\n  - product: jira\n    url: http://j.example.com\n    nodes: [me]\n    balancer: [lb1]\n", "node me has connection: local"},
 		{"node twice", "apps:\n  - product: jira\n    url: http://j.example.com\n    nodes: [jira_nodes, node1]\n    balancer: [lb1]\n", "node1 is a node of jira twice"},
 	}
 	for _, c := range cases {
@@ -85,9 +90,10 @@ func TestClusterRoles(t *testing.T) {
 		"BalancerMember http://10.0.0.13:8081 route=node3 ",
 		"ProxySet lbmethod=bybusyness stickysession=ROUTEID",
 		"ProxyHCExpr frontdoor_up {%{REQUEST_STATUS} == 200 && hc('body') =~ /RUNNING/}",
-		"ProxyPass /balancer-manager !\n    <Location /balancer-manager>\n        SetHandler balancer-manager\n        Require local\n",
+		"ProxyPass /balancer-manager !\n",
+		"    <Location /balancer-manager>\n        SetHandler balancer-manager\n        Require expr \"%{CONN_REMOTE_ADDR} -ipmatch '127.0.0.0/8' || %{CONN_REMOTE_ADDR} == '::1'\"\n    </Location>\n</VirtualHost>\n",
 		"ProxyPass / balancer://jira/\n    ProxyPassReverse / balancer://jira/\n",
-		`Header add Set-Cookie "ROUTEID=.%{BALANCER_WORKER_ROUTE}e; path=/" env=BALANCER_ROUTE_CHANGED`,
+		`Header add Set-Cookie "ROUTEID=.%{BALANCER_WORKER_ROUTE}e; path=/; HttpOnly" env=BALANCER_ROUTE_CHANGED`,
 	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the balancer's VirtualHost lacks %q:\n%s", want, v)

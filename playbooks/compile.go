@@ -211,10 +211,12 @@ func (pb *Playbook) Notes(f *distro.Facts, host string) []string {
 	for _, a := range pb.AppsOn(host) {
 		inst := pb.instance(a, host, f.Family == distro.Windows)
 		notes = append(notes, inst.Notes(f)...)
+	}
+	for _, a := range pb.Proxied(host) { // the Apache that compresses is this host's
 		compressing = compressing || a.Product == "jira" || a.Product == "confluence"
 	}
 	notes = append(notes, pb.tlsNotes(f, host)...)
-	if compressing && f.Apache.Modules["deflate"] && len(pb.vhosts(host)) > 0 {
+	if compressing && f.Apache.Modules["deflate"] {
 		notes = append(notes, "Apache compresses responses (mod_deflate is enabled): the guide recommends disabling HTTP compression in Jira "+
 			"(Administration > System > General configuration > Use gzip compression: OFF) and Confluence "+
 			"(General Configuration > Compress HTTP responses: off), so responses are not compressed twice")

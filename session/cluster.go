@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/frontdoor-dev/frontdoor/playbooks"
@@ -103,17 +102,28 @@ func (r *Rolling) Stopped(host string) error {
 	return nil
 }
 
-// WaitNodes waits until every node of the clusters host balances has ended in this run.
-func (r *Rolling) WaitNodes(ctx context.Context, host string) error {
+// WaitNodes waits until every node of the clusters host balances has ended in this run, or the
+// run is stopping (steps.ErrStopped).
+func (r *Rolling) WaitNodes(ctx context.Context, host string, stopping func() bool) error {
 	if r == nil {
 		return nil
 	}
 	_, balOf := r.pb.ClusterRoles(host)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
 	for _, c := range balOf {
-		select {
-		case <-r.clusters[c.App].done:
-		case <-ctx.Done():
-			return ctx.Err()
+	wait:
+		for {
+			select {
+			case <-r.clusters[c.App].done:
+				break wait
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-tick.C:
+				if stopping != nil && stopping() {
+					return steps.ErrStopped
+				}
+			}
 		}
 	}
 	return r.Stopped(host)
@@ -200,10 +210,11 @@ type drained struct {
 
 // rollingNode is a node of a run between its drain and its end.
 type rollingNode struct {
-	r       *Rolling
-	host    string
-	tokens  []*clusterState
-	drained []drained
+	r        *Rolling
+	host     string
+	tokens   []*clusterState
+	drained  []drained
+	stopping func() bool
 }
 
 // restarts are the cluster apps of host whose app the plan stops and starts again.
@@ -227,34 +238,33 @@ func restarts(pb *playbooks.Playbook, host string, p *steps.Plan) []playbooks.Ap
 // cluster's token, then in each balancer drain, wait for its requests to end (drain_timeout),
 // and stop. It refuses to take out the last node that serves.
 func (r *Rolling) out(ctx context.Context, host string, apps []playbooks.App, say func(string), stopping func() bool) (*rollingNode, error) {
-	rn := &rollingNode{r: r, host: host}
+	rn := &rollingNode{r: r, host: host, stopping: stopping}
+	fail := func(err error) (*rollingNode, error) {
+		if berr := rn.back(context.WithoutCancel(ctx), say); berr != nil {
+			err = fmt.Errorf("%w\n%v", err, berr)
+		}
+		rn.release()
+		return nil, err
+	}
 	for _, a := range apps {
 		cs := r.clusters[a.Name]
 		select {
 		case cs.token <- struct{}{}:
 		case <-ctx.Done():
-			rn.back(context.WithoutCancel(ctx), say)
-			rn.release()
-			return nil, ctx.Err()
+			return fail(ctx.Err())
 		}
 		rn.tokens = append(rn.tokens, cs)
 		if err := r.Stopped(host); err != nil {
-			rn.back(context.WithoutCancel(ctx), say)
-			rn.release()
-			return nil, err
+			return fail(err)
 		}
 		if stopping != nil && stopping() {
-			// Interrupted while it waited for its turn: nothing taken out, nothing changed.
-			rn.back(context.WithoutCancel(ctx), say)
-			rn.release()
-			return nil, steps.ErrStopped
+			// Interrupted while it waited for its turn: nothing changed on it.
+			return fail(steps.ErrStopped)
 		}
 		node, _ := cs.c.Node(host)
 		for _, b := range cs.c.Balancers {
 			if err := rn.drain(ctx, a, node, b, say); err != nil {
-				rn.back(context.WithoutCancel(ctx), say)
-				rn.release()
-				return nil, err
+				return fail(err)
 			}
 		}
 	}
@@ -300,6 +310,17 @@ func (r *Rolling) Undo(ctx context.Context, host string, say func(string), undo 
 	return err
 }
 
+// balances says whether an enabled Apache configuration on the balancer host defines
+// balancer://name (Debian's sites-enabled, the Red Hat family's conf.d).
+func balances(ctx context.Context, conn target.Conn, name string) (bool, error) {
+	pat := target.Quote("<Proxy balancer://" + name + ">")
+	out, err := conn.Run(ctx, "if grep -qsF -- "+pat+" /etc/apache2/sites-enabled/* /etc/httpd/conf.d/*.conf; then echo balanced; else echo none; fi", nil)
+	if err != nil {
+		return false, fmt.Errorf("look for balancer://%s in its configuration: %w", name, err)
+	}
+	return strings.TrimSpace(string(out)) == "balanced", nil
+}
+
 // LastNodeError refuses to drain the only node of a cluster that serves.
 type LastNodeError struct{ App, Node, Balancer string }
 
@@ -317,17 +338,20 @@ func (rn *rollingNode) drain(ctx context.Context, a playbooks.App, node playbook
 	if err != nil {
 		return err
 	}
-	ws, _, err := m.Workers(ctx, a.Name)
-	var miss *lb.MissingError
-	var se *lb.StatusError
-	if errors.As(err, &miss) || (errors.As(err, &se) && se.Code == 404) || errors.Is(err, syscall.ECONNREFUSED) {
-		// Not applied there yet (a fresh cluster: its nodes go first), or its Apache is down:
-		// either way it sends no request to the node.
-		say(fmt.Sprintf("balancer %s does not balance %s yet: nothing to drain there", b, a.Name))
+	balanced, err := balances(ctx, conn, a.Name)
+	if err != nil {
+		return fmt.Errorf("balancer %s: %w", b, err)
+	}
+	if !balanced {
+		// Not applied there yet (a fresh cluster: its nodes go first): no request goes to the
+		// node through it.
+		say(fmt.Sprintf("balancer %s does not balance %s yet (no enabled configuration has balancer://%s): nothing to drain there", b, a.Name, a.Name))
 		return nil
 	}
+	ws, _, err := m.Workers(ctx, a.Name)
 	if err != nil {
-		return err
+		// Configured there, so it may be serving the node: no restart without draining it.
+		return fmt.Errorf("%s: cannot take %s out of balancer %s before its restart (nothing was changed): %w", node.Host, node.Host, b, err)
 	}
 	i := slices.IndexFunc(ws, func(w lb.Worker) bool { return w.Route == node.Route })
 	if i < 0 {
@@ -339,10 +363,11 @@ func (rn *rollingNode) drain(ctx context.Context, a playbooks.App, node playbook
 	}
 	w := ws[i].Name
 	say(fmt.Sprintf("drain %s in balancer %s", node.Route, b))
+	// Recorded first: a change whose answer is lost may still have been made, and must be undone.
+	rn.drained = append(rn.drained, drained{app: a, node: node, balancer: b, m: m, worker: w})
 	if _, err := m.Set(ctx, a.Name, w, lb.State{Drain: true}); err != nil {
 		return err
 	}
-	rn.drained = append(rn.drained, drained{app: a, node: node, balancer: b, m: m, worker: w})
 	deadline := time.Now().Add(a.Cluster().DrainTimeout)
 	for {
 		ws, _, err := m.Workers(ctx, a.Name)
@@ -361,6 +386,9 @@ func (rn *rollingNode) drain(ctx context.Context, a playbooks.App, node playbook
 		if time.Now().After(deadline) {
 			say(fmt.Sprintf("%s still has %d request(s) in flight after drain_timeout: stopping it anyway", node.Route, busy))
 			break
+		}
+		if rn.stopping != nil && rn.stopping() {
+			return steps.ErrStopped
 		}
 		select {
 		case <-ctx.Done():
@@ -391,19 +419,27 @@ func (rn *rollingNode) in(ctx context.Context, opts Options, say func(string)) e
 			}
 			return err
 		}); err != nil {
-			return fmt.Errorf("%s through balancer %s: %w", d.node.Host, d.balancer, err)
+			err = fmt.Errorf("%s through balancer %s: %w", d.node.Host, d.balancer, err)
+			// Out again before its rollback restarts it (back puts it in once rolled back).
+			for _, o := range rn.drained {
+				if _, serr := o.m.Set(context.WithoutCancel(ctx), o.app.Name, o.worker, lb.State{Drain: true, Stop: true}); serr != nil {
+					err = fmt.Errorf("%w\ntake %s out of balancer %s again: %v", err, o.node.Route, o.balancer, serr)
+				}
+			}
+			return err
 		}
 	}
 	return nil
 }
 
-// back puts the node back in the balancers after a failure (its journal has restored it; the
-// health check keeps it out if it does not answer).
+// back puts the node back in the balancers after a failure (its journal has restored it), marked
+// as failing its health check: the check, which skips a stopped member, lets it serve again only
+// once its /status says RUNNING.
 func (rn *rollingNode) back(ctx context.Context, say func(string)) error {
 	var errs []error
 	for _, d := range rn.drained {
 		say(fmt.Sprintf("put %s back in balancer %s", d.node.Route, d.balancer))
-		if _, err := d.m.Set(ctx, d.app.Name, d.worker, lb.State{}); err != nil {
+		if _, err := d.m.Set(ctx, d.app.Name, d.worker, lb.State{HCFail: true}); err != nil {
 			errs = append(errs, fmt.Errorf("put %s back in balancer %s: %w", d.node.Route, d.balancer, err))
 		}
 	}
@@ -463,7 +499,7 @@ func (r *HostRun) verifyNode(ctx context.Context, a playbooks.App) (verify.Resul
 		t.Address = r.address() // frontdoor verify: no SSH, the node's port over the network
 	}
 	line, err := verify.Status(ctx, t)
-	res := verify.Result{App: a.Name, URL: a.Name + " on node " + r.Host.Name + " directly, at " + base}
+	res := verify.Result{App: a.Name, URL: base, Node: r.Host.Name}
 	if line != "" {
 		res.Chain = append(res.Chain, line)
 	}

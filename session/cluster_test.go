@@ -29,6 +29,8 @@ type fakeManager struct {
 	order  []string // worker URLs in the balancer's order
 	routes map[string]string
 	posts  []string
+	// failAfterPost answers 502 to the read that follows a change (the change itself is made).
+	failAfterPost, failNext bool
 }
 
 func (f *fakeManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +38,11 @@ func (f *fakeManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	if !strings.HasPrefix(r.Referer(), "http://jira.example.com") {
 		fmt.Fprint(w, "<html>balancer-manager page</html>")
+		return
+	}
+	if f.failNext && r.Method == "GET" {
+		f.failNext = false
+		http.Error(w, "proxy error", 502)
 		return
 	}
 	if r.Method == "POST" {
@@ -55,6 +62,7 @@ func (f *fakeManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			st += " Ok"
 		}
 		f.status[w] = st
+		f.failNext = f.failAfterPost
 	}
 	fmt.Fprint(w, "<?xml version='1.0' encoding='UTF-8' ?>\n<httpd:manager xmlns:httpd='http://httpd.apache.org'>\n  <httpd:balancers>\n    <httpd:balancer>\n      <httpd:name>balancer://jira</httpd:name>\n      <httpd:nonce>n0nce</httpd:nonce>\n      <httpd:workers>\n")
 	for _, u := range f.order {
@@ -66,10 +74,22 @@ func (f *fakeManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, "      </httpd:workers>\n    </httpd:balancer>\n  </httpd:balancers>\n</httpd:manager>")
 }
 
-// forwardConn is a balancer host's connection: Forward reaches the fake manager.
+// forwardConn is a balancer host's connection: Forward reaches the fake manager; its enabled
+// configuration has the balancer unless unconfigured.
 type forwardConn struct {
 	target.Conn
-	addr string
+	addr         string
+	unconfigured bool
+}
+
+func (c forwardConn) Run(_ context.Context, cmd string, _ []byte) ([]byte, error) {
+	if !strings.Contains(cmd, "grep -qsF -- '<Proxy balancer://jira>' /etc/apache2/sites-enabled/* /etc/httpd/conf.d/*.conf") {
+		return nil, fmt.Errorf("unexpected command %q", cmd)
+	}
+	if c.unconfigured {
+		return []byte("none\n"), nil
+	}
+	return []byte("balanced\n"), nil
 }
 
 func (c forwardConn) Forward(ctx context.Context, _ string) (net.Conn, error) {
@@ -78,6 +98,10 @@ func (c forwardConn) Forward(ctx context.Context, _ string) (net.Conn, error) {
 func (c forwardConn) Close() error { return nil }
 
 func clusterSetup(t *testing.T, drainTimeout string) (*Rolling, *fakeManager, []playbooks.App) {
+	return clusterSetupWith(t, drainTimeout, false)
+}
+
+func clusterSetupWith(t *testing.T, drainTimeout string, unconfigured bool) (*Rolling, *fakeManager, []playbooks.App) {
 	t.Helper()
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "inv.yaml")
@@ -105,7 +129,7 @@ func clusterSetup(t *testing.T, drainTimeout string) (*Rolling, *fakeManager, []
 		if h.Name != "lb" {
 			return nil, fmt.Errorf("only the balancer is dialed, not %s", h.Name)
 		}
-		return forwardConn{addr: srv.Listener.Addr().String()}, nil
+		return forwardConn{addr: srv.Listener.Addr().String(), unconfigured: unconfigured}, nil
 	}}
 	r := NewRolling(pb, i.Hosts, []string{"lb", "n1", "n2", "n3"}, opts)
 	t.Cleanup(r.Close)
@@ -215,7 +239,7 @@ func TestRollingStopsTheCluster(t *testing.T) {
 	r, fm, apps := clusterSetup(t, "60")
 	r.Done("n1", nil)
 	waited := make(chan error, 1)
-	go func() { waited <- r.WaitNodes(context.Background(), "lb") }()
+	go func() { waited <- r.WaitNodes(context.Background(), "lb", nil) }()
 	r.Done("n2", errors.New("did not come back"))
 	select {
 	case err := <-waited:
@@ -237,5 +261,33 @@ func TestRollingStopsTheCluster(t *testing.T) {
 	r2, fm2, apps2 := clusterSetup(t, "60")
 	if _, err := r2.out(context.Background(), "n2", apps2, func(string) {}, func() bool { return true }); !errors.Is(err, steps.ErrStopped) || len(fm2.posts) != 0 {
 		t.Errorf("interrupted before its turn: %v, changes %v", err, fm2.posts)
+	}
+}
+
+// TestRollingLostAnswer: a change made whose read-back fails is undone (the node is not left
+// drained), and the error says what happened; a balancer whose configuration does not have the
+// cluster yet is left alone (nothing to drain), while one that has it and does not answer refuses
+// the restart.
+func TestRollingLostAnswer(t *testing.T) {
+	r, fm, apps := clusterSetup(t, "60")
+	fm.failAfterPost = true
+	if _, err := r.out(context.Background(), "n2", apps, func(string) {}, nil); err == nil || !strings.Contains(err.Error(), "502") {
+		t.Fatalf("a lost read-back: %v", err)
+	}
+	if got := fm.status["http://10.0.0.12:8080"]; got != "Init Ok" || len(fm.posts) != 2 {
+		t.Errorf("n2 after a lost answer: %q (changes %v), want put back", got, fm.posts)
+	}
+
+	r2, fm2, apps2 := clusterSetupWith(t, "60", true)
+	rn, err := r2.out(context.Background(), "n2", apps2, func(string) {}, nil)
+	if err != nil || len(fm2.posts) != 0 {
+		t.Fatalf("a balancer not configured yet: %v, changes %v", err, fm2.posts)
+	}
+	rn.release()
+
+	r3, fm3, apps3 := clusterSetup(t, "60")
+	fm3.failNext = true
+	if _, err := r3.out(context.Background(), "n2", apps3, func(string) {}, nil); err == nil || !strings.Contains(err.Error(), "cannot take n2 out of balancer lb before its restart") || len(fm3.posts) != 0 {
+		t.Errorf("a configured balancer that does not answer: %v, changes %v", err, fm3.posts)
 	}
 }

@@ -88,6 +88,11 @@ func applyAction(c *cli.Context) error {
 	if sh.N > 0 && saved != nil {
 		return usageErrorf("--shard splits a playbook's run; a saved plan is applied as saved, by one controller")
 	}
+	if sh.N > 0 && len(l.pb.Clusters()) > 0 {
+		// Shards would split a cluster: two of its nodes could restart at once, and a balancer
+		// would not wait for nodes in another shard.
+		return usageErrorf("--shard: this playbook has Data Center clusters, whose nodes restart one at a time: apply it from one controller (without --shard)")
+	}
 	l.hosts = ofShard(l.hosts, sh)
 	now := time.Now()
 	id, err := runID(c, sh, now)

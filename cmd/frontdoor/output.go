@@ -295,9 +295,9 @@ func (o *output) printHostDone(e fleet.Event) {
 // printVerified says what was proved through the proxy and what the Base URL is.
 func printVerified(printf func(string, ...any), host string, vs []fleet.Verified) {
 	for _, v := range vs {
-		if !strings.Contains(v.BaseURL, "://") || strings.Contains(v.BaseURL, " ") {
-			// A cluster's node, checked directly (its balancer is another host).
-			printf("%s: verified %s (%s)\n", host, v.BaseURL, strings.Join(v.Chain, ", "))
+		if v.Node != "" {
+			// A cluster's node, checked on itself (its balancer is another host).
+			printf("%s: verified %s on the node itself, at %s through SSH (%s)\n", host, v.App, v.BaseURL, strings.Join(v.Chain, ", "))
 			continue
 		}
 		printf("%s: verified %s through the proxy (%s)\n", host, v.BaseURL, strings.Join(v.Chain, ", "))

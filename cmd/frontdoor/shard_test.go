@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -75,5 +76,18 @@ func TestLedgerTLSWarning(t *testing.T) {
 		if strings.Contains(w, "s3cret") || strings.Contains(w, "Zq9x") {
 			t.Errorf("%s: the warning shows the password: %s", loc, w)
 		}
+	}
+}
+
+// TestShardsRefuseClusters: a playbook with a Data Center cluster is applied by one controller:
+// shards could restart two of its nodes at once.
+func TestShardsRefuseClusters(t *testing.T) {
+	dir := t.TempDir()
+	inv := dir + "/inv.yaml"
+	writeTestFile(t, inv, "hosts:\n  jira1: {address: 192.0.2.1}\n  jira2: {address: 192.0.2.2}\n  jira3: {address: 192.0.2.3}\n  jira4: {address: 192.0.2.4}\n")
+	_, err := run(t, "apply", "--yes", "--shard", "0/2", "--run-id", "20261203T000000Z-abcdef", "-i", inv, "../../playbooks/examples/clusters/jira-cluster.yaml")
+	var ee *exitErr
+	if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), "this playbook has Data Center clusters") {
+		t.Errorf("--shard with a cluster: %v", err)
 	}
 }

@@ -184,8 +184,7 @@ func (v VHost) Render() string {
 				renderBalancer(&b, be)
 			}
 		}
-		fmt.Fprintf(&b, "    # balancer-manager: localhost only (frontdoor drains nodes through it over SSH)\n")
-		fmt.Fprintf(&b, "    ProxyPass %s !\n    <Location %s>\n        SetHandler balancer-manager\n        Require local\n    </Location>\n\n", ManagerPath, ManagerPath)
+		fmt.Fprintf(&b, "    ProxyPass %s !\n\n", ManagerPath) // before any ProxyPass /: the first match wins
 	}
 	for _, be := range v.Backends {
 		if be.SynchronyPort == 0 {
@@ -221,7 +220,11 @@ func (v VHost) Render() string {
 		fmt.Fprintf(&b, "    ProxyPass %s %s\n    ProxyPassReverse %s %s\n", path, target, path, target)
 		if be.Balancer != nil {
 			// Set only when the balancer chose (or changed) the node: a client keeps its node.
-			set := fmt.Sprintf("Header add Set-Cookie \"%s=.%%{BALANCER_WORKER_ROUTE}e; path=%s\" env=BALANCER_ROUTE_CHANGED", StickyCookie, path)
+			flags := "; HttpOnly" // no script needs the route
+			if v.TLS != nil {
+				flags += "; Secure"
+			}
+			set := fmt.Sprintf("Header add Set-Cookie \"%s=.%%{BALANCER_WORKER_ROUTE}e; path=%s%s\" env=BALANCER_ROUTE_CHANGED", StickyCookie, path, flags)
 			if be.ContextPath == "" {
 				fmt.Fprintf(&b, "    %s\n", set)
 			} else {
@@ -241,6 +244,12 @@ func (v VHost) Render() string {
 		for _, d := range v.Directives {
 			fmt.Fprintf(&b, "    %s\n", d)
 		}
+	}
+	if v.Balancing() {
+		// Last, so no <Location> above (a "/" one granting all) can open it, and on the
+		// connection's own address, which mod_remoteip does not rewrite from X-Forwarded-For.
+		b.WriteString("    # balancer-manager: for the balancer host itself only (frontdoor drains nodes through it over SSH)\n")
+		fmt.Fprintf(&b, "    <Location %s>\n        SetHandler balancer-manager\n        Require expr \"%%{CONN_REMOTE_ADDR} -ipmatch '127.0.0.0/8' || %%{CONN_REMOTE_ADDR} == '::1'\"\n    </Location>\n", ManagerPath)
 	}
 	b.WriteString("</VirtualHost>\n")
 	if t := v.TLS; t != nil && t.Redirect {

@@ -180,8 +180,9 @@ func (m Manager) nonce(ctx context.Context, name string) (string, error) {
 	return "", fmt.Errorf("balancer-manager on %s: no nonce for balancer://%s in its page", m.Host, name)
 }
 
-// State is what a member is set to.
-type State struct{ Drain, Stop bool }
+// State is what a member is set to. HCFail marks it as failing its health check, so that
+// mod_proxy_hcheck lets it serve only once a check passes.
+type State struct{ Drain, Stop, HCFail bool }
 
 // Set sets worker w (its name, http://address:port) of balancer://name to st, and reads it back.
 func (m Manager) Set(ctx context.Context, name, w string, st State) (Worker, error) {
@@ -196,6 +197,9 @@ func (m Manager) Set(ctx context.Context, name, w string, st State) (Worker, err
 		return "0"
 	}
 	form := url.Values{"b": {name}, "w": {w}, "nonce": {nonce}, "w_status_N": {b(st.Drain)}, "w_status_S": {b(st.Stop)}}
+	if st.HCFail {
+		form.Set("w_status_C", "1")
+	}
 	req, err := http.NewRequestWithContext(ctx, "POST", m.url(nil), strings.NewReader(form.Encode()))
 	if err != nil {
 		return Worker{}, err

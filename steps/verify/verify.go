@@ -89,6 +89,7 @@ type Credentials struct {
 type Result struct {
 	App         string   // the app verified (set by the caller)
 	URL         string   // what was verified, when not the app's public base URL (a node, directly)
+	Node        string   // a Data Center cluster's node checked on itself, not through a proxy
 	Chain       []string // requested URLs and their statuses, in order
 	AppBaseURL  string   // what the application says its Base URL is
 	BaseURLSet  bool     // frontdoor set it during this verification
