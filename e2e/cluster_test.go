@@ -179,7 +179,7 @@ func TestClusterBehindBalancer(t *testing.T) {
 	// Every node must restart: their server.xml drifted (the running apps still have the right one).
 	pids := map[string]string{}
 	for _, n := range nodes {
-		l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+		drift(t, l, n)
 		pids[n.Name] = jiraPID(t, l, n)
 	}
 	clients := startClients(bal, 6)
@@ -206,14 +206,11 @@ func TestClusterBehindBalancer(t *testing.T) {
 
 	// A node that does not come back: the first one restarted (--forks 1: in inventory order).
 	failing := nodes[0]
-	if failing.Init != "sysv" {
-		t.Fatalf("%s should be a sysv host (scripts/test starts the lab so)", failing.Name)
-	}
 	for _, n := range nodes {
-		l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+		drift(t, l, n)
 	}
 	// It refuses to start with the cluster's proxyName (as a bad JVM option would).
-	l.Exec(t, failing, `printf '%s\n' 'if [ "$1" = start ] && grep -q "proxyName=\"`+clusterName+`\"" "$CATALINA_BASE/conf/server.xml"; then echo "lab: refusing to start" >&2; exit 1; fi' >> /opt/atlassian/jira/bin/setenv.sh`)
+	refuseClusterStart(t, l, failing)
 	before := snapshot(t, l, failing)
 	balBefore := snapshot(t, l, bal)
 	others := map[string]string{}
@@ -264,6 +261,21 @@ func TestClusterBehindBalancer(t *testing.T) {
 	}
 }
 
+// drift edits a node's server.xml behind frontdoor's back (the running app keeps the right
+// configuration): the next apply must rewrite it and restart the node.
+func drift(t *testing.T, l *labtest.Lab, n labtest.Host) {
+	l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+}
+
+// refuseClusterStart makes a sysv node's Jira refuse to start with the cluster's proxyName (its
+// setenv.sh exits, as a bad JVM option would): a node that does not come back.
+func refuseClusterStart(t *testing.T, l *labtest.Lab, h labtest.Host) {
+	if h.Init != "sysv" {
+		t.Fatalf("%s should be a sysv host (scripts/test starts the lab so)", h.Name)
+	}
+	l.Exec(t, h, `printf '%s\n' 'if [ "$1" = start ] && grep -q "proxyName=\"`+clusterName+`\"" "$CATALINA_BASE/conf/server.xml"; then echo "lab: refusing to start" >&2; exit 1; fi' >> /opt/atlassian/jira/bin/setenv.sh`)
+}
+
 // managerCurl runs curl on the balancer host against its balancer-manager (as an admin would,
 // with the Referer the manager wants): frontdoor's own client is not trusted to check itself.
 func managerCurl(t *testing.T, l *labtest.Lab, bal labtest.Host, args string) string {
@@ -296,7 +308,7 @@ func TestClusterGuards(t *testing.T) {
 		setMember(t, l, bal, n, 1)
 	}
 	only := nodes[0]
-	l.Exec(t, only, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+	drift(t, l, only)
 	before, pid := snapshot(t, l, only), jiraPID(t, l, only)
 	r := frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", limit, pb)
 	if r.code != 1 || !strings.Contains(r.stdout, "is the only node of jira that balancer "+bal.Name+" sends requests to") {
@@ -381,7 +393,7 @@ func TestClusterTwoBalancers(t *testing.T) {
 		}
 	}
 	n := nodes[1]
-	l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+	drift(t, l, n)
 	r = frontdoor(t, nil, "apply", "--yes", "--output", "json", "-i", l.Inventory, "--limit", limit, pb)
 	if r.code != 0 {
 		t.Fatalf("rolling apply behind two balancers:\n%s", r)
@@ -403,7 +415,7 @@ func TestClusterTwoBalancers(t *testing.T) {
 		t.Errorf("plan after the rolling apply: want exit 0 (nothing pending):\n%s", r)
 	}
 	// The node alone (--limit): its balancers, outside the limit, are still reached to drain it.
-	l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+	drift(t, l, n)
 	r = frontdoor(t, nil, "apply", "--yes", "-v", "-i", l.Inventory, "--limit", n.Name, pb)
 	for _, b := range []labtest.Host{bal, rh} {
 		if r.code != 0 || !strings.Contains(r.stdout, n.Name+": stop "+n.Name+" in balancer "+b.Name) || !strings.Contains(r.stdout, n.Name+": put "+n.Name+" back in balancer "+b.Name) {
@@ -425,15 +437,12 @@ func TestClusterBatchRollback(t *testing.T) {
 		t.Fatalf("fresh apply of the cluster:\n%s", r)
 	}
 	failing := nodes[2]
-	if failing.Init != "sysv" {
-		t.Fatalf("%s should be a sysv host (scripts/test starts the lab so)", failing.Name)
-	}
 	before := map[string]string{}
 	for _, n := range nodes {
-		l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+		drift(t, l, n)
 		before[n.Name] = snapshot(t, l, n)
 	}
-	l.Exec(t, failing, `printf '%s\n' 'if [ "$1" = start ] && grep -q "proxyName=\"`+clusterName+`\"" "$CATALINA_BASE/conf/server.xml"; then echo "lab: refusing to start" >&2; exit 1; fi' >> /opt/atlassian/jira/bin/setenv.sh`)
+	refuseClusterStart(t, l, failing)
 	before[failing.Name] = snapshot(t, l, failing)
 	clients := startClients(bal, 6)
 	r := frontdoor(t, nil, "apply", "--yes", "--serial", "100%", "--forks", "1", "--output", "json", "-i", l.Inventory, "--limit", limit, pb)
@@ -509,7 +518,7 @@ func TestClusterHTTPSContextPath(t *testing.T) {
 		}
 	}
 	n := nodes[0]
-	l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+	drift(t, l, n)
 	r = frontdoor(t, nil, "apply", "--yes", "-i", l.Inventory, "--limit", limit, pb)
 	if r.code != 0 || !strings.Contains(r.stdout, n.Name+": verified") {
 		t.Fatalf("rolling restart over https:\n%s", r)
@@ -535,7 +544,7 @@ func TestClusterRollbackRun(t *testing.T) {
 	}
 	before := map[string]string{}
 	for _, n := range nodes {
-		l.Exec(t, n, `sed -i 's/proxyName="`+clusterName+`"/proxyName="drifted.example"/' /opt/atlassian/jira/conf/server.xml`)
+		drift(t, l, n)
 		before[n.Name] = snapshot(t, l, n)
 	}
 	r := frontdoor(t, nil, "apply", "--yes", "--ledger", led, "-i", l.Inventory, "--limit", limit, pb)

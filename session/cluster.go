@@ -14,7 +14,6 @@ import (
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/steps"
 	"github.com/frontdoor-dev/frontdoor/steps/apache"
-	"github.com/frontdoor-dev/frontdoor/steps/app"
 	"github.com/frontdoor-dev/frontdoor/steps/lb"
 	"github.com/frontdoor-dev/frontdoor/steps/verify"
 	"github.com/frontdoor-dev/frontdoor/target"
@@ -563,18 +562,11 @@ func (r *HostRun) verifyCluster(ctx context.Context, a playbooks.App) (verify.Re
 	if err != nil {
 		return res, err
 	}
-	prod := app.Products[a.Product]
 	for _, n := range c.Nodes {
 		tn := t
 		tn.Route = n.Route
-		var nr verify.Result
-		if prod.BaseURLAPI == "jira" {
-			nr, err = verify.Jira(ctx, tn, r.opts.SetBaseURL)
-		} else {
-			nr, err = verify.Proxy(ctx, tn)
-			res.BaseURLNote = fmt.Sprintf("%s has no REST API for its Base URL: check it is %s in %s", a.Name, p.BaseURL, prod.AdminPage)
-			res.BaseURLManual = true
-		}
+		nr, err := r.proxyAndBaseURL(ctx, a, tn)
+		res.BaseURLManual = nr.BaseURLManual
 		for _, l := range nr.Chain {
 			res.Chain = append(res.Chain, "[node "+n.Route+"] "+l)
 		}

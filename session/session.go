@@ -395,7 +395,6 @@ func (r *HostRun) verifyApp(ctx context.Context, a playbooks.App) (verify.Result
 		return r.verifyCluster(ctx, a)
 	}
 	p := a.PublicFor(r.Host.Name)
-	prod := app.Products[a.Product]
 	t := verify.Target{App: a.Name, BaseURL: p.BaseURL, Address: r.address()}
 	if r.opts.HTTPDial != nil {
 		t.Dial = r.opts.HTTPDial(r.Host.Name)
@@ -415,13 +414,7 @@ func (r *HostRun) verifyApp(ctx context.Context, a playbooks.App) (verify.Result
 		}
 		t.Fingerprint = a.ServedFingerprint(r.Host.Name, r.Facts)
 	}
-	if prod.BaseURLAPI == "jira" {
-		res, err = verify.Jira(ctx, t, r.opts.SetBaseURL)
-	} else {
-		res, err = verify.Proxy(ctx, t)
-		res.BaseURLNote = fmt.Sprintf("%s has no REST API for its Base URL: check it is %s in %s", a.Name, p.BaseURL, prod.AdminPage)
-		res.BaseURLManual = true
-	}
+	res, err = r.proxyAndBaseURL(ctx, a, t)
 	if err == nil && a.ProxiedSynchronyPort() != 0 {
 		var line string
 		line, err = verify.WebSocket(ctx, t, "/synchrony/v1/bayeux-sync1/websocket")
@@ -432,6 +425,19 @@ func (r *HostRun) verifyApp(ctx context.Context, a playbooks.App) (verify.Result
 		line, err = verify.HTTPRedirect(ctx, t)
 		res.Chain = append(res.Chain, line)
 	}
+	return res, err
+}
+
+// proxyAndBaseURL checks app a through t's proxy, and its Base URL where the product has a REST
+// API for it (else the result says which admin page to open).
+func (r *HostRun) proxyAndBaseURL(ctx context.Context, a playbooks.App, t verify.Target) (verify.Result, error) {
+	prod := app.Products[a.Product]
+	if prod.BaseURLAPI == "jira" {
+		return verify.Jira(ctx, t, r.opts.SetBaseURL)
+	}
+	res, err := verify.Proxy(ctx, t)
+	res.BaseURLNote = fmt.Sprintf("%s has no REST API for its Base URL: check it is %s in %s", a.Name, a.PublicFor(r.Host.Name).BaseURL, prod.AdminPage)
+	res.BaseURLManual = true
 	return res, err
 }
 
