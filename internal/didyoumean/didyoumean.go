@@ -4,11 +4,13 @@ package didyoumean
 // Closest returns the candidate nearest to word by edit distance (insertions, deletions,
 // substitutions and swaps of two adjacent letters, so "prodcut" is one edit from "product"), or
 // "" when none is close enough to be a typo: at most 2 edits, and fewer than half of the word.
+// Ties go to the candidate first in byte order, so the answer does not depend on the order of
+// candidates (callers often collect them from maps).
 func Closest(word string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
 		d := distance(word, c)
-		if d < bestD && 2*d < len([]rune(c)) {
+		if (d < bestD || d == bestD && c < best) && 2*d < len([]rune(c)) {
 			best, bestD = c, d
 		}
 	}

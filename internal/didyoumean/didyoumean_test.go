@@ -27,3 +27,13 @@ func TestClosest(t *testing.T) {
 		}
 	}
 }
+
+// Equally close candidates must give the same answer whatever their order: callers collect them
+// from maps, and a suggestion that changes between runs is both confusing and untestable.
+func TestClosestTieIsStable(t *testing.T) {
+	for _, in := range [][]string{{"node1", "node2", "node3"}, {"node3", "node1", "node2"}, {"node2", "node3", "node1"}} {
+		if got := Closest("node9", in); got != "node1" {
+			t.Errorf("Closest(node9, %v) = %q, want node1", in, got)
+		}
+	}
+}
