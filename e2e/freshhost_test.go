@@ -161,14 +161,22 @@ func plainDebianHost(t *testing.T, l *labtest.Lab) labtest.Host {
 	return labtest.Host{}
 }
 
-// ufwState is ufw's rules as the tests compare them: its files, and what it has loaded.
+// ufwState is ufw's rules as the tests compare them: its files, what ufw reports, and the IPv4
+// rules the kernel has loaded (so a rule left behind in the kernel alone shows too).
 func ufwState(t *testing.T, l *labtest.Lab, h labtest.Host) string {
-	return l.FileState(t, h, "/etc/ufw/user.rules") + "\n" + l.FileState(t, h, "/etc/ufw/user6.rules") + "\n" + l.Exec(t, h, "ufw status verbose")
+	return l.FileState(t, h, "/etc/ufw/user.rules") + "\n" + l.FileState(t, h, "/etc/ufw/user6.rules") + "\n" + l.Exec(t, h, "ufw status verbose") +
+		"\n" + l.Exec(t, h, "iptables -S ufw-user-input")
 }
 
-// reachable says whether the controller gets an HTTP answer from the host's port 80 in 3 s.
+// reachable says whether the controller gets an HTTP answer from the host's port 80 in 3 s, on a
+// connection of its own. Not http.DefaultTransport: a dial that times out goes on in the
+// background, and once a retransmitted SYN got through while an apply had the port open, the
+// pooled connection (ESTABLISHED to conntrack, so still let through) answered the next check
+// after the port was closed again (seen in CI).
 func reachable(h labtest.Host) bool {
-	c := &http.Client{Timeout: 3 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	tr := &http.Transport{DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: 3 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Get("http://" + h.Address + "/")
 	if err != nil {
 		return false
@@ -208,7 +216,7 @@ func TestFirewall(t *testing.T) {
 		t.Errorf("after the rollback ufw or the files are not as they were:\n%s", diffLines(before, after))
 	}
 	if reachable(h) {
-		t.Error("port 80 answers after the rollback")
+		t.Errorf("port 80 answers after the rollback; the kernel's filter and tracked connections:\n%s", l.Exec(t, h, "iptables -S; cat /proc/net/nf_conntrack 2>/dev/null | grep 'dport=80 ' || true"))
 	}
 
 	pb := writeFile(t, "open.yaml", "apps:\n  - product: jira\n    url: http://"+public+"\napache:\n  open_firewall: true\n")
