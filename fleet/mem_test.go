@@ -655,3 +655,21 @@ func TestMemCoordinate(t *testing.T) {
 		})
 	}
 }
+
+// A rollback interrupted before a host starts (Ctrl-C cancels the context) reports that host
+// failed with the interruption; it used to panic on a nil error when the run had no clusters.
+func TestMemUndoInterrupted(t *testing.T) {
+	m := newMemRun(t, "a1")
+	ro, owner := m.rollout(nil, nil)
+	if res := ro.Run(context.Background()); res.Status != RunOK {
+		t.Fatalf("apply: %s", statuses(res))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	now := time.Now()
+	u := &Undo{Hosts: m.hosts, Opts: m.opts(), Forks: 1, Target: owner.Run, Emit: m.emitter("undo"), Owner: Me(NewRunID(now), now)}
+	res := u.Run(ctx)
+	if res.Status != RunFailed || res.Hosts[0].Status != StatusFailed || !errors.Is(res.Hosts[0].Err, context.Canceled) {
+		t.Fatalf("interrupted rollback: %s %v", statuses(res), res.Hosts[0].Err)
+	}
+}

@@ -404,42 +404,56 @@ func (ro *Rollout) checkLock(r *session.HostRun) error {
 
 // rollbackBatch undoes the hosts of a stopped batch that changed and verified: they ran fine,
 // but the batch as a whole did not.
+// Balancers go after every node of the batch: a balancer's rollback reloads its Apache, which
+// would put back in service a node drained there for its own rollback.
 func (ro *Rollout) rollbackBatch(ctx context.Context, hosts []*playbooks.Host, byName map[string]*HostResult) {
 	ctx = context.WithoutCancel(ctx)
-	Each(len(hosts), ro.Forks, func(i int) {
-		hr := byName[hosts[i].Name]
-		r := hr.Run
-		if hr.Status != StatusChanged || r == nil || r.Outcome.Journal == nil {
-			return
+	var nodes, balancers []*HostResult
+	for _, h := range hosts {
+		if ro.Opts.Rolling.IsBalancer(h.Name) {
+			balancers = append(balancers, byName[h.Name])
+		} else {
+			nodes = append(nodes, byName[h.Name])
 		}
-		ro.Emit.Emit(Event{Type: HostProgress, Host: hr.Host, Batch: hr.Batch, Step: "roll back (the batch failed)"})
-		j := r.Outcome.Journal
-		say := func(msg string) { ro.Emit.Emit(Event{Type: HostProgress, Host: hr.Host, Batch: hr.Batch, Step: msg}) }
-		// A cluster's node restarts as in a rolling apply: one at a time, out of its balancers.
-		err := ro.Opts.Rolling.Undo(ctx, hr.Host, say, func(ctx context.Context) error {
-			if err := j.Rollback(ctx, r.Conn); err != nil {
-				return err
-			}
-			return j.CheckRestored(ctx, r.Conn)
-		})
-		state, status := StateRolledBack, StatusRolledBack
-		if err != nil {
-			state, status = StateRollbackFailed, StatusRollbackFail
+	}
+	for _, pass := range [][]*HostResult{nodes, balancers} {
+		Each(len(pass), ro.Forks, func(i int) { ro.rollbackHost(ctx, pass[i]) })
+	}
+}
+
+// rollbackHost undoes one host of a stopped batch, if it changed.
+func (ro *Rollout) rollbackHost(ctx context.Context, hr *HostResult) {
+	r := hr.Run
+	if hr.Status != StatusChanged || r == nil || r.Outcome.Journal == nil {
+		return
+	}
+	ro.Emit.Emit(Event{Type: HostProgress, Host: hr.Host, Batch: hr.Batch, Step: "roll back (the batch failed)"})
+	j := r.Outcome.Journal
+	say := func(msg string) { ro.Emit.Emit(Event{Type: HostProgress, Host: hr.Host, Batch: hr.Batch, Step: msg}) }
+	// A cluster's node restarts as in a rolling apply: one at a time, out of its balancers.
+	err := ro.Opts.Rolling.Undo(ctx, hr.Host, say, func(ctx context.Context) error {
+		if err := j.Rollback(ctx, r.Conn); err != nil {
+			return err
 		}
-		if hr.store != nil {
-			if ferr := hr.store.Finish(ctx, state); ferr != nil && err == nil {
-				err = ferr
-			}
-		}
-		hr.RolledBack = err == nil
-		e := Event{Type: HostRollback, Host: hr.Host, Batch: hr.Batch, Status: status}
-		if err != nil {
-			// Half-changed: counted as failed, named for the undo, kept out of a plain retry.
-			hr.Status, hr.Err = StatusFailed, &steps.RollbackError{Host: hr.Host, Run: ro.Owner.Run, Rollback: err}
-			e.Error = ro.Emit.explain(hr.Err)
-		}
-		ro.Emit.Emit(e)
+		return j.CheckRestored(ctx, r.Conn)
 	})
+	state, status := StateRolledBack, StatusRolledBack
+	if err != nil {
+		state, status = StateRollbackFailed, StatusRollbackFail
+	}
+	if hr.store != nil {
+		if ferr := hr.store.Finish(ctx, state); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	hr.RolledBack = err == nil
+	e := Event{Type: HostRollback, Host: hr.Host, Batch: hr.Batch, Status: status}
+	if err != nil {
+		// Half-changed: counted as failed, named for the undo, kept out of a plain retry.
+		hr.Status, hr.Err = StatusFailed, &steps.RollbackError{Host: hr.Host, Run: ro.Owner.Run, Rollback: err}
+		e.Error = ro.Emit.explain(hr.Err)
+	}
+	ro.Emit.Emit(e)
 }
 
 // PlanEvent describes a host's plan as a host.plan event.

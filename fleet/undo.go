@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,8 +41,9 @@ func (u *Undo) Run(ctx context.Context) *Result {
 	Each(len(u.Hosts), u.Forks, func(i int) {
 		hr := res.Hosts[i]
 		start := time.Now()
-		// A balancer after its nodes (an undo goes on whatever its nodes' ends were).
-		if err := u.Rolling.WaitNodes(ctx, hr.Host, nil); ctx.Err() != nil {
+		// A balancer after its nodes (an undo goes on whatever its nodes' ends were); after a
+		// Ctrl-C no host starts.
+		if err := cmp.Or(u.Rolling.WaitNodes(ctx, hr.Host, nil), ctx.Err()); err != nil {
 			hr.Status, hr.Err = StatusFailed, err
 			u.Emit.Emit(Event{Type: HostRollback, Host: hr.Host, Status: StatusFailed, Error: err.Error()})
 			u.Rolling.Done(hr.Host, nil)

@@ -293,8 +293,8 @@ func balancerOf(c *Cluster) *apache.Balancer {
 	return b
 }
 
-// ClusterOf is the cluster that host belongs to as a node or a balancer, by app, for the
-// rollout's ordering.
+// ClusterRoles are the clusters host is a node of, and those it balances, for the rollout's
+// ordering.
 func (pb *Playbook) ClusterRoles(host string) (nodeOf, balancerOf []*Cluster) {
 	for _, c := range pb.Clusters() {
 		if _, ok := c.Node(host); ok {

@@ -32,7 +32,9 @@ type Rolling struct {
 
 	mu       sync.Mutex
 	clusters map[string]*clusterState // by app name
-	conns    map[string]target.Conn   // balancer hosts, dialed once
+
+	connMu sync.Mutex
+	conns  map[string]target.Conn // balancer hosts, dialed once
 }
 
 type clusterState struct {
@@ -66,13 +68,22 @@ func NewRolling(pb *playbooks.Playbook, inventory map[string]*playbooks.Host, ru
 func (r *Rolling) Order(hosts []*playbooks.Host) []*playbooks.Host {
 	out := slices.Clone(hosts)
 	rank := func(h *playbooks.Host) int {
-		if _, b := r.pb.ClusterRoles(h.Name); len(b) > 0 {
+		if r.IsBalancer(h.Name) {
 			return 1
 		}
 		return 0
 	}
 	slices.SortStableFunc(out, func(a, b *playbooks.Host) int { return rank(a) - rank(b) })
 	return out
+}
+
+// IsBalancer says whether host balances a cluster of the playbook (false without clusters).
+func (r *Rolling) IsBalancer(host string) bool {
+	if r == nil {
+		return false
+	}
+	_, b := r.pb.ClusterRoles(host)
+	return len(b) > 0
 }
 
 // ClusterStoppedError: a node or balancer not started because a node of its cluster failed.
@@ -156,8 +167,8 @@ func (r *Rolling) Close() {
 	if r == nil {
 		return
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
 	for _, c := range r.conns {
 		c.Close()
 	}
@@ -167,8 +178,9 @@ func (r *Rolling) Close() {
 // conn is the connection to a balancer host (no lock: balancer-manager's state is Apache's
 // memory, not its configuration).
 func (r *Rolling) conn(ctx context.Context, host string) (target.Conn, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	// Its own lock: a slow dial must not hold up Done and Stopped for every other host.
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
 	if c := r.conns[host]; c != nil {
 		return c, nil
 	}
@@ -210,7 +222,6 @@ type drained struct {
 // rollingNode is a node of a run between its drain and its end.
 type rollingNode struct {
 	r        *Rolling
-	host     string
 	tokens   []*clusterState
 	drained  []drained
 	stopping func() bool
@@ -237,7 +248,7 @@ func restarts(pb *playbooks.Playbook, host string, p *steps.Plan) []playbooks.Ap
 // cluster's token, then in each balancer drain, wait for its requests to end (drain_timeout),
 // and stop. It refuses to take out the last node that serves.
 func (r *Rolling) out(ctx context.Context, host string, apps []playbooks.App, say func(string), stopping func() bool) (*rollingNode, error) {
-	rn := &rollingNode{r: r, host: host, stopping: stopping}
+	rn := &rollingNode{r: r, stopping: stopping}
 	fail := func(err error) (*rollingNode, error) {
 		if berr := rn.back(context.WithoutCancel(ctx), say); berr != nil {
 			err = fmt.Errorf("%w\n%v", err, berr)
@@ -279,7 +290,7 @@ func (r *Rolling) Undo(ctx context.Context, host string, say func(string), undo 
 		return undo(ctx)
 	}
 	nodeOf, _ := r.pb.ClusterRoles(host)
-	rn := &rollingNode{r: r, host: host}
+	rn := &rollingNode{r: r}
 	defer rn.release()
 	for _, c := range nodeOf {
 		cs := r.clusters[c.App]
@@ -409,15 +420,18 @@ func (rn *rollingNode) in(ctx context.Context, opts Options, say func(string)) e
 		if _, err := d.m.Set(ctx, d.app.Name, d.worker, lb.State{}); err != nil {
 			return err
 		}
-		t := balancerTarget(d.app, d.balancer, rn.r.hosts[d.balancer], opts)
+		t, err := balancerTarget(d.app, d.balancer, rn.r.hosts[d.balancer], opts)
 		t.Route, t.RouteCookie = d.node.Route, apache.StickyCookie
-		if err := retryTransient(ctx, opts, func() error {
-			_, err := verify.Status(ctx, t)
-			if err == nil {
-				_, err = verify.Proxy(ctx, t)
-			}
-			return err
-		}); err != nil {
+		if err == nil {
+			err = retryTransient(ctx, opts, func() error {
+				_, err := verify.Status(ctx, t)
+				if err == nil {
+					_, err = verify.Proxy(ctx, t)
+				}
+				return err
+			})
+		}
+		if err != nil {
 			err = fmt.Errorf("%s through balancer %s: %w", d.node.Host, d.balancer, err)
 			// Out again before its rollback restarts it (back puts it in once rolled back).
 			for _, o := range rn.drained {
@@ -453,7 +467,7 @@ func (rn *rollingNode) release() {
 }
 
 // balancerTarget is app a through balancer host b's Apache, as the controller reaches it.
-func balancerTarget(a playbooks.App, b string, h *playbooks.Host, opts Options) verify.Target {
+func balancerTarget(a playbooks.App, b string, h *playbooks.Host, opts Options) (verify.Target, error) {
 	p := a.PublicFor(b)
 	t := verify.Target{App: a.Name, BaseURL: p.BaseURL, Address: h.Address}
 	if h.Connection == "local" {
@@ -462,10 +476,11 @@ func balancerTarget(a playbooks.App, b string, h *playbooks.Host, opts Options) 
 	if opts.HTTPDial != nil {
 		t.Dial = opts.HTTPDial(b)
 	}
+	var err error
 	if p.Scheme == "https" {
-		t.RootCAs, _ = a.Roots()
+		t.RootCAs, err = a.Roots()
 	}
-	return t
+	return t, err
 }
 
 // retryTransient retries f while it fails transiently, for opts.VerifyWait (60 s by default).
@@ -508,7 +523,7 @@ func (r *HostRun) verifyNode(ctx context.Context, a playbooks.App) (verify.Resul
 // verifyCluster checks a cluster app through this balancer: every member healthy in
 // balancer-manager (mod_proxy_hcheck up, none drained or stopped), the sticky cookie set and
 // honoured, and each node, pinned by its route, through the proxy with its Base URL.
-func (r *HostRun) verifyCluster(ctx context.Context, a playbooks.App) (verify.Result, error) {
+func (r *HostRun) verifyCluster(ctx context.Context, a playbooks.App, t verify.Target) (verify.Result, error) {
 	c := a.Cluster()
 	p := a.PublicFor(r.Host.Name)
 	res := verify.Result{App: a.Name, URL: p.BaseURL}
@@ -536,7 +551,7 @@ func (r *HostRun) verifyCluster(ctx context.Context, a playbooks.App) (verify.Re
 			return res, fmt.Errorf("%s: balancer://%s on %s has no member for node %s", a.Name, a.Name, r.Host.Name, n.Host)
 		case !ws[i].Serving():
 			down = append(down, fmt.Sprintf("%s (%s)", n.Route, ws[i].Status))
-			if strings.Contains(ws[i].Status, "Stop") || strings.Contains(ws[i].Status, "Drn") || strings.Contains(ws[i].Status, "Dis") {
+			if ws[i].TakenOut() {
 				// Taken out by hand, or by a rolling restart that was cut off: Apache keeps that
 				// state in memory only.
 				down[len(down)-1] += fmt.Sprintf(": taken out of the balancer; if it should serve, put it back in balancer-manager on %s (or reload Apache there, which resets every member)", r.Host.Name)
@@ -549,14 +564,7 @@ func (r *HostRun) verifyCluster(ctx context.Context, a playbooks.App) (verify.Re
 		// A 503 for Transient: a node just started waits for its next health check.
 		return res, &verify.StatusError{App: a.Name + " (not serving in the balancer: " + strings.Join(down, ", ") + ")", URL: "balancer://" + a.Name, Address: r.Host.Name, Code: 503}
 	}
-	t := balancerTarget(a, r.Host.Name, r.Host, r.opts)
 	t.RouteCookie = apache.StickyCookie
-	if c := r.Conn; c != nil {
-		t.Secure = func(ctx context.Context, _, addr string) (net.Conn, error) {
-			_, port, _ := net.SplitHostPort(addr)
-			return c.Forward(ctx, net.JoinHostPort("127.0.0.1", port))
-		}
-	}
 	lines, err := verify.Sticky(ctx, t, routes)
 	res.Chain = append(res.Chain, lines...)
 	if err != nil {

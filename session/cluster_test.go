@@ -291,3 +291,23 @@ func TestRollingLostAnswer(t *testing.T) {
 		t.Errorf("a configured balancer that does not answer: %v, changes %v", err, fm3.posts)
 	}
 }
+
+// TestRollingOrder: balancers go after the nodes, whatever the inventory's order; a host that
+// balances nothing (or a run without clusters) is no balancer.
+func TestRollingOrder(t *testing.T) {
+	r, _, _ := clusterSetup(t, "60")
+	var hosts []*playbooks.Host
+	for _, n := range []string{"lb", "n1", "n2", "n3"} {
+		hosts = append(hosts, &playbooks.Host{Name: n})
+	}
+	var got []string
+	for _, h := range r.Order(hosts) {
+		got = append(got, h.Name)
+	}
+	if strings.Join(got, " ") != "n1 n2 n3 lb" {
+		t.Errorf("order: %v", got)
+	}
+	if !r.IsBalancer("lb") || r.IsBalancer("n1") || (*Rolling)(nil).IsBalancer("lb") {
+		t.Error("IsBalancer")
+	}
+}

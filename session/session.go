@@ -336,10 +336,6 @@ func (r *HostRun) Verify(ctx context.Context) error {
 	if err := r.pb.CheckHost(r.Host.Name); err != nil {
 		return err
 	}
-	wait := r.opts.VerifyWait
-	if wait == 0 {
-		wait = 60 * time.Second
-	}
 	type check struct {
 		a    playbooks.App
 		node bool
@@ -354,26 +350,19 @@ func (r *HostRun) Verify(ctx context.Context) error {
 		checks = append(checks, check{a, false})
 	}
 	for _, ch := range checks {
-		// A transient failure (Apache or the app still starting under load) is retried for wait
-		// from the app's own first attempt (the apps verified before it do not use up its
-		// window); anything else fails at once.
-		deadline := time.Now().Add(wait)
-		attempt := func() (verify.Result, error) {
+		// A transient failure (Apache or the app still starting under load) is retried from the
+		// app's own first attempt (the apps verified before it do not use up its window);
+		// anything else fails at once.
+		var res verify.Result
+		err := retryTransient(ctx, r.opts, func() (err error) {
 			if ch.node {
-				return r.verifyNode(ctx, ch.a)
+				res, err = r.verifyNode(ctx, ch.a)
+				return err
 			}
-			res, err := r.verifyApp(ctx, ch.a)
+			res, err = r.verifyApp(ctx, ch.a)
 			res.App = ch.a.Name
-			return res, err
-		}
-		res, err := attempt()
-		for err != nil && verify.Transient(err) && time.Now().Before(deadline) && ctx.Err() == nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(min(time.Second, wait/10)):
-			}
-			res, err = attempt()
-		}
+			return err
+		})
 		r.Verified = append(r.Verified, res)
 		if err != nil {
 			if ch.node {
@@ -391,9 +380,6 @@ func (r *HostRun) Verify(ctx context.Context) error {
 
 // verifyApp checks one app through the proxy once.
 func (r *HostRun) verifyApp(ctx context.Context, a playbooks.App) (verify.Result, error) {
-	if a.Cluster() != nil {
-		return r.verifyCluster(ctx, a)
-	}
 	p := a.PublicFor(r.Host.Name)
 	t := verify.Target{App: a.Name, BaseURL: p.BaseURL, Address: r.address()}
 	if r.opts.HTTPDial != nil {
@@ -413,6 +399,9 @@ func (r *HostRun) verifyApp(ctx context.Context, a playbooks.App) (verify.Result
 			return res, err
 		}
 		t.Fingerprint = a.ServedFingerprint(r.Host.Name, r.Facts)
+	}
+	if a.Cluster() != nil {
+		return r.verifyCluster(ctx, a, t)
 	}
 	res, err = r.proxyAndBaseURL(ctx, a, t)
 	if err == nil && a.ProxiedSynchronyPort() != 0 {

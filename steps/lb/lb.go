@@ -49,6 +49,12 @@ func (w Worker) flag(f string) bool {
 	return false
 }
 
+// TakenOut says the member was put out of service on purpose (drained, stopped or disabled),
+// rather than failing.
+func (w Worker) TakenOut() bool {
+	return w.flag("Drn") || w.flag("Stop") || w.flag("Dis")
+}
+
 // Serving says the member takes new requests: healthy, not drained, stopped or disabled.
 func (w Worker) Serving() bool {
 	return w.flag("Ok") && !w.flag("Drn") && !w.flag("Stop") && !w.flag("Dis") && !w.flag("Err") && !w.flag("HcFl") && !w.flag("Stby")
