@@ -483,7 +483,9 @@ func balancerTarget(a playbooks.App, b string, h *playbooks.Host, opts Options) 
 	return t, err
 }
 
-// retryTransient retries f while it fails transiently, for opts.VerifyWait (60 s by default).
+// retryTransient retries f while it fails transiently, for opts.VerifyWait (60 s by default),
+// and at least once: a first attempt that was slow to fail (a loaded controller, a slow host)
+// must not use up the whole window by itself.
 func retryTransient(ctx context.Context, opts Options, f func() error) error {
 	wait := opts.VerifyWait
 	if wait == 0 {
@@ -491,7 +493,7 @@ func retryTransient(ctx context.Context, opts Options, f func() error) error {
 	}
 	deadline := time.Now().Add(wait)
 	err := f()
-	for err != nil && verify.Transient(err) && time.Now().Before(deadline) && ctx.Err() == nil {
+	for tries := 1; err != nil && verify.Transient(err) && (tries == 1 || time.Now().Before(deadline)) && ctx.Err() == nil; tries++ {
 		select {
 		case <-ctx.Done():
 		case <-time.After(min(time.Second, wait/10)):

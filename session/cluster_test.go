@@ -16,6 +16,7 @@ import (
 
 	"github.com/frontdoor-dev/frontdoor/playbooks"
 	"github.com/frontdoor-dev/frontdoor/steps"
+	"github.com/frontdoor-dev/frontdoor/steps/verify"
 	"github.com/frontdoor-dev/frontdoor/target"
 )
 
@@ -309,5 +310,34 @@ func TestRollingOrder(t *testing.T) {
 	}
 	if !r.IsBalancer("lb") || r.IsBalancer("n1") || (*Rolling)(nil).IsBalancer("lb") {
 		t.Error("IsBalancer")
+	}
+}
+
+// TestRetryTransientAtLeastOnce: a transient failure is retried even when the first attempt
+// alone outlasted the window (seen in CI: the fault matrix's 200 ms window, on a loaded machine,
+// rolled back a host whose one failed request would have succeeded on retry); a lasting one
+// still ends once the window is spent.
+func TestRetryTransientAtLeastOnce(t *testing.T) {
+	opts := Options{VerifyWait: 10 * time.Millisecond}
+	calls := 0
+	err := retryTransient(context.Background(), opts, func() error {
+		calls++
+		if calls == 1 {
+			time.Sleep(30 * time.Millisecond)
+			return &verify.StatusError{Code: 503}
+		}
+		return nil
+	})
+	if err != nil || calls != 2 {
+		t.Errorf("slow first failure: %v after %d calls", err, calls)
+	}
+	calls = 0
+	err = retryTransient(context.Background(), opts, func() error {
+		calls++
+		time.Sleep(30 * time.Millisecond)
+		return &verify.StatusError{Code: 503}
+	})
+	if err == nil || calls != 2 {
+		t.Errorf("lasting failure: %v after %d calls", err, calls)
 	}
 }
