@@ -403,9 +403,9 @@ func (ro *Rollout) checkLock(r *session.HostRun) error {
 }
 
 // rollbackBatch undoes the hosts of a stopped batch that changed and verified: they ran fine,
-// but the batch as a whole did not.
-// Balancers go after every node of the batch: a balancer's rollback reloads its Apache, which
-// would put back in service a node drained there for its own rollback.
+// but the batch as a whole did not. Balancers go after every node of the batch: a balancer's
+// rollback reloads its Apache, which would put back in service a node drained there for its own
+// rollback.
 func (ro *Rollout) rollbackBatch(ctx context.Context, hosts []*playbooks.Host, byName map[string]*HostResult) {
 	ctx = context.WithoutCancel(ctx)
 	var nodes, balancers []*HostResult

@@ -175,8 +175,8 @@ func (r *Rolling) Close() {
 	r.conns = map[string]target.Conn{}
 }
 
-// conn is the connection to a balancer host (no lock: balancer-manager's state is Apache's
-// memory, not its configuration).
+// conn is the connection to a balancer host, dialed once (no host lock taken there:
+// balancer-manager's state is Apache's memory, not its configuration).
 func (r *Rolling) conn(ctx context.Context, host string) (target.Conn, error) {
 	// Its own lock: a slow dial must not hold up Done and Stopped for every other host.
 	r.connMu.Lock()
